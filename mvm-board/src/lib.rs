@@ -1,0 +1,93 @@
+//! What a board is: cores, RAM, the monitor's reservation, its devices.
+//!
+//! - One description per board, written once in the board's own crate and read
+//!   by both the host-side generator (`mvm-config`) and the kernel image.
+//! - Plain `const` data: `no_std`, no allocation, no behaviour.
+//! - Only board crates fill these types in; nothing else names a physical
+//!   address.
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// A half-open physical address range `[base..base + size)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhysRange {
+    pub base: u64,
+    pub size: u64,
+}
+
+impl PhysRange {
+    pub const fn new(base: u64, size: u64) -> Self {
+        Self { base, size }
+    }
+
+    /// One past the last byte.
+    pub const fn end(&self) -> u64 {
+        self.base + self.size
+    }
+
+    pub const fn contains_range(&self, base: u64, size: u64) -> bool {
+        base >= self.base && size <= self.size && base - self.base <= self.size - size
+    }
+
+    pub const fn overlaps(&self, base: u64, size: u64) -> bool {
+        size != 0 && self.size != 0 && base < self.end() && self.base < base + size
+    }
+}
+
+/// Who may own a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// The monitor keeps it (its console, the interrupt controller, its
+    /// timers); no guest may be given it.
+    Monitor,
+    /// It may be passed through to one guest.
+    Guest,
+}
+
+/// One memory-mapped peripheral in the board's catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Catalogue name, as written in `devices = [...]` of the system
+    /// description.
+    pub name: &'static str,
+    /// What it is, for reports.
+    pub model: &'static str,
+    /// Its register window.
+    pub regs: PhysRange,
+    /// Its shared peripheral interrupts, as GIC interrupt IDs (32 and up).
+    pub interrupts: &'static [u32],
+    pub owner: Owner,
+}
+
+/// A board, as the monitor and the generator need to know it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// The name used by `board = "..."` in the system description.
+    pub name: &'static str,
+    /// A one-line description for reports.
+    pub title: &'static str,
+    /// Number of Cortex-A9 cores; they are numbered from 0.
+    pub cores: u32,
+    /// The RAM that guests and the monitor live in.
+    pub ram: PhysRange,
+    /// The part of `ram` the monitor keeps for itself (code, data, stacks,
+    /// translation tables). It starts at the start of RAM.
+    pub monitor_reservation: PhysRange,
+    /// The default overhead charged to every job of every SRT guest, in
+    /// nanoseconds, when the system description does not set
+    /// `[system.overhead] switch`.
+    pub default_switch_overhead_ns: u64,
+    /// Where the default overhead comes from, for reports and docs.
+    pub default_switch_overhead_source: &'static str,
+    /// The peripherals, passthrough candidates and the monitor's own.
+    pub devices: &'static [Device],
+}
+
+impl Board {
+    /// Looks a device up by its catalogue name.
+    pub fn device(&self, name: &str) -> Option<&'static Device> {
+        self.devices
+            .iter()
+            .find(|d| d.name.as_bytes() == name.as_bytes())
+    }
+}

@@ -1,0 +1,132 @@
+//! Stage 3: the kernel-facing tables, as plain numbers.
+//!
+//! - What the code generator reads and the kernel consumes: no strings but
+//!   names, no spans, no options that the kernel would have to interpret.
+//! - Guests are numbered by declaration order; cores by number.
+//! - Physical addresses are 32-bit here: the Cortex-A9 without LPAE has a
+//!   32-bit physical address space, which validation has already enforced.
+
+use serde::Serialize;
+
+use crate::model::{Level, Paging, System};
+use crate::plan::CorePlan;
+
+/// The whole system, as the kernel sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SystemIr {
+    pub name: String,
+    pub board: &'static str,
+    pub switch_overhead_ns: u64,
+    pub guests: Vec<GuestIr>,
+    pub cores: Vec<CoreIr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GuestIr {
+    pub id: u32,
+    pub name: String,
+    pub level: Level,
+    pub core: u32,
+    pub paging: Paging,
+    /// EDF server parameters in ns; zero for HRT guests.
+    pub period_ns: u64,
+    pub budget_ns: u64,
+    pub deadline_ns: u64,
+    pub slack: bool,
+    pub regions: Vec<RegionIr>,
+    pub devices: Vec<DeviceIr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RegionIr {
+    pub base: u32,
+    pub size: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeviceIr {
+    pub name: &'static str,
+    pub base: u32,
+    pub size: u32,
+    /// GIC interrupt IDs routed to the owning guest's core, group 1.
+    pub interrupts: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum CoreIr {
+    Idle,
+    Dedicated { guest: u32 },
+    Edf { guests: Vec<u32> },
+}
+
+fn addr(value: u64) -> u32 {
+    u32::try_from(value).expect("validation keeps every address below 4 GiB")
+}
+
+fn id(index: usize) -> u32 {
+    // Regions of at least 4 KiB that do not overlap bound the guest count far
+    // below 2^32.
+    u32::try_from(index).expect("fewer guests than 4 KiB pages in 4 GiB")
+}
+
+/// Lowers a validated system to the kernel's tables.
+pub fn lower(system: &System) -> SystemIr {
+    SystemIr {
+        name: system.name.clone(),
+        board: system.board.name,
+        switch_overhead_ns: system.switch_overhead,
+        guests: system
+            .guests
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let server = g.server.unwrap_or(crate::model::ServerParams {
+                    period: 0,
+                    budget: 0,
+                    deadline: 0,
+                });
+                GuestIr {
+                    id: id(i),
+                    name: g.name.clone(),
+                    level: g.level,
+                    core: g.core,
+                    paging: g.paging,
+                    period_ns: server.period,
+                    budget_ns: server.budget,
+                    deadline_ns: server.deadline,
+                    slack: g.slack,
+                    regions: g
+                        .memory
+                        .iter()
+                        .map(|r| RegionIr {
+                            base: addr(r.base),
+                            size: addr(r.size),
+                        })
+                        .collect(),
+                    devices: g
+                        .devices
+                        .iter()
+                        .map(|d| DeviceIr {
+                            name: d.name,
+                            base: addr(d.regs.base),
+                            size: addr(d.regs.size),
+                            interrupts: d.interrupts.to_vec(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        cores: system
+            .cores
+            .iter()
+            .map(|c| match c {
+                CorePlan::Idle => CoreIr::Idle,
+                CorePlan::Dedicated { guest } => CoreIr::Dedicated { guest: id(*guest) },
+                CorePlan::Edf { guests, .. } => CoreIr::Edf {
+                    guests: guests.iter().map(|&g| id(g)).collect(),
+                },
+            })
+            .collect(),
+    }
+}

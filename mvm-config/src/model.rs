@@ -1,0 +1,141 @@
+//! Stage 2: the validated system, in the units the rules speak of.
+//!
+//! - Built only from a description that passed every rule; nothing here can
+//!   hold an invalid value (times in nanoseconds, sizes in bytes, devices
+//!   resolved against the board's catalogue).
+//! - Spans stay on every item so that later stages (schedulability, the
+//!   image build) can still point at the line of the TOML.
+
+use mvm_board::{Board, Device};
+use serde::Serialize;
+
+use crate::diag::Span;
+use crate::plan::CorePlan;
+
+/// A guest's real-time level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Hard real-time: owns its core; direct-mapped memory.
+    Hrt,
+    /// Soft real-time: an EDF server on a shared core.
+    Srt,
+}
+
+impl Level {
+    pub const CHOICES: &'static [&'static str] = &["hrt", "srt"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Hrt => "hrt",
+            Level::Srt => "srt",
+        }
+    }
+}
+
+/// How a guest's memory is virtualized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Paging {
+    /// Physical address = virtual address, 1 MiB sections or 16 MiB supersections.
+    Direct,
+    /// The monitor keeps the tables the hardware walks.
+    Shadow,
+}
+
+impl Paging {
+    pub const CHOICES: &'static [&'static str] = &["direct", "shadow"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Paging::Direct => "direct",
+            Paging::Shadow => "shadow",
+        }
+    }
+
+    /// The alignment a region's base and size need under this method.
+    pub fn granule(self) -> u64 {
+        match self {
+            Paging::Direct => 1 << 20,
+            Paging::Shadow => 4 << 10,
+        }
+    }
+}
+
+/// An SRT guest's EDF server, in nanoseconds: `0 < budget <= deadline <= period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerParams {
+    pub period: u64,
+    pub budget: u64,
+    pub deadline: u64,
+}
+
+/// One memory region of a guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub name: String,
+    pub base: u64,
+    pub size: u64,
+    pub span: Span,
+}
+
+impl Region {
+    pub fn end(&self) -> u64 {
+        self.base + self.size
+    }
+}
+
+/// Where each key of a guest was written, for later diagnostics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GuestSpans {
+    pub header: Span,
+    pub name: Span,
+    pub core: Span,
+    pub image: Span,
+    pub budget: Option<Span>,
+    pub period: Option<Span>,
+    pub deadline: Option<Span>,
+}
+
+/// One guest, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guest {
+    pub name: String,
+    pub level: Level,
+    pub core: u32,
+    /// A guest crate under `partitions/` or a path to an ELF; resolved by
+    /// the image build, not by `check`.
+    pub image: String,
+    pub paging: Paging,
+    /// `Some` exactly for SRT guests.
+    pub server: Option<ServerParams>,
+    /// SRT only: may run in idle time beyond its budget.
+    pub slack: bool,
+    pub memory: Vec<Region>,
+    pub devices: Vec<&'static Device>,
+    pub spans: GuestSpans,
+}
+
+/// The whole validated system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct System {
+    pub name: String,
+    pub board: &'static Board,
+    /// The overhead charged to every job of every SRT guest, in ns.
+    pub switch_overhead: u64,
+    /// Whether `switch_overhead` is the board's default.
+    pub switch_overhead_is_default: bool,
+    pub guests: Vec<Guest>,
+    /// What each core does, indexed by core number.
+    pub cores: Vec<CorePlan>,
+}
+
+impl System {
+    /// The guests placed on a core, in the order they were declared.
+    pub fn guests_on(&self, core: u32) -> impl Iterator<Item = (usize, &Guest)> {
+        self.guests
+            .iter()
+            .enumerate()
+            .filter(move |(_, g)| g.core == core)
+    }
+}

@@ -1,0 +1,210 @@
+//! Stage 2b: what each core does, and the proof that EDF meets every deadline.
+//!
+//! - A core is *dedicated* to its HRT guest, *shared* by EDF servers (the SRT
+//!   guests placed on it), or *idle*.
+//! - Each shared core is analysed on its own ([`crate::sched`]): every SRT
+//!   guest is a periodic server whose jobs cost its budget plus the switch
+//!   overhead. The analysis is exact; a rejection names the core, each
+//!   guest's utilization, the total and the first time demand exceeds supply.
+//! - A core is analysed only when every guest on it is otherwise valid, so a
+//!   typo elsewhere in the file does not hide a schedulability problem.
+
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, ErrorKind, Span, Unschedulable};
+use crate::model::{Level, ServerParams};
+use crate::sched::{self, Analysis, Server, Test, Verdict};
+use crate::units::{format_ppm, format_time};
+
+/// What one core does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorePlan {
+    /// No guest is placed on it; the monitor parks it.
+    Idle,
+    /// Owned by one HRT guest (its index in the system's guests).
+    Dedicated { guest: usize },
+    /// EDF over the SRT guests placed on it (indices, in declaration order).
+    Edf {
+        guests: Vec<usize>,
+        analysis: AnalysisSummary,
+    },
+}
+
+/// The result of a core's analysis, kept for reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AnalysisSummary {
+    pub test: Test,
+    /// Total utilization including overhead, in millionths (rounded up).
+    pub utilization_ppm: u64,
+    /// Each guest's utilization including overhead, in millionths (rounded up).
+    pub guest_utilization_ppm: Vec<u64>,
+}
+
+/// What the planner needs to know of one guest, whether or not the rest of
+/// the guest is valid.
+#[derive(Clone, Debug)]
+pub struct PlanEntry<'a> {
+    pub name: &'a str,
+    pub level: Option<Level>,
+    pub core: Option<u32>,
+    pub server: Option<ServerParams>,
+    pub header: Span,
+    pub budget_span: Option<Span>,
+}
+
+/// The job cost the analysis charges a server: budget plus overhead.
+pub fn job_cost(server: &ServerParams, overhead: u64) -> u64 {
+    server.budget.saturating_add(overhead)
+}
+
+/// Plans every core of a board with `cores` cores and reports each core that
+/// cannot be proven schedulable. Cores with an invalid guest are left out
+/// (their guests' own errors are reported elsewhere); they plan as idle.
+pub fn plan(
+    cores: u32,
+    overhead: u64,
+    entries: &[PlanEntry<'_>],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<CorePlan> {
+    (0..cores)
+        .map(|core| plan_core(core, overhead, entries, diags))
+        .collect()
+}
+
+fn plan_core(
+    core: u32,
+    overhead: u64,
+    entries: &[PlanEntry<'_>],
+    diags: &mut Vec<Diagnostic>,
+) -> CorePlan {
+    let on_core: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].core == Some(core))
+        .collect();
+    if on_core.is_empty() {
+        return CorePlan::Idle;
+    }
+    if let [only] = on_core[..] {
+        if entries[only].level == Some(Level::Hrt) {
+            return CorePlan::Dedicated { guest: only };
+        }
+    }
+    let complete = on_core
+        .iter()
+        .all(|&i| entries[i].level == Some(Level::Srt) && entries[i].server.is_some());
+    if !complete {
+        return CorePlan::Idle;
+    }
+    let servers: Vec<Server> = on_core
+        .iter()
+        .map(|&i| {
+            let params = entries[i].server.expect("checked complete above");
+            Server {
+                cost: job_cost(&params, overhead),
+                period: params.period,
+                deadline: params.deadline,
+            }
+        })
+        .collect();
+    let Analysis {
+        test,
+        utilization_ppm,
+        verdict,
+    } = sched::analyze(&servers);
+    let guest_utilization_ppm: Vec<u64> = servers.iter().map(sched::utilization_ppm).collect();
+    match verdict {
+        Verdict::Schedulable => {}
+        Verdict::Unschedulable(v) => diags.push(unschedulable(
+            core,
+            overhead,
+            entries,
+            &on_core,
+            &guest_utilization_ppm,
+            utilization_ppm,
+            test,
+            v,
+        )),
+        Verdict::Inconclusive { reason } => {
+            let first = &entries[on_core[0]];
+            diags.push(Diagnostic::new(
+                ErrorKind::AnalysisInconclusive { core, reason },
+                first.budget_span.clone().unwrap_or(first.header.clone()),
+                format!("core {core}"),
+            ))
+        }
+    }
+    CorePlan::Edf {
+        guests: on_core,
+        analysis: AnalysisSummary {
+            test,
+            utilization_ppm,
+            guest_utilization_ppm,
+        },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn unschedulable(
+    core: u32,
+    overhead: u64,
+    entries: &[PlanEntry<'_>],
+    on_core: &[usize],
+    shares: &[u64],
+    total_ppm: u64,
+    test: Test,
+    v: sched::Violation,
+) -> Diagnostic {
+    // Point at the budget of the guest with the largest share; the others
+    // are secondary labels, so every party is named at its own line.
+    let largest = (0..on_core.len())
+        .max_by_key(|&k| shares[k])
+        .expect("a shared core has guests");
+    let place = |k: usize| {
+        let e = &entries[on_core[k]];
+        e.budget_span.clone().unwrap_or(e.header.clone())
+    };
+    let mut d = Diagnostic::new(
+        ErrorKind::Unschedulable(Box::new(Unschedulable {
+            core,
+            guests: on_core
+                .iter()
+                .zip(shares)
+                .map(|(&i, &ppm)| (entries[i].name.to_string(), ppm))
+                .collect(),
+            total_ppm,
+            test,
+            t: v.t,
+            demand: v.demand,
+            first: v.first,
+            overhead,
+        })),
+        place(largest),
+        format!(
+            "`{}`: {} of core {core}",
+            entries[on_core[largest]].name,
+            format_ppm(shares[largest])
+        ),
+    );
+    for k in (0..on_core.len()).filter(|&k| k != largest) {
+        d = d.with_secondary(
+            place(k),
+            format!("`{}`: {}", entries[on_core[k]].name, format_ppm(shares[k])),
+        );
+    }
+    let why = match test {
+        Test::Utilization => {
+            "all deadlines equal periods, so EDF is feasible exactly when the total utilization is at most 100%"
+        }
+        Test::ProcessorDemand => {
+            "some deadline is shorter than its period, so the exact processor-demand test (QPA) decides: \
+             the jobs released together at 0 with deadlines up to t must fit in t"
+        }
+    };
+    d.with_note(why)
+        .with_note(format!(
+            "every job is charged the switch overhead of {} on top of its budget",
+            format_time(overhead)
+        ))
+        .with_help(
+            "shorten a budget, lengthen a period or deadline, or move a guest to another core",
+        )
+}

@@ -1,0 +1,397 @@
+//! Stage 1: the TOML as written, with the place of every key and value.
+//!
+//! - Reads the parsed TOML tree (`toml::de::DeTable`, which keeps spans)
+//!   into `Raw*` structs whose fields are typed but not yet checked against
+//!   any rule.
+//! - Keeps going after an error: an unknown key, a missing key or a value of
+//!   the wrong type is reported and the rest of the file is still read, so
+//!   one run shows every independent mistake.
+//! - The key lists here are the schema; `docs/system-toml.md` documents them.
+
+use toml::de::{DeArray, DeTable, DeValue};
+use toml::Spanned;
+
+use crate::diag::{suggest, Diagnostic, ErrorKind, Span};
+
+/// A value and the place it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+}
+
+pub const TOP_KEYS: &[&str] = &["system", "guest"];
+pub const SYSTEM_KEYS: &[&str] = &["name", "board", "overhead"];
+pub const OVERHEAD_KEYS: &[&str] = &["switch"];
+pub const GUEST_KEYS: &[&str] = &[
+    "name", "level", "core", "image", "memory", "devices", "period", "budget", "deadline",
+    "paging", "slack",
+];
+pub const REGION_KEYS: &[&str] = &["name", "base", "size"];
+
+/// The whole file.
+#[derive(Clone, Debug, Default)]
+pub struct RawFile {
+    pub system: Option<RawSystem>,
+    pub guests: Vec<RawGuest>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawSystem {
+    /// The `[system]` header.
+    pub span: Span,
+    pub name: Option<Located<String>>,
+    pub board: Option<Located<String>>,
+    pub switch_overhead: Option<Located<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawGuest {
+    /// The `[[guest]]` header.
+    pub span: Span,
+    pub name: Option<Located<String>>,
+    pub level: Option<Located<String>>,
+    pub core: Option<Located<i128>>,
+    pub image: Option<Located<String>>,
+    pub memory: Option<Located<Vec<RawRegion>>>,
+    pub devices: Option<Located<Vec<Located<String>>>>,
+    pub period: Option<Located<String>>,
+    pub budget: Option<Located<String>>,
+    pub deadline: Option<Located<String>>,
+    pub paging: Option<Located<String>>,
+    pub slack: Option<Located<bool>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawRegion {
+    /// The inline table `{ … }`.
+    pub span: Span,
+    pub name: Option<Located<String>>,
+    pub base: Option<Located<i128>>,
+    pub size: Option<Located<RawSize>>,
+}
+
+/// A size as written: bytes, or a string with a unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawSize {
+    Bytes(i128),
+    Text(String),
+}
+
+/// Parses the text and reads it into a [`RawFile`], reporting every problem
+/// of form (syntax, unknown and missing keys, wrong types) into `diags`.
+pub fn read(text: &str, diags: &mut Vec<Diagnostic>) -> RawFile {
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        for e in errors {
+            let span = e.span().unwrap_or(0..0);
+            diags.push(Diagnostic::new(
+                ErrorKind::Syntax {
+                    message: e.message().to_string(),
+                },
+                span,
+                "the TOML parser stopped here",
+            ));
+        }
+        return RawFile::default();
+    }
+    let doc = doc.into_inner();
+    let mut file = RawFile::default();
+    unknown_keys(&doc, TOP_KEYS, "the top level", diags);
+    let whole_file = 0..0;
+    match doc.get("system") {
+        Some(v) => match v.get_ref() {
+            DeValue::Table(t) => file.system = Some(read_system(t, v.span(), diags)),
+            other => diags.push(wrong_type("system", "a table ([system])", other, v.span())),
+        },
+        None => diags.push(
+            Diagnostic::new(
+                ErrorKind::MissingKey {
+                    key: "system",
+                    table: "the file".into(),
+                },
+                whole_file,
+                "expected a [system] table",
+            )
+            .with_help("start the file with [system], its `name` and its `board`"),
+        ),
+    }
+    if let Some(v) = doc.get("guest") {
+        match v.get_ref() {
+            DeValue::Array(items) => {
+                for item in items.iter() {
+                    match item.get_ref() {
+                        DeValue::Table(t) => file.guests.push(read_guest(t, item.span(), diags)),
+                        other => diags.push(wrong_type(
+                            "guest",
+                            "an array of tables ([[guest]])",
+                            other,
+                            item.span(),
+                        )),
+                    }
+                }
+            }
+            other => diags.push(wrong_type(
+                "guest",
+                "an array of tables ([[guest]])",
+                other,
+                v.span(),
+            )),
+        }
+    }
+    file
+}
+
+fn read_system(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawSystem {
+    unknown_keys(t, SYSTEM_KEYS, "[system]", diags);
+    let table = "[system]";
+    let mut system = RawSystem {
+        span: span.clone(),
+        name: required(t, "name", table, &span, diags, string),
+        board: required(t, "board", table, &span, diags, string),
+        switch_overhead: None,
+    };
+    if let Some(v) = t.get("overhead") {
+        match v.get_ref() {
+            DeValue::Table(o) => {
+                unknown_keys(o, OVERHEAD_KEYS, "[system.overhead]", diags);
+                system.switch_overhead = optional(o, "switch", diags, string);
+            }
+            other => diags.push(wrong_type(
+                "overhead",
+                "a table ([system.overhead])",
+                other,
+                v.span(),
+            )),
+        }
+    }
+    system
+}
+
+fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGuest {
+    unknown_keys(t, GUEST_KEYS, "[[guest]]", diags);
+    // Name the guest in later messages about missing keys when it has a name.
+    let name = required(t, "name", "a [[guest]]", &span, diags, string);
+    let table = match &name {
+        Some(n) => format!("guest `{}`", n.value),
+        None => "this [[guest]]".to_string(),
+    };
+    RawGuest {
+        name,
+        level: required(t, "level", &table, &span, diags, string),
+        core: required(t, "core", &table, &span, diags, integer),
+        image: required(t, "image", &table, &span, diags, string),
+        memory: required(t, "memory", &table, &span, diags, |v, key, sp, d| {
+            regions(v, key, sp, d)
+        }),
+        devices: optional(t, "devices", diags, |v, key, sp, d| {
+            let items = array(v, key, sp, d)?;
+            Some(
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        string(item.get_ref(), key, item.span(), d)
+                            .map(|s| Located::new(s, item.span()))
+                    })
+                    .collect(),
+            )
+        }),
+        period: optional(t, "period", diags, string),
+        budget: optional(t, "budget", diags, string),
+        deadline: optional(t, "deadline", diags, string),
+        paging: optional(t, "paging", diags, string),
+        slack: optional(t, "slack", diags, boolean),
+        span,
+    }
+}
+
+fn regions(
+    v: &DeValue<'_>,
+    key: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<RawRegion>> {
+    let items = array(v, key, span, diags)?;
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let DeValue::Table(t) = item.get_ref() else {
+            diags.push(wrong_type(
+                key,
+                "an array of tables ({ name, base, size })",
+                item.get_ref(),
+                item.span(),
+            ));
+            continue;
+        };
+        unknown_keys(t, REGION_KEYS, "a memory region", diags);
+        let span = item.span();
+        let name = required(t, "name", "a memory region", &span, diags, string);
+        let table = match &name {
+            Some(n) => format!("memory region `{}`", n.value),
+            None => "this memory region".to_string(),
+        };
+        out.push(RawRegion {
+            base: required(t, "base", &table, &span, diags, integer),
+            size: required(t, "size", &table, &span, diags, |v, key, sp, d| match v {
+                DeValue::String(s) => Some(RawSize::Text(s.to_string())),
+                DeValue::Integer(_) => integer(v, key, sp, d).map(RawSize::Bytes),
+                other => {
+                    d.push(wrong_type(
+                        key,
+                        "an integer or a string with a unit",
+                        other,
+                        sp,
+                    ));
+                    None
+                }
+            }),
+            name,
+            span,
+        });
+    }
+    Some(out)
+}
+
+fn optional<T>(
+    t: &DeTable<'_>,
+    key: &str,
+    diags: &mut Vec<Diagnostic>,
+    convert: impl Fn(&DeValue<'_>, &str, Span, &mut Vec<Diagnostic>) -> Option<T>,
+) -> Option<Located<T>> {
+    let v: &Spanned<DeValue<'_>> = t.get(key)?;
+    convert(v.get_ref(), key, v.span(), diags).map(|value| Located::new(value, v.span()))
+}
+
+fn required<T>(
+    t: &DeTable<'_>,
+    key: &'static str,
+    table: &str,
+    table_span: &Span,
+    diags: &mut Vec<Diagnostic>,
+    convert: impl Fn(&DeValue<'_>, &str, Span, &mut Vec<Diagnostic>) -> Option<T>,
+) -> Option<Located<T>> {
+    if t.get(key).is_none() {
+        diags.push(Diagnostic::new(
+            ErrorKind::MissingKey {
+                key,
+                table: table.to_string(),
+            },
+            table_span.clone(),
+            format!("`{key}` is missing here"),
+        ));
+        return None;
+    }
+    optional(t, key, diags, convert)
+}
+
+fn string(v: &DeValue<'_>, key: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    match v {
+        DeValue::String(s) => Some(s.to_string()),
+        other => {
+            diags.push(wrong_type(key, "a string", other, span));
+            None
+        }
+    }
+}
+
+fn boolean(v: &DeValue<'_>, key: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Option<bool> {
+    match v {
+        DeValue::Boolean(b) => Some(*b),
+        other => {
+            diags.push(wrong_type(key, "true or false", other, span));
+            None
+        }
+    }
+}
+
+/// Integers are read as `i128` so that every TOML integer (a signed 64-bit
+/// value, or beyond it) fits; range checks happen in validation.
+fn integer(v: &DeValue<'_>, key: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Option<i128> {
+    match v {
+        DeValue::Integer(i) => match i128::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                diags.push(wrong_type(key, "an integer that fits in 64 bits", v, span));
+                None
+            }
+        },
+        other => {
+            diags.push(wrong_type(key, "an integer", other, span));
+            None
+        }
+    }
+}
+
+fn array<'v, 'i>(
+    v: &'v DeValue<'i>,
+    key: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'v DeArray<'i>> {
+    match v {
+        DeValue::Array(a) => Some(a),
+        other => {
+            diags.push(wrong_type(key, "an array", other, span));
+            None
+        }
+    }
+}
+
+fn unknown_keys(
+    t: &DeTable<'_>,
+    allowed: &[&'static str],
+    table: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for key in t.keys() {
+        let name: &str = key.get_ref();
+        if !allowed.contains(&name) {
+            let suggestion = suggest(name, allowed);
+            let mut d = Diagnostic::new(
+                ErrorKind::UnknownKey {
+                    key: name.to_string(),
+                    table: table.to_string(),
+                    suggestion,
+                },
+                key.span(),
+                "unknown key",
+            );
+            d = match suggestion {
+                Some(s) => d.with_help(format!("write `{s}`")),
+                None => d.with_note(format!("the keys of {table} are: {}", allowed.join(", "))),
+            };
+            diags.push(d);
+        }
+    }
+}
+
+fn type_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+fn wrong_type(key: &str, expected: &'static str, found: &DeValue<'_>, span: Span) -> Diagnostic {
+    let found = type_name(found);
+    Diagnostic::new(
+        ErrorKind::WrongType {
+            key: key.to_string(),
+            expected,
+            found,
+        },
+        span,
+        format!("this is {found}"),
+    )
+}

@@ -1,0 +1,160 @@
+//! What `check` says about a valid system: per core, who runs and how loaded.
+
+use serde::Serialize;
+
+use crate::model::{Level, System};
+use crate::plan::{AnalysisSummary, CorePlan};
+use crate::units::{format_ppm, format_time};
+
+/// The machine-readable summary (`--format json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub system: String,
+    pub board: String,
+    pub switch_overhead_ns: u64,
+    pub switch_overhead_source: String,
+    pub cores: Vec<CoreSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CoreSummary {
+    pub core: u32,
+    /// `idle`, `dedicated` or `edf`.
+    pub mode: &'static str,
+    pub guests: Vec<GuestSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisSummary>,
+    /// Share of the core left after every server's budget and overhead, in
+    /// millionths (EDF cores only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spare_ppm: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GuestSummary {
+    pub name: String,
+    pub level: Level,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization_ppm: Option<u64>,
+}
+
+impl Summary {
+    pub fn new(system: &System) -> Self {
+        let cores = system
+            .cores
+            .iter()
+            .enumerate()
+            .map(|(core, plan)| {
+                let core = u32::try_from(core).expect("a board has few cores");
+                let guest = |i: usize, ppm: Option<u64>| {
+                    let g = &system.guests[i];
+                    GuestSummary {
+                        name: g.name.clone(),
+                        level: g.level,
+                        period_ns: g.server.map(|s| s.period),
+                        budget_ns: g.server.map(|s| s.budget),
+                        deadline_ns: g.server.map(|s| s.deadline),
+                        utilization_ppm: ppm,
+                    }
+                };
+                match plan {
+                    CorePlan::Idle => CoreSummary {
+                        core,
+                        mode: "idle",
+                        guests: vec![],
+                        analysis: None,
+                        spare_ppm: None,
+                    },
+                    CorePlan::Dedicated { guest: g } => CoreSummary {
+                        core,
+                        mode: "dedicated",
+                        guests: vec![guest(*g, None)],
+                        analysis: None,
+                        spare_ppm: None,
+                    },
+                    CorePlan::Edf { guests, analysis } => CoreSummary {
+                        core,
+                        mode: "edf",
+                        guests: guests
+                            .iter()
+                            .zip(&analysis.guest_utilization_ppm)
+                            .map(|(&g, &ppm)| guest(g, Some(ppm)))
+                            .collect(),
+                        spare_ppm: Some(1_000_000u64.saturating_sub(analysis.utilization_ppm)),
+                        analysis: Some(analysis.clone()),
+                    },
+                }
+            })
+            .collect();
+        Summary {
+            system: system.name.clone(),
+            board: system.board.name.to_string(),
+            switch_overhead_ns: system.switch_overhead,
+            switch_overhead_source: if system.switch_overhead_is_default {
+                format!(
+                    "board default: {}",
+                    system.board.default_switch_overhead_source
+                )
+            } else {
+                "[system.overhead] switch".to_string()
+            },
+            cores,
+        }
+    }
+
+    /// The human-readable form, one block per core.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "system `{}` on board `{}`: valid and schedulable\n  switch overhead {} per SRT job ({})\n",
+            self.system,
+            self.board,
+            format_time(self.switch_overhead_ns),
+            self.switch_overhead_source
+        );
+        for c in &self.cores {
+            match c.mode {
+                "idle" => out.push_str(&format!("  core {}: idle (no guest)\n", c.core)),
+                "dedicated" => out.push_str(&format!(
+                    "  core {}: dedicated to HRT guest `{}` (no monitor timer, no EDF)\n",
+                    c.core, c.guests[0].name
+                )),
+                _ => {
+                    let a = c.analysis.as_ref().expect("EDF cores carry their analysis");
+                    let test = match a.test {
+                        crate::sched::Test::Utilization => {
+                            "exact utilization test, implicit deadlines"
+                        }
+                        crate::sched::Test::ProcessorDemand => {
+                            "exact processor-demand test (QPA), constrained deadlines"
+                        }
+                    };
+                    out.push_str(&format!(
+                        "  core {}: EDF over {} SRT guest{}, utilization {}, spare {} ({test})\n",
+                        c.core,
+                        c.guests.len(),
+                        if c.guests.len() == 1 { "" } else { "s" },
+                        format_ppm(a.utilization_ppm),
+                        format_ppm(c.spare_ppm.unwrap_or(0)),
+                    ));
+                    for g in &c.guests {
+                        out.push_str(&format!(
+                            "    {:<16} period {:>8}  budget {:>8}  deadline {:>8}  utilization {:>7}\n",
+                            g.name,
+                            format_time(g.period_ns.unwrap_or(0)),
+                            format_time(g.budget_ns.unwrap_or(0)),
+                            format_time(g.deadline_ns.unwrap_or(0)),
+                            format_ppm(g.utilization_ppm.unwrap_or(0)),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+}

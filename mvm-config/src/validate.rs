@@ -1,0 +1,808 @@
+//! The rules of a system description, each with its own error.
+//!
+//! - Every rule of `docs/system-toml.md` is checked here, and each failure
+//!   is a distinct [`ErrorKind`] pointing at the offending value, with the
+//!   other party (the first definition, the other guest) as a secondary label.
+//! - Checks are independent: a guest with a bad `level` still has its memory
+//!   and devices checked, so one run reports every independent mistake.
+//! - A [`System`] is produced only when no rule failed.
+
+use mvm_board::{Board, Device, Owner, PhysRange};
+
+use crate::diag::{suggest, Diagnostic, ErrorKind, Span};
+use crate::model::{Guest, GuestSpans, Level, Paging, Region, ServerParams, System};
+use crate::plan::{plan, PlanEntry};
+use crate::raw::{Located, RawFile, RawGuest, RawSize};
+use crate::units::{format_range, format_size, format_time, parse_size, parse_time};
+
+/// The largest physical address plus one on a 32-bit Cortex-A9 without LPAE.
+const PHYS_LIMIT: u64 = 1 << 32;
+
+/// A guest as far as its own keys could be read; `None` where a key was
+/// missing or invalid (already reported).
+struct Draft {
+    name: Option<Located<String>>,
+    level: Option<Level>,
+    core: Option<u32>,
+    paging: Option<Paging>,
+    server: Option<ServerParams>,
+    slack: bool,
+    memory: Vec<Region>,
+    devices: Vec<(&'static Device, Span)>,
+    spans: GuestSpans,
+    image: Option<String>,
+}
+
+/// Checks every rule, schedulability included; returns the model if
+/// nothing failed.
+pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
+    let errors_before = diags.len();
+    let (name, board, overhead) = system_keys(raw, diags);
+    if raw.system.is_some() && raw.guests.is_empty() {
+        diags.push(Diagnostic::new(
+            ErrorKind::NoGuests,
+            raw.system.as_ref().map(|s| s.span.clone()),
+            "this system declares no [[guest]]",
+        ));
+    }
+    let drafts: Vec<Draft> = raw
+        .guests
+        .iter()
+        .map(|g| guest_keys(g, board, diags))
+        .collect();
+    unique_names(&drafts, diags);
+    if let Some(board) = board {
+        core_placement(&drafts, board, diags);
+        memory_layout(&drafts, board, diags);
+    }
+    unique_devices(&drafts, diags);
+    let overhead = overhead.or(board.map(|b| b.default_switch_overhead_ns));
+    let cores = match (board, overhead) {
+        (Some(board), Some(overhead)) => {
+            let entries: Vec<PlanEntry<'_>> = drafts
+                .iter()
+                .map(|d| PlanEntry {
+                    name: d.name.as_ref().map_or("?", |n| n.value.as_str()),
+                    level: d.level,
+                    core: d.core.filter(|&c| c < board.cores),
+                    server: d.server,
+                    header: d.spans.header.clone(),
+                    budget_span: d.spans.budget.clone(),
+                })
+                .collect();
+            plan(board.cores, overhead, &entries, diags)
+        }
+        _ => Vec::new(),
+    };
+    if let (Some(overhead), true) = (overhead, diags.len() == errors_before) {
+        // Only a fully valid system reaches the model.
+        let board = board.expect("a valid system has a known board");
+        let guests = drafts.into_iter().map(finish).collect::<Option<Vec<_>>>();
+        return guests.map(|guests| System {
+            name: name.expect("a valid system has a name"),
+            board,
+            switch_overhead: overhead,
+            switch_overhead_is_default: raw
+                .system
+                .as_ref()
+                .is_some_and(|s| s.switch_overhead.is_none()),
+            guests,
+            cores,
+        });
+    }
+    None
+}
+
+fn finish(d: Draft) -> Option<Guest> {
+    Some(Guest {
+        name: d.name?.value,
+        level: d.level?,
+        core: d.core?,
+        image: d.image?,
+        paging: d.paging?,
+        server: d.server,
+        slack: d.slack,
+        memory: d.memory,
+        devices: d.devices.into_iter().map(|(dev, _)| dev).collect(),
+        spans: d.spans,
+    })
+}
+
+fn system_keys(
+    raw: &RawFile,
+    diags: &mut Vec<Diagnostic>,
+) -> (Option<String>, Option<&'static Board>, Option<u64>) {
+    let Some(system) = &raw.system else {
+        return (None, None, None);
+    };
+    let name = system
+        .name
+        .as_ref()
+        .and_then(|n| checked_name("system", n, diags));
+    let board = system.board.as_ref().and_then(|b| {
+        let found = crate::boards::by_name(&b.value);
+        if found.is_none() {
+            let known = crate::boards::names();
+            let suggestion = suggest(&b.value.to_lowercase(), &known);
+            diags.push(Diagnostic::new(
+                ErrorKind::UnknownBoard {
+                    name: b.value.clone(),
+                    known,
+                    suggestion,
+                },
+                b.span.clone(),
+                "unknown board",
+            ));
+        }
+        found
+    });
+    let overhead = system
+        .switch_overhead
+        .as_ref()
+        .and_then(|o| time("switch", o, diags));
+    (name, board, overhead)
+}
+
+fn checked_name(
+    what: &'static str,
+    name: &Located<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let ok = !name.value.is_empty()
+        && name
+            .value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Some(name.value.clone())
+    } else {
+        diags.push(Diagnostic::new(
+            ErrorKind::BadName {
+                what,
+                name: name.value.clone(),
+            },
+            name.span.clone(),
+            "not a valid name",
+        ));
+        None
+    }
+}
+
+fn time(key: &'static str, text: &Located<String>, diags: &mut Vec<Diagnostic>) -> Option<u64> {
+    match parse_time(&text.value) {
+        Ok(ns) => Some(ns),
+        Err(error) => {
+            diags.push(Diagnostic::new(
+                ErrorKind::BadTime {
+                    key,
+                    text: text.value.clone(),
+                    error,
+                },
+                text.span.clone(),
+                "not a time",
+            ));
+            None
+        }
+    }
+}
+
+fn choice<T: Copy>(
+    key: &'static str,
+    text: &Located<String>,
+    choices: &'static [&'static str],
+    values: &[T],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    if let Some(i) = choices.iter().position(|c| *c == text.value) {
+        return Some(values[i]);
+    }
+    let suggestion = suggest(&text.value.to_lowercase(), choices);
+    diags.push(Diagnostic::new(
+        ErrorKind::BadChoice {
+            key,
+            value: text.value.clone(),
+            choices,
+            suggestion,
+        },
+        text.span.clone(),
+        "not a valid choice",
+    ));
+    None
+}
+
+fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagnostic>) -> Draft {
+    let name = g
+        .name
+        .as_ref()
+        .and_then(|n| checked_name("guest", n, diags).map(|v| Located::new(v, n.span.clone())));
+    let label = name
+        .as_ref()
+        .map_or_else(|| "?".to_string(), |n| n.value.clone());
+    let level = g
+        .level
+        .as_ref()
+        .and_then(|l| choice("level", l, Level::CHOICES, &[Level::Hrt, Level::Srt], diags));
+    let core = g.core.as_ref().and_then(|c| match u32::try_from(c.value) {
+        Ok(core) => Some(core),
+        Err(_) => {
+            diags.push(Diagnostic::new(
+                ErrorKind::IntegerOutOfRange {
+                    key: "core",
+                    value: c.value,
+                    min: 0,
+                    max: u32::MAX.into(),
+                },
+                c.span.clone(),
+                "not a core number",
+            ));
+            None
+        }
+    });
+    let paging_key = g.paging.as_ref().and_then(|p| {
+        choice(
+            "paging",
+            p,
+            Paging::CHOICES,
+            &[Paging::Direct, Paging::Shadow],
+            diags,
+        )
+    });
+    let paging = match (level, paging_key) {
+        (Some(Level::Hrt), Some(Paging::Shadow)) => {
+            let span = g.paging.as_ref().map(|p| p.span.clone());
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::HrtPaging {
+                        guest: label.clone(),
+                    },
+                    span,
+                    "HRT guests are direct-mapped",
+                )
+                .with_help("remove `paging` or write `paging = \"direct\"`"),
+            );
+            None
+        }
+        (Some(level), None) if g.paging.is_none() => Some(match level {
+            Level::Hrt => Paging::Direct,
+            Level::Srt => Paging::Shadow,
+        }),
+        (_, paging) => paging,
+    };
+    let server = match level {
+        Some(Level::Hrt) => {
+            for (key, value) in [
+                ("period", &g.period),
+                ("budget", &g.budget),
+                ("deadline", &g.deadline),
+            ] {
+                if let Some(v) = value {
+                    diags.push(hrt_server_key(&label, key, v.span.clone()));
+                }
+            }
+            if let Some(v) = &g.slack {
+                diags.push(hrt_server_key(&label, "slack", v.span.clone()));
+            }
+            None
+        }
+        Some(Level::Srt) => server_params(g, &label, diags),
+        None => None,
+    };
+    let memory = regions(g, &label, paging, board, diags);
+    let devices = devices(g, &label, board, diags);
+    Draft {
+        level,
+        core,
+        paging,
+        server,
+        slack: level == Some(Level::Srt) && g.slack.as_ref().is_none_or(|s| s.value),
+        memory,
+        devices,
+        image: g.image.as_ref().map(|i| i.value.clone()),
+        spans: GuestSpans {
+            header: g.span.clone(),
+            name: g.name.as_ref().map_or(g.span.clone(), |n| n.span.clone()),
+            core: g.core.as_ref().map_or(g.span.clone(), |c| c.span.clone()),
+            image: g.image.as_ref().map_or(g.span.clone(), |i| i.span.clone()),
+            budget: g.budget.as_ref().map(|b| b.span.clone()),
+            period: g.period.as_ref().map(|p| p.span.clone()),
+            deadline: g.deadline.as_ref().map(|d| d.span.clone()),
+        },
+        name,
+    }
+}
+
+fn hrt_server_key(guest: &str, key: &'static str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::HrtServerKey {
+            guest: guest.to_string(),
+            key,
+        },
+        span,
+        "only for SRT guests",
+    )
+    .with_help(format!(
+        "remove `{key}`, or make the guest `level = \"srt\"`"
+    ))
+}
+
+fn server_params(g: &RawGuest, guest: &str, diags: &mut Vec<Diagnostic>) -> Option<ServerParams> {
+    let mut missing = false;
+    for (key, value) in [("period", &g.period), ("budget", &g.budget)] {
+        if value.is_none() {
+            missing = true;
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::SrtMissing {
+                        guest: guest.to_string(),
+                        key,
+                    },
+                    g.span.clone(),
+                    format!("`{key}` is missing"),
+                )
+                .with_help(format!("add `{key} = \"…ms\"` to this guest")),
+            );
+        }
+    }
+    let period = g.period.as_ref().and_then(|p| time("period", p, diags));
+    let budget = g.budget.as_ref().and_then(|b| time("budget", b, diags));
+    let deadline = match &g.deadline {
+        Some(d) => Some(time("deadline", d, diags)?),
+        None => None,
+    };
+    if missing {
+        return None;
+    }
+    let (period, budget) = (period?, budget?);
+    let mut ok = true;
+    for (key, value, located) in [
+        ("period", period, &g.period),
+        ("budget", budget, &g.budget),
+        ("deadline", deadline.unwrap_or(1), &g.deadline),
+    ] {
+        if value == 0 {
+            ok = false;
+            let span = located.as_ref().map(|l| l.span.clone());
+            diags.push(Diagnostic::new(
+                ErrorKind::ZeroTime {
+                    guest: guest.to_string(),
+                    key,
+                },
+                span,
+                "zero",
+            ));
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let span =
+        |l: &Option<Located<String>>| l.as_ref().map(|l| l.span.clone()).unwrap_or(g.span.clone());
+    if let Some(deadline) = deadline {
+        if deadline > period {
+            ok = false;
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::DeadlineExceedsPeriod {
+                        guest: guest.to_string(),
+                        deadline,
+                        period,
+                    },
+                    span(&g.deadline),
+                    format!("deadline {}", format_time(deadline)),
+                )
+                .with_secondary(span(&g.period), format!("period {}", format_time(period))),
+            );
+        }
+    }
+    let (limit, limit_key, limit_span) = match deadline {
+        Some(d) => (d, "deadline", span(&g.deadline)),
+        None => (period, "period", span(&g.period)),
+    };
+    if budget > limit {
+        ok = false;
+        diags.push(
+            Diagnostic::new(
+                ErrorKind::BudgetExceedsDeadline {
+                    guest: guest.to_string(),
+                    budget,
+                    deadline: limit,
+                    deadline_key: limit_key,
+                },
+                span(&g.budget),
+                format!("budget {}", format_time(budget)),
+            )
+            .with_secondary(limit_span, format!("{limit_key} {}", format_time(limit))),
+        );
+    }
+    ok.then_some(ServerParams {
+        period,
+        budget,
+        deadline: deadline.unwrap_or(period),
+    })
+}
+
+fn regions(
+    g: &RawGuest,
+    guest: &str,
+    paging: Option<Paging>,
+    board: Option<&'static Board>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Region> {
+    let Some(memory) = &g.memory else {
+        return Vec::new();
+    };
+    if memory.value.is_empty() {
+        diags.push(
+            Diagnostic::new(ErrorKind::NoMemory { guest: guest.to_string() }, memory.span.clone(), "no regions")
+                .with_help("declare at least one region: memory = [ { name = \"ram\", base = 0x…, size = \"16MiB\" } ]"),
+        );
+    }
+    let mut out: Vec<Region> = Vec::new();
+    for r in &memory.value {
+        let Some(name) = &r.name else { continue };
+        let region = checked_name("region", name, diags);
+        if let Some(first) = out.iter().find(|o| o.name == name.value) {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateRegion {
+                        guest: guest.to_string(),
+                        region: name.value.clone(),
+                    },
+                    name.span.clone(),
+                    "second region with this name",
+                )
+                .with_secondary(first.span.clone(), "first defined here"),
+            );
+        }
+        let base = r.base.as_ref().and_then(|b| match u64::try_from(b.value) {
+            Ok(v) if v < PHYS_LIMIT => Some(v),
+            _ => {
+                diags.push(Diagnostic::new(
+                    ErrorKind::IntegerOutOfRange {
+                        key: "base",
+                        value: b.value,
+                        min: 0,
+                        max: PHYS_LIMIT - 1,
+                    },
+                    b.span.clone(),
+                    "outside the 32-bit physical address space",
+                ));
+                None
+            }
+        });
+        let size = r.size.as_ref().and_then(|s| size(s, diags));
+        let (Some(region), Some(base), Some(size)) = (region, base, size) else {
+            continue;
+        };
+        let region = Region {
+            name: region,
+            base,
+            size,
+            span: r.span.clone(),
+        };
+        if check_region(&region, guest, paging, board, diags) {
+            out.push(region);
+        }
+    }
+    out
+}
+
+fn size(s: &Located<RawSize>, diags: &mut Vec<Diagnostic>) -> Option<u64> {
+    let bytes = match &s.value {
+        RawSize::Bytes(n) => u64::try_from(*n)
+            .ok()
+            .filter(|n| *n <= PHYS_LIMIT)
+            .ok_or_else(|| {
+                Diagnostic::new(
+                    ErrorKind::IntegerOutOfRange {
+                        key: "size",
+                        value: *n,
+                        min: 0,
+                        max: PHYS_LIMIT,
+                    },
+                    s.span.clone(),
+                    "not a size",
+                )
+            }),
+        RawSize::Text(text) => parse_size(text).map_err(|error| {
+            Diagnostic::new(
+                ErrorKind::BadSize {
+                    text: text.clone(),
+                    error,
+                },
+                s.span.clone(),
+                "not a size",
+            )
+        }),
+    };
+    bytes.map_err(|d| diags.push(d)).ok()
+}
+
+/// The rules about one region alone; `true` when it passed, so that only
+/// sound regions take part in the overlap check.
+fn check_region(
+    r: &Region,
+    guest: &str,
+    paging: Option<Paging>,
+    board: Option<&Board>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let (base, size) = (r.base, r.size);
+    let mut ok = true;
+    if size == 0 {
+        diags.push(Diagnostic::new(
+            ErrorKind::EmptyRegion {
+                guest: guest.to_string(),
+                region: r.name.clone(),
+            },
+            r.span.clone(),
+            "size zero",
+        ));
+        return false;
+    }
+    if let Some(board) = board {
+        let ram = board.ram;
+        if !ram.contains_range(base, size) {
+            ok = false;
+            diags.push(Diagnostic::new(
+                ErrorKind::RegionOutsideRam {
+                    guest: guest.to_string(),
+                    region: r.name.clone(),
+                    base,
+                    size,
+                    ram_base: ram.base,
+                    ram_size: ram.size,
+                    board: board.name,
+                },
+                r.span.clone(),
+                format!("{} is outside RAM", format_range(base, size)),
+            ));
+        } else if board.monitor_reservation.overlaps(base, size) {
+            ok = false;
+            let m = board.monitor_reservation;
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::RegionInMonitor {
+                        guest: guest.to_string(),
+                        region: r.name.clone(),
+                        base,
+                        size,
+                        reserved_base: m.base,
+                        reserved_size: m.size,
+                    },
+                    r.span.clone(),
+                    "overlaps the monitor",
+                )
+                .with_help(format!(
+                    "guest memory starts at {} on this board",
+                    crate::units::hex(m.end())
+                )),
+            );
+        }
+    }
+    if let Some(paging) = paging {
+        let align = paging.granule();
+        if base % align != 0 || size % align != 0 {
+            ok = false;
+            diags.push(Diagnostic::new(
+                ErrorKind::RegionMisaligned {
+                    guest: guest.to_string(),
+                    region: r.name.clone(),
+                    base,
+                    size,
+                    align,
+                    paging: paging.as_str(),
+                },
+                r.span.clone(),
+                format!("needs {} alignment", format_size(align)),
+            ));
+        }
+    }
+    ok
+}
+
+fn devices(
+    g: &RawGuest,
+    guest: &str,
+    board: Option<&'static Board>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(&'static Device, Span)> {
+    let (Some(list), Some(board)) = (&g.devices, board) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for name in &list.value {
+        match board.device(&name.value) {
+            None => {
+                let names: Vec<&'static str> = board
+                    .devices
+                    .iter()
+                    .filter(|d| d.owner == Owner::Guest)
+                    .map(|d| d.name)
+                    .collect();
+                let suggestion = suggest(&name.value, &names);
+                diags.push(
+                    Diagnostic::new(
+                        ErrorKind::UnknownDevice {
+                            guest: guest.to_string(),
+                            device: name.value.clone(),
+                            board: board.name,
+                            suggestion,
+                        },
+                        name.span.clone(),
+                        "unknown device",
+                    )
+                    .with_note(format!(
+                        "the devices of `{}` that guests may own: {}",
+                        board.name,
+                        names.join(", ")
+                    )),
+                );
+            }
+            Some(d) if d.owner == Owner::Monitor => diags.push(
+                Diagnostic::new(
+                    ErrorKind::MonitorDevice {
+                        guest: guest.to_string(),
+                        device: name.value.clone(),
+                    },
+                    name.span.clone(),
+                    "the monitor's",
+                )
+                .with_note(format!("`{}` is the {}", d.name, d.model)),
+            ),
+            Some(d) => out.push((d, name.span.clone())),
+        }
+    }
+    out
+}
+
+fn unique_names(drafts: &[Draft], diags: &mut Vec<Diagnostic>) {
+    for (i, d) in drafts.iter().enumerate() {
+        let Some(name) = &d.name else { continue };
+        if let Some(first) = drafts[..i]
+            .iter()
+            .filter_map(|o| o.name.as_ref())
+            .find(|o| o.value == name.value)
+        {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateGuest {
+                        name: name.value.clone(),
+                    },
+                    name.span.clone(),
+                    "second guest with this name",
+                )
+                .with_secondary(first.span.clone(), "first defined here"),
+            );
+        }
+    }
+}
+
+fn core_placement(drafts: &[Draft], board: &'static Board, diags: &mut Vec<Diagnostic>) {
+    let name = |d: &Draft| {
+        d.name
+            .as_ref()
+            .map_or_else(|| "?".to_string(), |n| n.value.clone())
+    };
+    for d in drafts {
+        if let Some(core) = d.core {
+            if core >= board.cores {
+                diags.push(Diagnostic::new(
+                    ErrorKind::CoreOutOfRange {
+                        guest: name(d),
+                        core: core.into(),
+                        cores: board.cores,
+                        board: board.name,
+                    },
+                    d.spans.core.clone(),
+                    "no such core",
+                ));
+            }
+        }
+    }
+    for (i, hrt) in drafts.iter().enumerate() {
+        let (Some(Level::Hrt), Some(core)) = (hrt.level, hrt.core) else {
+            continue;
+        };
+        if core >= board.cores {
+            continue;
+        }
+        for (j, other) in drafts.iter().enumerate() {
+            // Two HRT guests on one core: report the pair once.
+            if j == i || other.core != Some(core) || (other.level == Some(Level::Hrt) && j < i) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::HrtCoreShared {
+                        hrt: name(hrt),
+                        other: name(other),
+                        core,
+                    },
+                    other.spans.core.clone(),
+                    format!("`{}` is placed on core {core} here", name(other)),
+                )
+                .with_secondary(
+                    hrt.spans.core.clone(),
+                    format!("HRT guest `{}` owns core {core}", name(hrt)),
+                )
+                .with_help("move one of them to another core"),
+            );
+        }
+    }
+}
+
+fn memory_layout(drafts: &[Draft], _board: &'static Board, diags: &mut Vec<Diagnostic>) {
+    let name = |d: &Draft| {
+        d.name
+            .as_ref()
+            .map_or_else(|| "?".to_string(), |n| n.value.clone())
+    };
+    let all: Vec<(String, &Region)> = drafts
+        .iter()
+        .flat_map(|d| d.memory.iter().map(move |r| (name(d), r)))
+        .collect();
+    for (i, (guest, r)) in all.iter().enumerate() {
+        let range = PhysRange::new(r.base, r.size);
+        if let Some((other_guest, o)) = all[..i]
+            .iter()
+            .find(|(_, o)| range.overlaps(o.base, o.size))
+        {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::RegionOverlap {
+                        guest: guest.clone(),
+                        region: r.name.clone(),
+                        base: r.base,
+                        size: r.size,
+                        other_guest: other_guest.clone(),
+                        other_region: o.name.clone(),
+                        other_base: o.base,
+                        other_size: o.size,
+                    },
+                    r.span.clone(),
+                    format!("{}", format_range(r.base, r.size)),
+                )
+                .with_secondary(
+                    o.span.clone(),
+                    format!(
+                        "overlaps {} of `{other_guest}`",
+                        format_range(o.base, o.size)
+                    ),
+                ),
+            );
+        }
+    }
+}
+
+fn unique_devices(drafts: &[Draft], diags: &mut Vec<Diagnostic>) {
+    let name = |d: &Draft| {
+        d.name
+            .as_ref()
+            .map_or_else(|| "?".to_string(), |n| n.value.clone())
+    };
+    let all: Vec<(String, &'static Device, &Span)> = drafts
+        .iter()
+        .flat_map(|d| {
+            d.devices
+                .iter()
+                .map(move |(dev, span)| (name(d), *dev, span))
+        })
+        .collect();
+    for (i, (guest, dev, span)) in all.iter().enumerate() {
+        if let Some((other, _, other_span)) = all[..i].iter().find(|(_, o, _)| o.name == dev.name) {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::DeviceTaken {
+                        guest: guest.clone(),
+                        device: dev.name.to_string(),
+                        other_guest: other.clone(),
+                    },
+                    (*span).clone(),
+                    "given again here",
+                )
+                .with_secondary((*other_span).clone(), format!("first given to `{other}`")),
+            );
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! `cargo mvm`: check, build, run and test MVM systems.
+//!
+//! - A thin command-line shell over `mvm-config`; every decision about a
+//!   system description is made there, so `build.rs` and this tool agree.
+//! - Exit codes are a contract: 0 valid (or passed), 1 the description was
+//!   rejected, 2 the command could not run.
+#![forbid(unsafe_code)]
+
+mod check;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// MVM: a TrustZone separation kernel for Cortex-A9, configured by
+/// `partitions/system.toml`.
+#[derive(Parser, Debug)]
+#[command(name = "cargo mvm", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate a system description and check that every core is schedulable.
+    Check {
+        /// The system description (default: partitions/system.toml of this workspace).
+        path: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Run every test: the host tests of the workspace and the example systems.
+    Test,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Exit code: the command could not run (missing file, bad arguments).
+pub const EXIT_CANNOT_RUN: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap uses 2 for usage errors already; help and version exit 0.
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_CANNOT_RUN));
+        }
+    };
+    match cli.command {
+        Command::Check { path, format } => check::run(path, format),
+        Command::Test => test::run(),
+    }
+}
