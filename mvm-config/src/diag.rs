@@ -336,13 +336,27 @@ impl fmt::Display for ErrorKind {
                     format_range(*other_base, *other_size)
                 )
             }
-            ErrorKind::RegionMisaligned { guest, region, base, size, align, paging } => write!(
-                f,
-                "region `{region}` of guest `{guest}` at {} is not aligned to {}: {paging}-paged regions need base and size multiples of {}",
-                format_range(*base, *size),
-                format_size(*align),
-                format_size(*align)
-            ),
+            ErrorKind::RegionMisaligned {
+                guest,
+                region,
+                base,
+                size,
+                align,
+                paging,
+            } => {
+                let method = if *paging == "direct" {
+                    "direct-mapped"
+                } else {
+                    "shadow-paged"
+                };
+                write!(
+                    f,
+                    "region `{region}` of guest `{guest}` at {} is not aligned to {}: {method} regions need base and size multiples of {}",
+                    format_range(*base, *size),
+                    format_size(*align),
+                    format_size(*align)
+                )
+            }
             ErrorKind::UnknownDevice { guest, device, board, suggestion } => write!(
                 f,
                 "guest `{guest}` asks for device `{device}`, which board `{board}` does not have{}",

@@ -451,7 +451,7 @@ fn demand_and_previous(servers: &[Server], t: u128) -> (u128, u128) {
             let k = (t - 1 - deadline) / period;
             let last = deadline + k * period;
             let jobs = k + 1 + u128::from(t - last == period);
-            let cost = jobs.checked_mul(s.cost.into()).unwrap_or(u128::MAX);
+            let cost = jobs.saturating_mul(s.cost.into());
             demand = demand.saturating_add(cost);
             previous = previous.max(last);
         }

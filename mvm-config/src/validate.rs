@@ -36,7 +36,6 @@ struct Draft {
 /// Checks every rule, schedulability included; returns the model if
 /// nothing failed.
 pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
-    let errors_before = diags.len();
     let (name, board, overhead) = system_keys(raw, diags);
     if raw.system.is_some() && raw.guests.is_empty() {
         diags.push(Diagnostic::new(
@@ -74,8 +73,9 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
         }
         _ => Vec::new(),
     };
-    if let (Some(overhead), true) = (overhead, diags.len() == errors_before) {
-        // Only a fully valid system reaches the model.
+    if let (Some(overhead), true) = (overhead, diags.is_empty()) {
+        // Only a fully valid system reaches the model: no error at all, from
+        // reading the file or from any rule, so every key below is present.
         let board = board.expect("a valid system has a known board");
         let guests = drafts.into_iter().map(finish).collect::<Option<Vec<_>>>();
         return guests.map(|guests| System {

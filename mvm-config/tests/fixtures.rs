@@ -1,0 +1,109 @@
+//! One failing fixture per rule: `fixtures/<code>.toml` breaks exactly the
+//! rule `<code>`, and its trailing `# expect:` lines list every finding it
+//! must produce (code, line and full message), and nothing else.
+//!
+//! To refresh after a deliberate change of wording, edit the `# expect:`
+//! lines by hand; they are the reviewed contract of the messages.
+
+use std::path::Path;
+
+/// Every error code `mvm-config` can report, each of which must have a
+/// fixture. `analysis-inconclusive` is left out: it needs an exact
+/// utilization of 1 with a hyperperiod too long to search, which the
+/// analysis' own tests construct directly.
+const CODES: &[&str] = &[
+    "syntax",
+    "unknown-key",
+    "missing-key",
+    "wrong-type",
+    "bad-name",
+    "bad-time",
+    "bad-size",
+    "integer-out-of-range",
+    "bad-choice",
+    "unknown-board",
+    "no-guests",
+    "duplicate-guest",
+    "core-out-of-range",
+    "hrt-core-shared",
+    "hrt-paging",
+    "hrt-server-key",
+    "srt-missing",
+    "zero-time",
+    "budget-exceeds-deadline",
+    "deadline-exceeds-period",
+    "no-memory",
+    "duplicate-region",
+    "empty-region",
+    "region-outside-ram",
+    "region-in-monitor",
+    "region-overlap",
+    "region-misaligned",
+    "unknown-device",
+    "monitor-device",
+    "device-taken",
+    "unschedulable",
+];
+
+fn findings(text: &str) -> Vec<String> {
+    let checked = mvm_config::check(text);
+    assert_eq!(checked.system.is_some(), checked.diagnostics.is_empty());
+    checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let line = d
+                .span
+                .as_ref()
+                .map_or(1, |s| mvm_config::diag::line_col(text, s.start).0);
+            format!("{} @ {}: {}", d.code(), line, d.message())
+        })
+        .collect()
+}
+
+fn expected(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_fixture_produces_exactly_its_findings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("UTF-8 file name")
+            .to_string();
+        let text = std::fs::read_to_string(&path).expect("fixture is readable");
+        let want = expected(&text);
+        assert!(!want.is_empty(), "{stem}.toml has no `# expect:` line");
+        assert_eq!(findings(&text), want, "findings of {stem}.toml");
+        assert!(
+            want.iter().any(|w| w.starts_with(&format!("{stem} @"))),
+            "{stem}.toml must produce the finding it is named after"
+        );
+        seen.push(stem);
+    }
+    for code in CODES {
+        assert!(
+            seen.iter().any(|s| s == code),
+            "no fixture for rule `{code}`"
+        );
+    }
+}
+
+#[test]
+fn every_code_listed_is_distinct() {
+    let mut codes = CODES.to_vec();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), CODES.len());
+}
