@@ -1,0 +1,129 @@
+//! The command contract of `cargo mvm check`: exit codes 0 / 1 / 2, the
+//! rustc-style rendering, and the JSON form.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn mvm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+#[test]
+fn valid_system_exits_0_with_a_per_core_summary() {
+    let out = mvm(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("system `demo` on board `qemu-vexpress-a9`: valid and schedulable"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("core 0: dedicated to HRT guest `control`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("core 1: EDF over 2 SRT guests, utilization 40.03%, spare 59.97%"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn rejected_system_exits_1_with_a_pointed_diagnostic() {
+    let out = mvm(&["check", "partitions/examples/rejected-layout.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let expected = "error[unknown-key]: unknown key `buget` in [[guest]] (did you mean `budget`?)\n  --> partitions/examples/rejected-layout.toml:34:1\n   |\n34 | buget   = \"2ms\"\n   | ^^^^^ unknown key\n";
+    assert!(stderr.contains(expected), "{stderr}");
+    assert!(
+        stderr.ends_with(
+            "error: `partitions/examples/rejected-layout.toml` was rejected: 7 errors\n"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let out = mvm(&["check", "partitions/no-such-file.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read `partitions/no-such-file.toml`"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    assert_eq!(mvm(&["check", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(mvm(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_lists_the_same_findings() {
+    let out = mvm(&[
+        "check",
+        "--format",
+        "json",
+        "partitions/examples/rejected-deadlines.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(value["ok"], false);
+    let d = &value["diagnostics"][0];
+    assert_eq!(d["code"], "unschedulable");
+    assert_eq!(d["line"], 39);
+    assert_eq!(
+        d["related"].as_array().map(Vec::len),
+        Some(2),
+        "the other two guests are named"
+    );
+    assert!(d["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("at t = 3ms"));
+
+    let out = mvm(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(value["ok"], true);
+    assert_eq!(value["summary"]["cores"][1]["mode"], "edf");
+    assert_eq!(
+        value["summary"]["cores"][1]["analysis"]["test"],
+        "processor-demand"
+    );
+}
+
+#[test]
+fn build_of_the_image_fails_with_the_same_diagnostic() {
+    // `cargo build` of the image crate runs the check from build.rs. A
+    // separate target directory keeps this from waiting on the outer build.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target = root().join("target/test-build-rs");
+    let out = Command::new(cargo)
+        .args(["build", "--quiet", "--package", "mvm"])
+        .env("MVM_SYSTEM", "partitions/examples/rejected-overload.toml")
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(root())
+        .output()
+        .expect("cargo runs");
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("error[unschedulable]: core 1 is not schedulable under EDF"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("partitions/examples/rejected-overload.toml:15:10"),
+        "{stderr}"
+    );
+}
