@@ -42,6 +42,7 @@ pub struct Violation {
     /// Always an absolute deadline of some job.
     pub t: u64,
     /// The processor demand h(t): the total cost of jobs released at or after 0 with deadline <= t.
+    /// Exact; it could only saturate (see [`demand`]) when `first` is false.
     pub demand: u128,
     /// True when `t` is proven to be the FIRST such time. False only when both
     /// searches for it ran out of budget (see [`Limits`]): the forward scan
@@ -56,12 +57,15 @@ pub struct Violation {
 pub enum Verdict {
     Schedulable,
     Unschedulable(Violation),
-    /// The exact test could not finish within its iteration bound (only conceivable for U exactly 1 with huge hyperperiods); callers treat this as a rejection, with the reason.
+    /// The exact test could not finish within its iteration bound (only
+    /// conceivable for U exactly 1 with huge hyperperiods); callers treat
+    /// this as a rejection, with the reason.
     ///
-    /// Also given when U is below 1 by less than about one part in 10^12
-    /// with very long periods (the search interval is then astronomically
-    /// long), and when a set is proven unschedulable but its only known
-    /// overload lies beyond 2^64 ns, which `Violation::t` cannot express.
+    /// In practice also when U is within about 10^-6 of 1 with constrained
+    /// deadlines and hundreds of servers: the interval QPA must cover grows
+    /// like 1/(1 - U), and so does its walk. And when a set is proven
+    /// unschedulable but no overload below 2^64 ns is known, which
+    /// `Violation::t` could not express.
     Inconclusive {
         reason: String,
     },
@@ -83,17 +87,19 @@ pub struct Limits {
     /// Deadlines the forward scan for the first overload visits before it
     /// hands over to the QPA bisection.
     pub scan_steps: u64,
-    /// Per-server evaluations (one division each) shared by every QPA run
-    /// of one analysis: counting servers makes the worst case cost the same
-    /// time for any set size.
+    /// Work shared by every QPA run of one analysis, in server evaluations
+    /// (one division each); a step costs its server count plus
+    /// [`STEP_OVERHEAD`], so the worst case takes about the same time for
+    /// any set size.
     pub qpa_work: u64,
-    /// Per-server evaluations the busy-period iteration may spend.
+    /// Work the busy-period iteration may spend, counted the same way.
     pub busy_period_work: u64,
 }
 
 impl Limits {
-    /// About a tenth of a second at worst on a current x86 core per budget,
-    /// orders of magnitude above what realistic server sets need.
+    /// Each budget takes at most about 0.1–0.3 s on a current x86 core
+    /// (three times that for instants past 2^64 ns). Realistic sets well
+    /// below U = 1 use a few thousandths of it.
     pub const DEFAULT: Limits = Limits {
         scan_steps: 1 << 20,
         qpa_work: 1 << 26,
@@ -106,6 +112,9 @@ impl Default for Limits {
         Self::DEFAULT
     }
 }
+
+/// The fixed cost of one QPA or busy-period step, in server evaluations.
+pub const STEP_OVERHEAD: u64 = 8;
 
 /// Busy-period iterations tried when the closed-form bound L_a already exists:
 /// L_b only pays off when it converges fast, QPA handles a long L_a well.
@@ -232,7 +241,6 @@ struct Load {
     /// `None` on overflow: a saturated ceiling would not be an upper bound.
     ceil: Option<u128>,
     cost_sum: u128,
-    max_period: u64,
     min_deadline: u64,
 }
 
@@ -242,7 +250,6 @@ impl Load {
             floor: 0,
             ceil: Some(0),
             cost_sum: 0,
-            max_period: 0,
             min_deadline: u64::MAX,
         };
         for s in servers {
@@ -254,7 +261,6 @@ impl Load {
             load.floor = load.floor.saturating_add(quotient);
             load.ceil = load.ceil.and_then(|c| c.checked_add(quotient + inexact));
             load.cost_sum += u128::from(s.cost);
-            load.max_period = load.max_period.max(s.period);
             load.min_deadline = load.min_deadline.min(s.deadline);
         }
         load
@@ -371,7 +377,7 @@ fn search_horizon(
     utilization: Ordering,
     limits: &Limits,
 ) -> Option<u128> {
-    let work_steps = limits.busy_period_work / servers.len() as u64;
+    let work_steps = limits.busy_period_work / (servers.len() as u64 + STEP_OVERHEAD);
     match utilization {
         Ordering::Less => {
             let la = bound_la(servers, load);
@@ -486,7 +492,7 @@ fn qpa(servers: &[Server], load: &Load, horizon: u128, work: &mut u64) -> Search
     if t == 0 {
         return Search::Clear;
     }
-    let cost = servers.len() as u64;
+    let cost = servers.len() as u64 + STEP_OVERHEAD;
     while *work >= cost {
         *work -= cost;
         let (demand, previous) = demand_and_previous(servers, t);
@@ -588,8 +594,9 @@ fn locate(
     // overloaded instant is overloaded too.
     let mut high = latest_deadline(servers, known);
     let first = loop {
-        // high >= the smallest deadline > 0.
-        let below = latest_deadline(servers, high - 1);
+        // A proven overload lies at or after the smallest deadline.
+        debug_assert!(high > 0);
+        let below = latest_deadline(servers, high.saturating_sub(1));
         if below <= low {
             break true;
         }
