@@ -1,34 +1,42 @@
 //! Runs the system description through `mvm-config` before the image is
-//! built, so that `cargo build` of an invalid system fails with the same
-//! diagnostics as `cargo mvm check`.
+//! built: an invalid description fails `cargo build` with the diagnostics of
+//! `cargo mvm check`; a valid one becomes `OUT_DIR/mvm_system.rs`, the
+//! static tables the monitor runs from.
 //!
-//! The description is `partitions/system.toml`, or the file named by the
-//! environment variable `MVM_SYSTEM` (relative to this workspace).
+//! - `MVM_SYSTEM` names another description (relative to this workspace);
+//!   the default is `partitions/system.toml`.
+//! - For the target (`armv7a-none-eabi`), `MVM_GUEST_IMAGES` names the
+//!   directory of the guests' ELF files, `<guest>.elf`; `cargo mvm build`
+//!   builds them and sets it. Host builds compile the tables with empty
+//!   images, so `cargo test` always compiles what codegen emits.
 
 use std::path::PathBuf;
+
+fn fail(message: &str) -> ! {
+    println!("cargo::error={message}");
+    std::process::exit(1);
+}
 
 fn main() {
     let root = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo::rerun-if-env-changed=MVM_SYSTEM");
-    let path = match std::env::var_os("MVM_SYSTEM") {
-        Some(p) => root.join(p),
-        None => root.join("partitions/system.toml"),
-    };
+    println!("cargo::rerun-if-env-changed=MVM_GUEST_IMAGES");
+    let path = root
+        .join(std::env::var_os("MVM_SYSTEM").unwrap_or_else(|| "partitions/system.toml".into()));
     println!("cargo::rerun-if-changed={}", path.display());
     let shown = path
         .strip_prefix(&root)
         .unwrap_or(&path)
         .display()
         .to_string();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            println!("cargo::error=cannot read the system description `{shown}`: {e}");
-            std::process::exit(1);
-        }
-    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        fail(&format!(
+            "cannot read the system description `{shown}`: {e}"
+        ))
+    });
     let checked = mvm_config::check(&text);
     let Some(system) = checked.system else {
         let file = mvm_config::diag::SourceFile {
@@ -39,13 +47,39 @@ fn main() {
             "{}",
             mvm_config::diag::render(file, &checked.diagnostics, false)
         );
-        println!(
-            "cargo::error=the system description `{shown}` was rejected with {} error(s); the diagnostics are above (or run `cargo mvm check`)",
+        fail(&format!(
+            "the system description `{shown}` was rejected with {} error(s); the diagnostics are above (or run `cargo mvm check`)",
             checked.diagnostics.len()
-        );
-        std::process::exit(1);
+        ));
     };
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let summary = mvm_config::summary::Summary::new(&system).to_text();
-    std::fs::write(out.join("summary.txt"), summary).expect("OUT_DIR is writable");
+    let images = std::env::var_os("MVM_GUEST_IMAGES").map(PathBuf::from);
+    let programs = if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
+        if let Err(e) = mvm_config::tables::runnable(&system) {
+            fail(&format!("`{shown}`: {e}"));
+        }
+        println!("cargo::rustc-link-search={}", out.display());
+        println!(
+            "cargo::rustc-link-arg-bins=-T{}",
+            root.join("src/monitor.ld").display()
+        );
+        println!(
+            "cargo::rerun-if-changed={}",
+            root.join("src/monitor.ld").display()
+        );
+        let Some(dir) = images.as_deref() else {
+            fail("the image needs its guests' programs: build it with `cargo mvm build`, which builds the guests and sets MVM_GUEST_IMAGES")
+        };
+        for g in &system.guests {
+            println!(
+                "cargo::rerun-if-changed={}",
+                dir.join(format!("{}.elf", g.name)).display()
+            );
+        }
+        mvm_config::tables::Programs::ElfDir(dir)
+    } else {
+        mvm_config::tables::Programs::None
+    };
+    if let Err(e) = mvm_config::tables::write(&system, &text, &shown, programs, &out) {
+        fail(&e);
+    }
 }

@@ -119,7 +119,10 @@ mod tests {
 
     #[test]
     fn region_contains_without_overflow() {
-        let r = Region { base: 0x7000_0000, size: 0x100_0000 };
+        let r = Region {
+            base: 0x7000_0000,
+            size: 0x100_0000,
+        };
         assert!(r.contains(0x7000_0000, 0x100_0000));
         assert!(r.contains(0x70FF_FFFF, 1));
         assert!(r.contains(0x7000_0000, 0));

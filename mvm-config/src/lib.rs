@@ -13,13 +13,16 @@
 #![forbid(unsafe_code)]
 
 pub mod boards;
+pub mod codegen;
 pub mod diag;
+pub mod image;
 pub mod ir;
 pub mod model;
 pub mod plan;
 pub mod raw;
 pub mod sched;
 pub mod summary;
+pub mod tables;
 pub mod units;
 pub mod validate;
 
@@ -60,4 +63,14 @@ pub fn check(text: &str) -> Checked {
         system: if diagnostics.is_empty() { system } else { None },
         diagnostics,
     }
+}
+
+/// The SHA-256 of a system description's text, in hex: the identity of the
+/// description in the boot banner, reports and manifests.
+pub fn description_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -1,0 +1,196 @@
+//! Stage 4: the Rust source of the static tables the kernel runs from.
+//!
+//! - Reads only the IR ([`crate::ir`]), never the TOML.
+//! - Emits items of `mvm_kernel::config` with `quote!`, formatted by
+//!   `prettyplease` so that a reviewer can read `OUT_DIR/mvm_system.rs`.
+//! - Every generated item carries the `MVM_` prefix, and the facts the
+//!   kernel relies on are re-checked by the compiler with
+//!   `const _: () = assert!(…)`: each image fits its region and its entry
+//!   lies in it, each core plan names guests that exist and sit on it.
+
+use std::path::PathBuf;
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{CoreIr, GuestIr, SystemIr};
+use crate::model::{Level, Paging};
+
+/// A guest's program for the generated tables.
+#[derive(Clone, Debug)]
+pub enum GuestProgram {
+    /// The flat image at `path` (embedded with `include_bytes!`), copied to
+    /// `load` at boot, entered at `entry`.
+    Image {
+        load: u32,
+        entry: u32,
+        path: PathBuf,
+    },
+    /// No image (host builds of the tables): empty, entered at the start of
+    /// the guest's first region.
+    None,
+}
+
+fn u32_lit(v: u32) -> Literal {
+    Literal::u32_unsuffixed(v)
+}
+
+fn u64_lit(v: u64) -> Literal {
+    Literal::u64_unsuffixed(v)
+}
+
+/// An address or size, in hex as the manuals write them: `0x7000_0000`.
+fn addr_lit(v: u32) -> Literal {
+    crate::units::hex(v.into())
+        .parse()
+        .expect("a hex integer is a literal")
+}
+
+fn guest_ident(g: &GuestIr) -> proc_macro2::Ident {
+    format_ident!("MVM_GUEST_{}", g.id)
+}
+
+fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
+    let ident = guest_ident(g);
+    let doc = format!(" Guest `{}` ({}, core {}).", g.name, g.level_str(), g.core);
+    let (id, name, core) = (u32_lit(g.id), &g.name, u32_lit(g.core));
+    let level = match g.level {
+        Level::Hrt => quote!(Level::Hrt),
+        Level::Srt => quote!(Level::Srt),
+    };
+    let paging = match g.paging {
+        Paging::Direct => quote!(Paging::Direct),
+        Paging::Shadow => quote!(Paging::Shadow),
+    };
+    let regions = g.regions.iter().map(|r| {
+        let (base, size) = (addr_lit(r.base), addr_lit(r.size));
+        quote!(Region { base: #base, size: #size })
+    });
+    let devices = g.devices.iter().map(|d| {
+        let (name, base, size) = (d.name, addr_lit(d.base), addr_lit(d.size));
+        let irqs = d.interrupts.iter().map(|&i| u32_lit(i));
+        quote!(Device { name: #name, regs: Region { base: #base, size: #size }, interrupts: &[#(#irqs),*] })
+    });
+    let first = g.regions[0].base;
+    let image = match program {
+        GuestProgram::Image { load, entry, path } => {
+            let (load, entry) = (addr_lit(*load), addr_lit(*entry));
+            let path = path.display().to_string();
+            quote!(Image { load: #load, entry: #entry, bytes: include_bytes!(#path) })
+        }
+        GuestProgram::None => {
+            let base = addr_lit(first);
+            quote!(Image { load: #base, entry: #base, bytes: &[] })
+        }
+    };
+    let server = if g.level == Level::Srt {
+        let (p, b, d, s) = (
+            u64_lit(g.period_ns),
+            u64_lit(g.budget_ns),
+            u64_lit(g.deadline_ns),
+            g.slack,
+        );
+        quote!(Some(Server { period_ns: #p, budget_ns: #b, deadline_ns: #d, slack: #s }))
+    } else {
+        quote!(None)
+    };
+    quote! {
+        #[doc = #doc]
+        pub const #ident: Guest = Guest {
+            id: #id,
+            name: #name,
+            level: #level,
+            core: #core,
+            paging: #paging,
+            regions: &[#(#regions),*],
+            devices: &[#(#devices),*],
+            image: #image,
+            server: #server,
+        };
+        const _: () = assert!(
+            #ident.regions[0].contains(#ident.image.load, #ident.image.bytes.len() as u32),
+            "the image fits in the guest's first region"
+        );
+        const _: () = assert!(
+            #ident.regions[0].contains(#ident.image.entry, 4),
+            "the entry point lies in the guest's first region"
+        );
+    }
+}
+
+impl GuestIr {
+    fn level_str(&self) -> &'static str {
+        self.level.as_str()
+    }
+}
+
+/// The generated source of `mvm_system.rs`.
+///
+/// `programs` has one entry per guest, in order; `hash` is the SHA-256 of the
+/// description, hex; `source` names the description for the header comment.
+pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &str) -> String {
+    assert_eq!(ir.guests.len(), programs.len(), "one program per guest");
+    let guests: Vec<TokenStream> = ir
+        .guests
+        .iter()
+        .zip(programs)
+        .map(|(g, p)| guest_item(g, p))
+        .collect();
+    let guest_idents: Vec<_> = ir.guests.iter().map(guest_ident).collect();
+    let cores = ir.cores.iter().map(|c| match c {
+        CoreIr::Idle => quote!(CorePlan::Idle),
+        CoreIr::Dedicated { guest } => {
+            let g = u32_lit(*guest);
+            quote!(CorePlan::Dedicated { guest: #g })
+        }
+        CoreIr::Edf { guests } => {
+            let gs = guests.iter().map(|&g| u32_lit(g));
+            quote!(CorePlan::Edf { guests: &[#(#gs),*] })
+        }
+    });
+    let placement = ir.cores.iter().enumerate().flat_map(|(core, c)| {
+        let members: Vec<u32> = match c {
+            CoreIr::Idle => vec![],
+            CoreIr::Dedicated { guest } => vec![*guest],
+            CoreIr::Edf { guests } => guests.clone(),
+        };
+        let core = u32_lit(u32::try_from(core).expect("few cores"));
+        members.into_iter().map(move |g| {
+            let g = g as usize;
+            quote!(const _: () = assert!(MVM_GUESTS[#g].core == #core, "each core plan names guests placed on it");)
+        })
+    });
+    let (name, board, overhead) = (&ir.name, ir.board, u64_lit(ir.switch_overhead_ns));
+    let n_guests = ir.guests.len();
+    let n_cores = ir.cores.len();
+    let tokens = quote! {
+        use ::mvm_kernel::config::{CorePlan, Device, Guest, Image, Level, Paging, Region, Server, System};
+
+        #(#guests)*
+
+        /// Every guest, indexed by id.
+        pub const MVM_GUESTS: &[Guest] = &[#(#guest_idents),*];
+
+        /// What each core does, indexed by core number.
+        pub const MVM_CORES: &[CorePlan] = &[#(#cores),*];
+
+        const _: () = assert!(MVM_GUESTS.len() == #n_guests);
+        const _: () = assert!(MVM_CORES.len() == #n_cores, "one plan per core of the board");
+        #(#placement)*
+
+        /// The system the monitor runs.
+        pub static MVM_SYSTEM: System = System {
+            name: #name,
+            board: #board,
+            hash: #hash,
+            switch_overhead_ns: #overhead,
+            guests: MVM_GUESTS,
+            cores: MVM_CORES,
+        };
+    };
+    let file: syn::File = syn::parse2(tokens).expect("generated tokens are a Rust file");
+    format!(
+        "// @generated by mvm-config from `{source}` (sha256 {hash}).\n// Do not edit: change the system description and rebuild.\n\n{}",
+        prettyplease::unparse(&file)
+    )
+}
