@@ -1,7 +1,7 @@
 //! `cargo mvm check [PATH] [--format json]`.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mvm_config::diag::{render, JsonDiagnostic, SourceFile};
@@ -10,19 +10,13 @@ use serde_json::json;
 
 use crate::{Format, EXIT_CANNOT_RUN};
 
-/// The default description, relative to the workspace root.
-const DEFAULT_SYSTEM: &str = "partitions/system.toml";
-
 pub fn run(path: Option<PathBuf>, format: Format) -> ExitCode {
-    let path = match path {
-        Some(p) => p,
-        None => match find_default() {
-            Some(p) => p,
-            None => {
-                eprintln!("error: no {DEFAULT_SYSTEM} in this directory or any parent; pass the path of a system description");
-                return ExitCode::from(EXIT_CANNOT_RUN);
-            }
-        },
+    let path = match crate::workspace::system_path(path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -71,18 +65,49 @@ pub fn run(path: Option<PathBuf>, format: Format) -> ExitCode {
     }
 }
 
-/// `partitions/system.toml` in the current directory or the nearest parent
-/// that has one, so that `cargo mvm check` works from anywhere in the tree.
-fn find_default() -> Option<PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    cwd.ancestors()
-        .map(|dir| dir.join(DEFAULT_SYSTEM))
-        .find(|p| p.is_file())
-        .map(|p| relative(&cwd, p))
+/// A description that passed the check, for the commands that go on to
+/// build or run it.
+pub struct Loaded {
+    pub path: PathBuf,
+    pub system: mvm_config::model::System,
 }
 
-fn relative(cwd: &Path, path: PathBuf) -> PathBuf {
-    path.strip_prefix(cwd)
-        .map(Path::to_path_buf)
-        .unwrap_or(path)
+/// Reads and checks a description; on failure prints what `check` prints
+/// and returns the exit code to stop with.
+pub fn load(path: Option<PathBuf>) -> Result<Loaded, ExitCode> {
+    let path = crate::workspace::system_path(path).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_CANNOT_RUN)
+    })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        eprintln!("error: cannot read `{}`: {e}", path.display());
+        ExitCode::from(EXIT_CANNOT_RUN)
+    })?;
+    let checked = mvm_config::check(&text);
+    match checked.system {
+        Some(system) => Ok(Loaded { path, system }),
+        None => {
+            let shown = path.display().to_string();
+            print_rejection(
+                SourceFile {
+                    path: &shown,
+                    text: &text,
+                },
+                &checked.diagnostics,
+            );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// The human form of a rejection, on stderr: every diagnostic, then a count.
+fn print_rejection(file: SourceFile<'_>, diagnostics: &[mvm_config::diag::Diagnostic]) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", render(file, diagnostics, color));
+    let n = diagnostics.len();
+    eprintln!(
+        "error: `{}` was rejected: {n} error{}",
+        file.path,
+        if n == 1 { "" } else { "s" }
+    );
 }

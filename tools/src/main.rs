@@ -7,7 +7,10 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod image;
+mod run;
 mod test;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +36,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Build the guests and the monitor into one bootable image under target/mvm/<system>/.
+    Build {
+        /// The system description (default: partitions/system.toml of this workspace).
+        #[arg(long)]
+        system: Option<PathBuf>,
+    },
+    /// Build the image and boot it in QEMU (vexpress-a9, secure=on, 2 cores).
+    Run {
+        /// The system description (default: partitions/system.toml of this workspace).
+        #[arg(long)]
+        system: Option<PathBuf>,
+        /// End the run after this much emulated time (e.g. `1s`, `500ms`); default: until Ctrl-C.
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+    },
     /// Run every test: the host tests of the workspace and the example systems.
     Test,
 }
@@ -57,6 +75,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check { path, format } => check::run(path, format),
+        Command::Build { system } => image::run(system),
+        Command::Run { system, duration } => run::run(system, duration),
         Command::Test => test::run(),
     }
 }

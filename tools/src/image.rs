@@ -1,0 +1,232 @@
+//! `cargo mvm build`: the guests and the monitor, as one bootable image.
+//!
+//! - Each guest crate under `partitions/` is built for `armv7a-none-eabi`
+//!   and linked at its first region (a generated `memory.x`, never a
+//!   hand-copied address); an `image` that is a path is taken as an ELF.
+//! - The monitor (the root package) is then built with the guests' ELF files
+//!   at hand: its `build.rs` checks them against their regions and embeds
+//!   them in the generated tables.
+//! - Output: `target/mvm/<system>/mvm.elf` (for QEMU and debuggers) and
+//!   `mvm.bin` (the raw image for a boot loader), guests' ELF files beside.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use mvm_config::model::{Region, System};
+use object::{Object, ObjectSection, ObjectSymbol};
+
+use crate::check::{load, Loaded};
+
+/// The target every image is built for.
+pub const TARGET: &str = "armv7a-none-eabi";
+
+/// What `build` produced.
+pub struct Built {
+    pub system: System,
+    pub dir: PathBuf,
+    pub elf: PathBuf,
+}
+
+pub fn run(system: Option<PathBuf>) -> ExitCode {
+    match build(system) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(1)
+}
+
+/// Builds the image of a description; on failure the error is printed.
+pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
+    let Loaded { path, system, .. } = load(system)?;
+    let root = crate::workspace::root()
+        .ok_or_else(|| fail("not inside the MVM workspace (no `partitions/` found)"))?;
+    mvm_config::tables::runnable(&system)
+        .map_err(|e| fail(format!("`{}`: {e}", path.display())))?;
+    ensure_target()?;
+    let dir = root.join("target/mvm").join(&system.name);
+    let guests_dir = dir.join("guests");
+    std::fs::create_dir_all(&guests_dir)
+        .map_err(|e| fail(format!("cannot create `{}`: {e}", guests_dir.display())))?;
+    let description_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for (i, g) in system.guests.iter().enumerate() {
+        let elf = guests_dir.join(format!("{}.elf", g.name));
+        let crate_dir = root.join("partitions").join(&g.image);
+        if crate_dir.join("Cargo.toml").is_file() {
+            build_guest_crate(&root, &system, i, &guests_dir, &elf)?;
+        } else {
+            let given = [description_dir.join(&g.image), root.join(&g.image)]
+                .into_iter()
+                .find(|p| p.is_file());
+            let Some(given) = given else {
+                return Err(fail(format!(
+                    "guest `{}`: image `{}` is neither a guest crate under partitions/ nor an ELF file",
+                    g.name, g.image
+                )));
+            };
+            std::fs::copy(&given, &elf)
+                .map_err(|e| fail(format!("cannot copy `{}`: {e}", given.display())))?;
+        }
+    }
+    eprintln!("   Building the monitor for `{}`", system.name);
+    let target_dir = root.join("target/mvm-build");
+    let status = Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--package",
+            "mvm",
+        ])
+        .env(
+            "MVM_SYSTEM",
+            std::path::absolute(&path).unwrap_or(path.clone()),
+        )
+        .env("MVM_GUEST_IMAGES", &guests_dir)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(fail("the monitor did not build"));
+    }
+    let elf = dir.join("mvm.elf");
+    let built = target_dir.join(TARGET).join("release/mvm-image");
+    std::fs::copy(&built, &elf)
+        .map_err(|e| fail(format!("cannot copy `{}`: {e}", built.display())))?;
+    let bytes =
+        std::fs::read(&elf).map_err(|e| fail(format!("cannot read `{}`: {e}", elf.display())))?;
+    let reservation = system.board.monitor_reservation;
+    let region = Region {
+        name: "monitor".into(),
+        base: reservation.base,
+        size: reservation.size,
+        span: 0..0,
+    };
+    let flat = mvm_config::image::flatten(&bytes, std::slice::from_ref(&region))
+        .map_err(|e| fail(format!("the monitor image: {e}")))?;
+    let bin = dir.join("mvm.bin");
+    std::fs::write(&bin, &flat.bytes)
+        .map_err(|e| fail(format!("cannot write `{}`: {e}", bin.display())))?;
+    let sizes = section_sizes(&bytes);
+    eprintln!(
+        "    Finished `{}` for {}: {} ({} bytes raw, load {:#010x}, entry {:#010x}); monitor .text {} B, .data {} B, .bss {} B",
+        system.name,
+        system.board.name,
+        relative(&root, &elf).display(),
+        flat.bytes.len(),
+        flat.load,
+        flat.entry,
+        sizes.0,
+        sizes.1,
+        sizes.2
+    );
+    Ok(Built { system, dir, elf })
+}
+
+fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
+    path.strip_prefix(root).unwrap_or(path)
+}
+
+/// Sizes of the monitor's own code, initialised data and zeroed data,
+/// without the embedded guest images (`.rodata.mvm_guests`, if named so,
+/// still counts as read-only data, not code).
+pub fn section_sizes(elf: &[u8]) -> (u64, u64, u64) {
+    let Ok(file) = object::File::parse(elf) else {
+        return (0, 0, 0);
+    };
+    let size = |prefix: &str| -> u64 {
+        file.sections()
+            .filter(|s| s.name().is_ok_and(|n| n.starts_with(prefix)))
+            .map(|s| s.size())
+            .sum()
+    };
+    (size(".text"), size(".data"), size(".bss"))
+}
+
+/// The address of a symbol in an ELF, if it has one.
+pub fn symbol_address(elf: &[u8], name: &str) -> Option<u64> {
+    let file = object::File::parse(elf).ok()?;
+    file.symbols()
+        .find(|s| s.name() == Ok(name))
+        .map(|s| s.address())
+}
+
+fn build_guest_crate(
+    root: &Path,
+    system: &System,
+    index: usize,
+    guests_dir: &Path,
+    elf: &Path,
+) -> Result<(), ExitCode> {
+    let g = &system.guests[index];
+    eprintln!("   Building guest `{}` from partitions/{}", g.name, g.image);
+    let memory_x = guests_dir.join(format!("{}.memory.x", g.name));
+    std::fs::write(&memory_x, mvm_config::tables::guest_memory_x(system, index))
+        .map_err(|e| fail(format!("cannot write `{}`: {e}", memory_x.display())))?;
+    let target_dir = root.join("target/mvm-guests");
+    let status = Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--package",
+            &g.image,
+        ])
+        .env("MVM_GUEST_MEMORY_X", &memory_x)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .current_dir(root.join("partitions"))
+        .status()
+        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(fail(format!("guest `{}` did not build", g.name)));
+    }
+    let built = target_dir.join(TARGET).join("release").join(&g.image);
+    std::fs::copy(&built, elf)
+        .map_err(|e| fail(format!("cannot copy `{}`: {e}", built.display())))?;
+    Ok(())
+}
+
+/// The Rust target must be installed; rustup installs what
+/// `rust-toolchain.toml` lists, but an older rustup may not.
+fn ensure_target() -> Result<(), ExitCode> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    match installed {
+        Ok(out)
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET) =>
+        {
+            Ok(())
+        }
+        Ok(_) => {
+            eprintln!("   Installing the Rust target {TARGET} (rustup target add {TARGET})");
+            let ok = Command::new("rustup")
+                .args(["target", "add", TARGET])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                Ok(())
+            } else {
+                Err(fail(format!(
+                    "the Rust target {TARGET} is missing; run `rustup target add {TARGET}`"
+                )))
+            }
+        }
+        // No rustup: let cargo say what is missing.
+        Err(_) => Ok(()),
+    }
+}

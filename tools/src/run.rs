@@ -1,0 +1,300 @@
+//! `cargo mvm run`: boot the image in QEMU and show every console.
+//!
+//! - QEMU `vexpress-a9,secure=on`, two cores, `-icount shift=0,sleep=off`:
+//!   emulated time counts instructions (1 ns each), so runs are
+//!   reproducible, and idle time is skipped rather than waited for.
+//! - The monitor's console (UART0) is shown as it is; each other UART is
+//!   shown line by line behind the name of the guest that owns it.
+//! - `--for DURATION` ends the run after that much *emulated* time: the tool
+//!   writes the duration into the monitor's `MVM_RUN_FOR_NS` before boot and
+//!   the monitor ends the run itself (semihosting exit, 0 when healthy).
+//!   Ctrl-C stops QEMU at once.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::EXIT_CANNOT_RUN;
+
+/// The QEMU machine the `qemu-vexpress-a9` board describes.
+const QEMU: &str = "qemu-system-arm";
+/// UARTs of the vexpress-a9 motherboard; QEMU's serial port n is UART n.
+const UARTS: usize = 4;
+
+pub fn run(system: Option<PathBuf>, duration: Option<String>) -> ExitCode {
+    let run_for = match duration.as_deref().map(mvm_config::units::parse_time) {
+        None => None,
+        Some(Ok(0)) => {
+            eprintln!("error: --for must be longer than zero");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+        Some(Ok(ns)) => Some(ns),
+        Some(Err(e)) => {
+            eprintln!(
+                "error: --for `{}`: {e} (write e.g. `1s` or `500ms`)",
+                duration.unwrap_or_default()
+            );
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let built = match crate::image::build(system) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    if built.system.board.name != "qemu-vexpress-a9" {
+        eprintln!(
+            "error: system `{}` is for board `{}`, which QEMU cannot emulate with TrustZone; boot {} on the board (docs/boards/)",
+            built.system.name,
+            built.system.board.name,
+            built.elf.display()
+        );
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    }
+    if let Err(code) = ensure_qemu() {
+        return code;
+    }
+    boot(&built, run_for)
+}
+
+/// Installs QEMU through apt-get when it is missing and we are root;
+/// otherwise says exactly what to run.
+pub fn ensure_qemu() -> Result<(), ExitCode> {
+    let present = || {
+        Command::new(QEMU)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if present() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if root {
+        eprintln!("   Installing {QEMU} (apt-get install qemu-system-arm)");
+        let ok = Command::new("apt-get")
+            .arg("update")
+            .arg("-qq")
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new("apt-get")
+                .args(["install", "-y", "-qq", "qemu-system-arm"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success());
+        if ok && present() {
+            return Ok(());
+        }
+    }
+    eprintln!("error: {QEMU} is missing; install it with: sudo apt-get install qemu-system-arm");
+    Err(ExitCode::from(EXIT_CANNOT_RUN))
+}
+
+fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
+    let run_dir = built.dir.join("run");
+    if let Err(e) = std::fs::create_dir_all(&run_dir) {
+        eprintln!("error: cannot create `{}`: {e}", run_dir.display());
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    }
+    let logs: Vec<PathBuf> = (0..UARTS)
+        .map(|n| run_dir.join(format!("uart{n}.log")))
+        .collect();
+    for log in &logs {
+        let _ = std::fs::remove_file(log);
+    }
+    let mut args: Vec<String> = [
+        "-M",
+        "vexpress-a9,secure=on",
+        "-smp",
+        "2",
+        "-m",
+        "1G",
+        "-icount",
+        "shift=0,sleep=off",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-audiodev",
+        "none,id=noaudio",
+        "-global",
+        "pl041.audiodev=noaudio",
+        "-kernel",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(built.elf.display().to_string());
+    for log in &logs {
+        args.push("-serial".into());
+        args.push(format!("file:{}", log.display()));
+    }
+    if let Some(ns) = run_for {
+        let elf = std::fs::read(&built.elf).unwrap_or_default();
+        let Some(addr) = crate::image::symbol_address(&elf, "MVM_RUN_FOR_NS") else {
+            eprintln!(
+                "error: the monitor image has no MVM_RUN_FOR_NS symbol; cannot bound the run"
+            );
+            return ExitCode::from(1);
+        };
+        args.push("-device".into());
+        args.push(format!("loader,addr={addr:#x},data={ns:#x},data-len=8"));
+    }
+    let names = uart_names(&built.system);
+    eprintln!(
+        "     Running `{}` in QEMU{}",
+        built.system.name,
+        run_for.map_or(String::new(), |ns| format!(
+            " for {}",
+            mvm_config::units::format_time(ns)
+        ))
+    );
+    let mut child = match Command::new(QEMU).args(&args).stdin(Stdio::null()).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot start {QEMU}: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    // A monitor that never ends a bounded run must not hang CI: allow far
+    // more wall time than any healthy run needs.
+    let deadline =
+        run_for.map(|ns| Instant::now() + Duration::from_secs(60) + Duration::from_nanos(ns) * 30);
+    let mut tails: Vec<Tail> = logs
+        .iter()
+        .zip(names)
+        .map(|(p, n)| Tail::new(p.clone(), n))
+        .collect();
+    let outcome = loop {
+        for t in &mut tails {
+            t.poll(false);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break Outcome::Exited(status.code()),
+            Ok(None) => {}
+            Err(e) => break Outcome::Error(e.to_string()),
+        }
+        if stop.load(Ordering::SeqCst) {
+            kill(&mut child);
+            break Outcome::Interrupted;
+        }
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            kill(&mut child);
+            break Outcome::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    for t in &mut tails {
+        t.poll(true);
+    }
+    match outcome {
+        Outcome::Exited(Some(0)) => ExitCode::SUCCESS,
+        Outcome::Exited(code) => {
+            eprintln!("error: the monitor ended the run unhealthy (QEMU exit code {code:?})");
+            ExitCode::from(1)
+        }
+        Outcome::Interrupted => {
+            eprintln!("     Stopped by Ctrl-C");
+            ExitCode::SUCCESS
+        }
+        Outcome::TimedOut => {
+            eprintln!("error: the monitor did not end the run in time; QEMU was stopped");
+            ExitCode::from(1)
+        }
+        Outcome::Error(e) => {
+            eprintln!("error: lost track of QEMU: {e}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
+
+enum Outcome {
+    Exited(Option<i32>),
+    Interrupted,
+    TimedOut,
+    Error(String),
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The prefix of each UART's lines: nothing for the monitor's console, the
+/// owning guest's name for a passthrough UART.
+fn uart_names(system: &mvm_config::model::System) -> Vec<Option<String>> {
+    (0..UARTS)
+        .map(|n| {
+            let device = format!("uart{n}");
+            if n == 0 {
+                return None;
+            }
+            let owner = system
+                .guests
+                .iter()
+                .find(|g| g.devices.iter().any(|d| d.name == device));
+            Some(owner.map_or(device, |g| g.name.clone()))
+        })
+        .collect()
+}
+
+/// Follows one UART's log file and prints complete lines as they come.
+struct Tail {
+    path: PathBuf,
+    prefix: Option<String>,
+    read: u64,
+    partial: Vec<u8>,
+}
+
+impl Tail {
+    fn new(path: PathBuf, prefix: Option<String>) -> Self {
+        Self {
+            path,
+            prefix,
+            read: 0,
+            partial: Vec::new(),
+        }
+    }
+
+    fn poll(&mut self, last: bool) {
+        let mut new = Vec::new();
+        if let Ok(mut f) = std::fs::File::open(&self.path) {
+            use std::io::Seek;
+            if f.seek(std::io::SeekFrom::Start(self.read)).is_ok() {
+                let _ = f.read_to_end(&mut new);
+            }
+        }
+        self.read += new.len() as u64;
+        self.partial.extend_from_slice(&new);
+        let mut out = std::io::stdout().lock();
+        while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=i).collect();
+            self.emit(&mut out, &line);
+        }
+        if last && !self.partial.is_empty() {
+            let mut line = std::mem::take(&mut self.partial);
+            line.push(b'\n');
+            self.emit(&mut out, &line);
+        }
+        let _ = out.flush();
+    }
+
+    fn emit(&self, out: &mut impl Write, line: &[u8]) {
+        let line: Vec<u8> = line.iter().copied().filter(|&b| b != b'\r').collect();
+        if let Some(p) = &self.prefix {
+            let _ = write!(out, "[{p}] ");
+        }
+        let _ = out.write_all(&line);
+    }
+}
