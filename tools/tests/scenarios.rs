@@ -1,0 +1,107 @@
+//! QEMU scenarios: each system under `partitions/tests/` is built with
+//! `cargo mvm build` and booted with `cargo mvm run --for …`, and the
+//! consoles (the monitor's and the guests' UARTs) are checked.
+//!
+//! The scenarios share build directories, so they run one at a time.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn has(&self, needle: &str) -> bool {
+        self.stdout.contains(needle)
+    }
+
+    fn lines(&self, prefix: &str) -> Vec<&str> {
+        self.stdout.lines().filter(|l| l.starts_with(prefix)).collect()
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+fn run(system: &str, duration: &str) -> Run {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["run", "--system", system, "--for", duration])
+        .current_dir(root())
+        .output()
+        .expect("mvm runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn hash_of(system: &str) -> String {
+    let text = std::fs::read_to_string(root().join(system)).expect("scenario description");
+    mvm_config::description_hash(&text)
+}
+
+#[test]
+fn boot_banner_greetings_and_a_clean_bounded_run() {
+    let system = "partitions/tests/boot.toml";
+    let r = run(system, "1s");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let banner = format!("system `scenario-boot` on qemu-vexpress-a9, description sha256 {}", hash_of(system));
+    assert!(r.has(&banner), "banner with the description's hash: {r:?}");
+    assert!(r.has("core 0: dedicated to `control` (hrt)"), "{r:?}");
+    assert!(r.has("core 1: `telemetry` (srt)"), "{r:?}");
+    assert!(!r.lines("[control] ").is_empty(), "the HRT guest prints on its own UART: {r:?}");
+    assert!(!r.lines("[telemetry] ").is_empty(), "the SRT guest prints: {r:?}");
+    assert!(r.has("mvm: run ended after"), "{r:?}");
+}
+
+#[test]
+fn hostile_hypercalls_get_error_codes_and_harm_no_one() {
+    let r = run("partitions/tests/hostile.toml", "1s");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    for attack in ["monitor-memory", "other-guest", "wrap-around", "too-long", "unknown-call"] {
+        let line = r.stdout.lines().find(|l| l.contains(&format!("hostile: {attack} -> "))).unwrap_or_else(|| panic!("no result for {attack}: {r:?}"));
+        let code: i64 = line.rsplit("-> ").next().and_then(|c| c.trim().parse().ok()).unwrap_or_else(|| panic!("{line}"));
+        assert!(code < 0, "{attack} must be refused with an error code: {line}");
+    }
+    assert!(r.has("hostile: heartbeat"), "the hostile guest keeps running: {r:?}");
+    let control = r.lines("[control] ");
+    assert!(control.len() >= 3, "the other guest keeps printing: {r:?}");
+    assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
+}
+
+#[test]
+fn guest_faults_go_to_the_guests_own_vectors() {
+    let r = run("partitions/tests/faults.toml", "1s");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.has("faults: undefined delivered to guest"), "{r:?}");
+    assert!(r.has("faults: data abort delivered to guest"), "{r:?}");
+    assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
+}
+
+#[test]
+fn more_than_one_srt_guest_on_a_core_is_refused_until_edf() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["build", "--system", "partitions/system.toml"])
+        .current_dir(root())
+        .output()
+        .expect("mvm runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("core 1 is shared by 2 SRT guests (`telemetry`, `logger`)"), "{stderr}");
+}
