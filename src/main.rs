@@ -1,71 +1,62 @@
-//! The MVM image, built from `partitions/system.toml`.
+//! The MVM image: the monitor and its guests, from `partitions/system.toml`.
 //!
 //! - `build.rs` validates the system description, proves every shared core
-//!   schedulable and generates `MVM_SYSTEM`, the static tables below; an
-//!   invalid description fails the build with the diagnostics of
-//!   `cargo mvm check`.
-//! - The host build compiles the same tables (with empty guest images) and
-//!   prints the plan they describe, so `cargo test` checks what codegen
-//!   emits on every run.
+//!   schedulable and generates `MVM_SYSTEM` (the kernel's tables, with the
+//!   guests' images for Arm builds) into `OUT_DIR`; an invalid description
+//!   fails the build with the diagnostics of `cargo mvm check`.
+//! - For the target (`armv7a-none-eabi`), this crate is the monitor: it
+//!   wires the QEMU vexpress-a9 board's drivers to the kernel's policy
+//!   (`monitor.rs`) and links at the board's monitor reservation
+//!   (`monitor.ld`).
+//! - On the host it prints the plan the monitor would boot, which keeps the
+//!   generated tables compiling in every `cargo build` and `cargo test`.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 include!(concat!(env!("OUT_DIR"), "/mvm_system.rs"));
 
+#[cfg(target_os = "none")]
+mod monitor;
+
 #[cfg(not(target_os = "none"))]
 fn main() {
-    use mvm_kernel::config::{CorePlan, Level};
-    let s = &MVM_SYSTEM;
-    println!(
-        "system `{}` on {}, description sha256 {}",
-        s.name, s.board, s.hash
-    );
-    for (core, plan) in s.cores.iter().enumerate() {
-        let name = |g: &u32| s.guests[*g as usize].name;
-        match plan {
-            CorePlan::Idle => println!("core {core}: idle"),
-            CorePlan::Dedicated { guest } => {
-                println!("core {core}: dedicated to `{}` (hrt)", name(guest))
-            }
-            CorePlan::Edf { guests } => {
-                let names: Vec<String> = guests.iter().map(|g| format!("`{}`", name(g))).collect();
-                println!("core {core}: EDF over {} (srt)", names.join(", "));
-            }
-        }
-    }
-    for g in s.guests {
-        let level = if g.level == Level::Hrt { "hrt" } else { "srt" };
+    use mvm_kernel::config::Level;
+
+    let system = &MVM_SYSTEM;
+    let mut text = String::new();
+    mvm_kernel::plan::write_banner(&mut text, system, env!("CARGO_PKG_VERSION"))
+        .expect("formatting into a String cannot fail");
+    print!("{text}");
+    for g in system.guests {
+        let level = match g.level {
+            Level::Hrt => "hrt",
+            Level::Srt => "srt",
+        };
         println!(
-            "guest `{}`: {level} on core {}, {} region(s), {} device(s)",
+            "guest `{}` (id {}, {level}, core {}): image {} bytes at {:#010x}, entry {:#010x}",
             g.name,
+            g.id,
             g.core,
-            g.regions.len(),
-            g.devices.len()
+            g.image.bytes.len(),
+            g.image.load,
+            g.image.entry
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::MVM_SYSTEM;
-    use mvm_kernel::config::{CorePlan, Level};
-
-    /// The generated tables agree with themselves the way the kernel relies
-    /// on: each core plan names guests of the right level placed on it.
-    #[test]
-    fn core_plans_name_guests_of_the_right_level_on_their_core() {
-        assert!(!MVM_SYSTEM.guests.is_empty());
-        for (core, plan) in MVM_SYSTEM.cores.iter().enumerate() {
-            let (level, guests): (Level, &[u32]) = match plan {
-                CorePlan::Idle => continue,
-                CorePlan::Dedicated { guest } => (Level::Hrt, core::slice::from_ref(guest)),
-                CorePlan::Edf { guests } => (Level::Srt, guests),
-            };
-            for &g in guests {
-                let guest = &MVM_SYSTEM.guests[g as usize];
-                assert_eq!(
-                    (guest.level, guest.core as usize, guest.id),
-                    (level, core, g)
-                );
-                assert_eq!(guest.server.is_some(), level == Level::Srt);
+        for r in g.regions {
+            println!(
+                "  memory [{:#010x}..{:#010x})",
+                r.base,
+                r.base as u64 + r.size as u64
+            );
+        }
+        for d in g.devices {
+            println!(
+                "  device {} at {:#010x}, interrupts {:?}",
+                d.name, d.regs.base, d.interrupts
+            );
+        }
+        if let Err(e) = mvm_kernel::plan::check_image(g) {
+            if !g.image.bytes.is_empty() {
+                println!("  the monitor would refuse it: {e}");
             }
         }
     }

@@ -3,11 +3,116 @@
 //! - QEMU's vexpress-a9 has the same Cortex-A9 MPCore and TrustZone as the
 //!   Zynq-7000; its own Zynq model has no TrustZone, so CI runs here.
 //! - This crate is the only place that names this board's physical addresses.
-//! - The catalogue is plain data, shared by `mvm-config` (validation) and the
-//!   kernel image (drivers, interrupt routing).
-#![no_std]
-#![forbid(unsafe_code)]
+//! - The catalogue is plain data, shared by `mvm-config` (validation), the
+//!   monitor image (drivers, interrupt routing) and the guests (which find
+//!   their passthrough devices in it by name).
+//! - Drivers are typed `register_structs!` blocks with the manuals' register
+//!   names. Creating a driver from an address is `unsafe` (the caller vouches
+//!   for the device and for exclusive use); using it afterwards is safe.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::missing_safety_doc)]
 
+#[forbid(unsafe_code)]
 pub mod catalogue;
+pub mod gic;
+pub mod global_timer;
+pub mod pl011;
+pub mod private_timer;
+pub mod scu;
+pub mod sp804;
 
 pub use catalogue::BOARD;
+use mvm_board::Device;
+
+/// Looks a device up in [`BOARD`]'s catalogue by name, at compile time when
+/// used in a `const`; an unknown name is a compile-time error there.
+pub const fn device(name: &str) -> &'static Device {
+    let devices: &'static [Device] = BOARD.devices;
+    let mut i = 0;
+    while i < devices.len() {
+        if str_eq(devices[i].name, name) {
+            return &devices[i];
+        }
+        i += 1;
+    }
+    panic!("no such device in the qemu-vexpress-a9 catalogue")
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A device's register base as a pointer-sized address.
+pub const fn device_base(name: &str) -> usize {
+    device(name).regs.base as usize
+}
+
+/// The monitor's console (PL011).
+pub const CONSOLE_UART_BASE: usize = device_base("uart0");
+
+/// The MPCore private memory region (PERIPHBASE).
+pub const MPCORE_BASE: usize = catalogue::MPCORE_PRIVATE.base as usize;
+/// Snoop Control Unit.
+pub const SCU_BASE: usize = MPCORE_BASE;
+/// GIC CPU interface (banked per core and per security state).
+pub const GICC_BASE: usize = MPCORE_BASE + 0x0100;
+/// Global timer (shared 64-bit up counter; comparator banked per core).
+pub const GLOBAL_TIMER_BASE: usize = MPCORE_BASE + 0x0200;
+/// Private timer and watchdog (banked per core).
+pub const PRIVATE_TIMER_BASE: usize = MPCORE_BASE + 0x0600;
+/// GIC distributor.
+pub const GICD_BASE: usize = MPCORE_BASE + 0x1000;
+
+/// PERIPHCLK in QEMU: the global and private timers count at 100 MHz
+/// (prescaler 0). Under `-icount shift=0` one tick is 10 instructions.
+pub const PERIPHCLK_HZ: u32 = 100_000_000;
+/// The SP804 timers' clock on vexpress (QEMU's `sp804` default): 1 MHz.
+pub const SP804_HZ: u32 = 1_000_000;
+
+/// GIC interrupt ID of the global timer (PPI 11).
+pub const IRQ_GLOBAL_TIMER: u32 = 27;
+/// GIC interrupt ID of each core's private timer (PPI 13).
+pub const IRQ_PRIVATE_TIMER: u32 = 29;
+
+const _: () = assert!(MPCORE_BASE as u64 + 0x2000 <= catalogue::MPCORE_PRIVATE.end());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_match_the_catalogue() {
+        for d in BOARD.devices {
+            assert_eq!(device(d.name), d);
+            assert_eq!(BOARD.device(d.name), Some(d));
+        }
+        assert_eq!(CONSOLE_UART_BASE, 0x1000_9000);
+        assert_eq!(device_base("timer0"), 0x1001_1000);
+        assert_eq!(device("timer0").interrupts, &[34]);
+    }
+
+    #[test]
+    #[should_panic(expected = "no such device")]
+    fn unknown_device() {
+        device("uart9");
+    }
+
+    #[test]
+    fn mpcore_block() {
+        assert_eq!(GICC_BASE, 0x1E00_0100);
+        assert_eq!(GICD_BASE, 0x1E00_1000);
+        assert_eq!(PRIVATE_TIMER_BASE, 0x1E00_0600);
+    }
+}

@@ -26,13 +26,20 @@ impl Run {
     }
 
     fn lines(&self, prefix: &str) -> Vec<&str> {
-        self.stdout.lines().filter(|l| l.starts_with(prefix)).collect()
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .collect()
     }
 }
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -60,12 +67,21 @@ fn boot_banner_greetings_and_a_clean_bounded_run() {
     let system = "partitions/tests/boot.toml";
     let r = run(system, "1s");
     assert_eq!(r.code, Some(0), "{r:?}");
-    let banner = format!("system `scenario-boot` on qemu-vexpress-a9, description sha256 {}", hash_of(system));
+    let banner = format!(
+        "system `scenario-boot` on qemu-vexpress-a9, description sha256 {}",
+        hash_of(system)
+    );
     assert!(r.has(&banner), "banner with the description's hash: {r:?}");
     assert!(r.has("core 0: dedicated to `control` (hrt)"), "{r:?}");
     assert!(r.has("core 1: `telemetry` (srt)"), "{r:?}");
-    assert!(!r.lines("[control] ").is_empty(), "the HRT guest prints on its own UART: {r:?}");
-    assert!(!r.lines("[telemetry] ").is_empty(), "the SRT guest prints: {r:?}");
+    assert!(
+        !r.lines("[control] ").is_empty(),
+        "the HRT guest prints on its own UART: {r:?}"
+    );
+    assert!(
+        !r.lines("[telemetry] ").is_empty(),
+        "the SRT guest prints: {r:?}"
+    );
     assert!(r.has("mvm: run ended after"), "{r:?}");
 }
 
@@ -73,12 +89,32 @@ fn boot_banner_greetings_and_a_clean_bounded_run() {
 fn hostile_hypercalls_get_error_codes_and_harm_no_one() {
     let r = run("partitions/tests/hostile.toml", "1s");
     assert_eq!(r.code, Some(0), "{r:?}");
-    for attack in ["monitor-memory", "other-guest", "wrap-around", "too-long", "unknown-call"] {
-        let line = r.stdout.lines().find(|l| l.contains(&format!("hostile: {attack} -> "))).unwrap_or_else(|| panic!("no result for {attack}: {r:?}"));
-        let code: i64 = line.rsplit("-> ").next().and_then(|c| c.trim().parse().ok()).unwrap_or_else(|| panic!("{line}"));
-        assert!(code < 0, "{attack} must be refused with an error code: {line}");
+    for attack in [
+        "monitor-memory",
+        "other-guest",
+        "wrap-around",
+        "too-long",
+        "unknown-call",
+    ] {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("hostile: {attack} -> ")))
+            .unwrap_or_else(|| panic!("no result for {attack}: {r:?}"));
+        let code: i64 = line
+            .rsplit("-> ")
+            .next()
+            .and_then(|c| c.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(
+            code < 0,
+            "{attack} must be refused with an error code: {line}"
+        );
     }
-    assert!(r.has("hostile: heartbeat"), "the hostile guest keeps running: {r:?}");
+    assert!(
+        r.has("hostile: heartbeat"),
+        "the hostile guest keeps running: {r:?}"
+    );
     let control = r.lines("[control] ");
     assert!(control.len() >= 3, "the other guest keeps printing: {r:?}");
     assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
@@ -103,5 +139,8 @@ fn more_than_one_srt_guest_on_a_core_is_refused_until_edf() {
         .expect("mvm runs");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("core 1 is shared by 2 SRT guests (`telemetry`, `logger`)"), "{stderr}");
+    assert!(
+        stderr.contains("core 1 is shared by 2 SRT guests (`telemetry`, `logger`)"),
+        "{stderr}"
+    );
 }

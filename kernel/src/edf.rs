@@ -1,0 +1,434 @@
+//! EDF over periodic servers on one core: the policy, with no hardware.
+//!
+//! - Pure and host-tested: the monitor calls [`Edf::schedule`] at every
+//!   event on a shared core and programs its timer for [`Decision::until`];
+//!   nothing here reads a clock or touches a register.
+//! - Each SRT guest is a periodic server: every `period` a job with
+//!   `budget` ns is released, due `deadline` ns later. The job with the
+//!   earliest absolute deadline and budget left runs (ties: the lower guest
+//!   index), until its budget is spent, it yields, or a release preempts it.
+//! - Budget is enforced: a job that used its budget stops until its next
+//!   release (counted as an overrun stopped, unless it yielded).
+//! - A job that still wanted to run when its deadline came is a miss; its
+//!   leftover budget is dropped, so a late server cannot push others late.
+//! - Idle time (no job with budget) goes round-robin, in slices of at most
+//!   [`SLACK_SLICE_NS`], to servers with `slack = true` that have not
+//!   yielded it; never while any job has budget left.
+//! - Fixed capacity `N` (the most servers on one core), no allocation.
+
+/// The longest slice of idle time given to one slack server before the
+/// next one gets a turn.
+pub const SLACK_SLICE_NS: u64 = 1_000_000;
+
+/// A server's parameters, in nanoseconds (validated at build time:
+/// `0 < budget <= deadline <= period`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub period: u64,
+    pub budget: u64,
+    pub deadline: u64,
+    pub slack: bool,
+}
+
+/// What a server received and missed, since boot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Jobs released.
+    pub jobs: u64,
+    /// Jobs that wanted to run but had not received their budget by their
+    /// deadline.
+    pub misses: u64,
+    /// Budget time received.
+    pub used_ns: u64,
+    /// Idle time received beyond the budget.
+    pub slack_ns: u64,
+    /// Jobs stopped by budget enforcement while they still wanted to run.
+    pub overruns: u64,
+}
+
+/// How the running server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// On its job's budget.
+    Budget,
+    /// In idle time beyond its budget.
+    Slack,
+}
+
+/// What the core does until the next scheduling event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The server to run (its index), and how; `None`: the core waits.
+    pub run: Option<(usize, Mode)>,
+    /// The absolute time of the next event: the timer is set for it.
+    pub until: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Server {
+    params: Params,
+    /// Absolute deadline of the current job.
+    deadline: u64,
+    /// Budget left of the current job.
+    left: u64,
+    /// The current job gave up its budget (or the server its slack).
+    yielded: bool,
+    /// The current job's deadline has been checked for a miss.
+    judged: bool,
+    /// When the next job is released.
+    next_release: u64,
+    halted: bool,
+    stats: Stats,
+}
+
+/// EDF over at most `N` servers.
+#[derive(Clone, Debug)]
+pub struct Edf<const N: usize> {
+    servers: [Server; N],
+    len: usize,
+    /// What runs since `since`.
+    running: Option<(usize, Mode)>,
+    since: u64,
+    /// Where the next round-robin search for a slack server starts.
+    slack_next: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            period: 1,
+            budget: 0,
+            deadline: 1,
+            slack: false,
+        }
+    }
+}
+
+impl<const N: usize> Edf<N> {
+    /// Servers released together at `now` (the synchronous release that the
+    /// build-time analysis assumed). Panics if more than `N` are given,
+    /// which the generated tables rule out at compile time.
+    pub fn new(params: &[Params], now: u64) -> Self {
+        assert!(params.len() <= N, "more servers than the core's capacity");
+        let mut servers = [Server::default(); N];
+        for (s, p) in servers.iter_mut().zip(params) {
+            *s = Server {
+                params: *p,
+                next_release: now,
+                judged: true,
+                ..Server::default()
+            };
+        }
+        let mut edf = Edf {
+            servers,
+            len: params.len(),
+            running: None,
+            since: now,
+            slack_next: 0,
+        };
+        edf.release(now);
+        edf
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn stats(&self, server: usize) -> Stats {
+        self.servers[server].stats
+    }
+
+    /// The server running now, if any.
+    pub fn running(&self) -> Option<(usize, Mode)> {
+        self.running
+    }
+
+    /// The running server gives up the rest of its job's budget (or, in
+    /// slack, its turn at idle time until its next release).
+    pub fn yield_running(&mut self, now: u64) {
+        self.account(now);
+        if let Some((i, _)) = self.running {
+            let s = &mut self.servers[i];
+            s.yielded = true;
+            s.left = 0;
+        }
+    }
+
+    /// The running server stops for good.
+    pub fn halt_running(&mut self, now: u64) {
+        self.account(now);
+        if let Some((i, _)) = self.running {
+            self.servers[i].halted = true;
+            self.servers[i].left = 0;
+        }
+    }
+
+    /// Charges the running server for the time since the last event.
+    fn account(&mut self, now: u64) {
+        let elapsed = now.saturating_sub(self.since);
+        self.since = now;
+        let Some((i, mode)) = self.running else {
+            return;
+        };
+        let s = &mut self.servers[i];
+        match mode {
+            Mode::Budget => {
+                let used = elapsed.min(s.left);
+                s.left -= used;
+                s.stats.used_ns += used;
+                // Count the stop once, when the budget runs out.
+                if used > 0 && s.left == 0 && !s.yielded {
+                    s.stats.overruns += 1;
+                }
+            }
+            Mode::Slack => s.stats.slack_ns += elapsed,
+        }
+    }
+
+    /// Judges deadlines that have come and releases jobs that are due.
+    fn release(&mut self, now: u64) {
+        for s in &mut self.servers[..self.len] {
+            if s.halted {
+                continue;
+            }
+            if !s.judged && s.deadline <= now {
+                s.judged = true;
+                if s.left > 0 && !s.yielded {
+                    s.stats.misses += 1;
+                }
+                s.left = 0;
+            }
+            if s.next_release <= now {
+                // A late event may have skipped whole periods: the jobs in
+                // between were released and missed.
+                let behind = (now - s.next_release) / s.params.period;
+                if !s.judged && s.left > 0 && !s.yielded {
+                    s.stats.misses += 1;
+                }
+                s.stats.jobs += 1 + behind;
+                s.stats.misses += behind;
+                let release = s.next_release + behind * s.params.period;
+                s.next_release = release + s.params.period;
+                s.deadline = release + s.params.deadline;
+                s.left = s.params.budget;
+                s.yielded = false;
+                s.judged = s.deadline <= now;
+            }
+        }
+    }
+
+    /// The earliest future event: a release, or a deadline of a job that
+    /// still has budget.
+    fn next_event(&self) -> u64 {
+        self.servers[..self.len]
+            .iter()
+            .filter(|s| !s.halted)
+            .map(|s| {
+                if !s.judged && s.left > 0 {
+                    s.deadline.min(s.next_release)
+                } else {
+                    s.next_release
+                }
+            })
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Decides what runs from `now` on: call it at every event (the timer,
+    /// a yield, a halt).
+    pub fn schedule(&mut self, now: u64) -> Decision {
+        self.account(now);
+        self.release(now);
+        let next = self.next_event();
+        let active = &self.servers[..self.len];
+        let earliest = (0..self.len)
+            .filter(|&i| !active[i].halted && active[i].left > 0)
+            .min_by_key(|&i| (active[i].deadline, i));
+        let decision = if let Some(i) = earliest {
+            Decision {
+                run: Some((i, Mode::Budget)),
+                until: next.min(now.saturating_add(active[i].left)),
+            }
+        } else if let Some(i) = self.slack_candidate() {
+            self.slack_next = (i + 1) % self.len;
+            Decision {
+                run: Some((i, Mode::Slack)),
+                until: next.min(now.saturating_add(SLACK_SLICE_NS)),
+            }
+        } else {
+            Decision {
+                run: None,
+                until: next,
+            }
+        };
+        self.running = decision.run;
+        decision
+    }
+
+    /// The next slack server in round-robin order that has not given up its
+    /// idle time for this period.
+    fn slack_candidate(&self) -> Option<usize> {
+        (0..self.len)
+            .map(|k| (self.slack_next + k) % self.len)
+            .find(|&i| {
+                let s = &self.servers[i];
+                s.params.slack && !s.halted && !s.yielded
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    fn p(period: u64, budget: u64, deadline: u64, slack: bool) -> Params {
+        Params {
+            period: period * MS,
+            budget: budget * MS,
+            deadline: deadline * MS,
+            slack,
+        }
+    }
+
+    #[test]
+    fn earliest_deadline_runs_first_and_budget_is_enforced() {
+        let mut edf: Edf<4> = Edf::new(&[p(10, 3, 10, false), p(20, 2, 5, false)], 0);
+        // Server 1's deadline (5 ms) is earlier than server 0's (10 ms).
+        assert_eq!(
+            edf.schedule(0),
+            Decision {
+                run: Some((1, Mode::Budget)),
+                until: 2 * MS
+            }
+        );
+        assert_eq!(
+            edf.schedule(2 * MS),
+            Decision {
+                run: Some((0, Mode::Budget)),
+                until: 5 * MS
+            }
+        );
+        assert_eq!(
+            edf.schedule(5 * MS),
+            Decision {
+                run: None,
+                until: 10 * MS
+            }
+        );
+        assert_eq!(
+            edf.stats(1),
+            Stats {
+                jobs: 1,
+                used_ns: 2 * MS,
+                overruns: 1,
+                ..Stats::default()
+            }
+        );
+        assert_eq!(edf.stats(0).used_ns, 3 * MS);
+    }
+
+    #[test]
+    fn yield_gives_the_rest_of_the_budget_away() {
+        let mut edf: Edf<2> = Edf::new(&[p(10, 4, 10, false), p(10, 4, 10, false)], 0);
+        assert_eq!(edf.schedule(0).run, Some((0, Mode::Budget)));
+        edf.yield_running(MS);
+        assert_eq!(
+            edf.schedule(MS),
+            Decision {
+                run: Some((1, Mode::Budget)),
+                until: 5 * MS
+            }
+        );
+        assert_eq!(
+            edf.stats(0),
+            Stats {
+                jobs: 1,
+                used_ns: MS,
+                ..Stats::default()
+            }
+        );
+    }
+
+    #[test]
+    fn slack_goes_round_robin_only_when_no_budget_is_left() {
+        let mut edf: Edf<3> = Edf::new(
+            &[p(10, 1, 10, true), p(10, 1, 10, false), p(10, 1, 10, true)],
+            0,
+        );
+        assert_eq!(edf.schedule(0).run, Some((0, Mode::Budget)));
+        assert_eq!(edf.schedule(MS).run, Some((1, Mode::Budget)));
+        assert_eq!(edf.schedule(2 * MS).run, Some((2, Mode::Budget)));
+        assert_eq!(
+            edf.schedule(3 * MS),
+            Decision {
+                run: Some((0, Mode::Slack)),
+                until: 4 * MS
+            }
+        );
+        assert_eq!(
+            edf.schedule(4 * MS).run,
+            Some((2, Mode::Slack)),
+            "server 1 has slack = false"
+        );
+        edf.yield_running(4 * MS + 10);
+        assert_eq!(edf.schedule(4 * MS + 10).run, Some((0, Mode::Slack)));
+        edf.yield_running(5 * MS);
+        assert_eq!(
+            edf.schedule(5 * MS),
+            Decision {
+                run: None,
+                until: 10 * MS
+            }
+        );
+        assert_eq!(edf.stats(0).slack_ns, 2 * MS - 10);
+        assert_eq!(edf.stats(2).slack_ns, 10);
+        assert_eq!(
+            edf.schedule(10 * MS).run,
+            Some((0, Mode::Budget)),
+            "a release ends the slack yield"
+        );
+    }
+
+    #[test]
+    fn a_job_short_of_its_budget_at_its_deadline_is_a_miss() {
+        // Overloaded on purpose: 2 x 6 ms in 10 ms.
+        let mut edf: Edf<2> = Edf::new(&[p(10, 6, 10, false), p(10, 6, 10, false)], 0);
+        let mut now = 0;
+        while now < 20 * MS {
+            now = edf.schedule(now).until;
+        }
+        assert_eq!(now, 20 * MS);
+        edf.schedule(now);
+        let total_misses = edf.stats(0).misses + edf.stats(1).misses;
+        assert_eq!(
+            total_misses, 2,
+            "one of the two jobs misses in each of the first two periods"
+        );
+    }
+
+    #[test]
+    fn an_overrun_is_counted_once() {
+        let mut edf: Edf<1> = Edf::new(&[p(10, 2, 10, false)], 0);
+        edf.schedule(0);
+        // The budget runs out just as the guest halts; both paths charge.
+        edf.halt_running(2 * MS);
+        edf.schedule(2 * MS);
+        assert_eq!(edf.stats(0).overruns, 1);
+    }
+
+    #[test]
+    fn a_late_event_counts_the_periods_it_skipped() {
+        let mut edf: Edf<1> = Edf::new(&[p(10, 1, 10, false)], 0);
+        assert_eq!(edf.schedule(0).run, Some((0, Mode::Budget)));
+        // The core was away for 35 ms (say, a debugger): jobs at 10, 20, 30.
+        edf.schedule(35 * MS);
+        assert_eq!(edf.stats(0).jobs, 4);
+        assert_eq!(edf.stats(0).misses, 2, "the jobs at 10 and 20 never ran");
+    }
+}

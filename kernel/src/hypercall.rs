@@ -1,0 +1,507 @@
+//! Hypercall ABI v1 and its argument checks (pure; host-tested).
+//!
+//! - A hypercall is `smc #0` from the Non-secure world: the function ID in
+//!   r0, arguments in r1..r3, results in r0..r3; every other register is
+//!   preserved. Function IDs are SMC Calling Convention SMC32 fast calls in
+//!   the vendor-specific hypervisor range (owner 6), so PSCI (owner 4) can
+//!   join later.
+//! - r0 < 0 (as `i32`) is an error code, SMCCC style; r0 >= 0 is success.
+//! - Every guest pointer is checked against the calling guest's own regions,
+//!   without overflow; the monitor's memory and other guests' memory are
+//!   never in a guest's regions (the generator proves it), so no argument
+//!   can make the monitor read or write them, or fault.
+//! - Unused result registers are zeroed so that no monitor value leaks.
+//! - The reference for guest authors is `docs/hypercalls.md`.
+
+use crate::config::{Guest, Level};
+
+/// The ABI as a guest sees it: function IDs, results and error codes.
+/// Guests depend on this crate without its `monitor` feature for this alone.
+pub mod abi {
+    /// r0 out: [`ABI_VERSION`]. The null call: the monitor's fast path.
+    pub const VERSION: u32 = 0x8600_0000;
+    /// r1 = address, r2 = length. r0 out: bytes written.
+    pub const CONSOLE_WRITE: u32 = 0x8600_0001;
+    /// r1 = buffer address, r2 = buffer length. r0..r3 out: guest id, level,
+    /// core, length of the name (the name is copied, truncated to the
+    /// buffer).
+    pub const INFO: u32 = 0x8600_0002;
+    /// Gives the rest of the current budget away. r0 out: 0.
+    pub const YIELD: u32 = 0x8600_0003;
+    /// r0 out: 0; r1 = low word, r2 = high word of the nanoseconds since
+    /// boot (the global timer, started at reset).
+    pub const TIME: u32 = 0x8600_0004;
+    /// Stops the calling guest for good; does not return.
+    pub const HALT_SELF: u32 = 0x8600_0005;
+
+    /// Major version in bits [31:16], minor in [15:0] (SMCCC style).
+    pub const ABI_VERSION: u32 = 0x0001_0000;
+
+    /// Longest console write served in one call; bounds the time a call
+    /// spends in the monitor.
+    pub const CONSOLE_WRITE_MAX: u32 = 256;
+
+    /// INFO's level register: hard real-time.
+    pub const LEVEL_HRT: u32 = 0;
+    /// INFO's level register: soft real-time.
+    pub const LEVEL_SRT: u32 = 1;
+
+    /// SMCCC `NOT_SUPPORTED`: unknown function ID.
+    pub const NOT_SUPPORTED: i32 = -1;
+    /// SMCCC `INVALID_PARAMETER`: a buffer that is not entirely inside one
+    /// of the caller's own memory regions (this includes the monitor's
+    /// memory, another guest's memory and ranges that wrap around the
+    /// address space).
+    pub const INVALID_PARAMETER: i32 = -3;
+    /// A length above the call's limit ([`CONSOLE_WRITE_MAX`]).
+    pub const TOO_LONG: i32 = -4;
+}
+
+/// Why a hypercall was refused; [`Error::code`] is what r0 returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    NotSupported,
+    InvalidParameter,
+    TooLong,
+}
+
+impl Error {
+    pub const fn code(self) -> i32 {
+        match self {
+            Self::NotSupported => abi::NOT_SUPPORTED,
+            Self::InvalidParameter => abi::INVALID_PARAMETER,
+            Self::TooLong => abi::TOO_LONG,
+        }
+    }
+
+    /// The error for r0, as the register holds it.
+    pub const fn register(self) -> u32 {
+        self.code() as u32
+    }
+}
+
+/// A decoded hypercall whose arguments have been checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    Version,
+    /// `[addr, addr + len)` lies in one of the caller's regions (or `len`
+    /// is 0 and nothing is read).
+    ConsoleWrite {
+        addr: u32,
+        len: u32,
+    },
+    /// `[addr, addr + len)` lies in one of the caller's regions (or `len`
+    /// is 0 and nothing is written).
+    Info {
+        addr: u32,
+        len: u32,
+    },
+    Yield,
+    Time,
+    HaltSelf,
+}
+
+/// Checks that `[addr, addr + len)` is the caller's own memory. An empty
+/// buffer names no memory, so any address is accepted with it.
+fn own_buffer(guest: &Guest, addr: u32, len: u32) -> Result<(), Error> {
+    if len == 0 || guest.owns(addr, len) {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter)
+    }
+}
+
+/// Decodes r0..r3 of a call from `guest`.
+pub fn decode(regs: &[u32; 4], guest: &Guest) -> Result<Call, Error> {
+    let [id, a1, a2, _] = *regs;
+    match id {
+        abi::VERSION => Ok(Call::Version),
+        abi::CONSOLE_WRITE => {
+            if a2 > abi::CONSOLE_WRITE_MAX {
+                return Err(Error::TooLong);
+            }
+            own_buffer(guest, a1, a2)?;
+            Ok(Call::ConsoleWrite { addr: a1, len: a2 })
+        }
+        abi::INFO => {
+            own_buffer(guest, a1, a2)?;
+            Ok(Call::Info { addr: a1, len: a2 })
+        }
+        abi::YIELD => Ok(Call::Yield),
+        abi::TIME => Ok(Call::Time),
+        abi::HALT_SELF => Ok(Call::HaltSelf),
+        _ => Err(Error::NotSupported),
+    }
+}
+
+/// What serving hypercalls needs from the monitor (the image wires it).
+pub trait Services {
+    /// Passes guest bytes `[addr, addr + len)` to `f` as the monitor sees
+    /// them.
+    ///
+    /// # Safety
+    /// The range lies inside the calling guest's regions, as [`decode`]
+    /// checks.
+    unsafe fn with_guest_bytes(&self, addr: u32, len: u32, f: &mut dyn FnMut(&[u8]));
+    /// Copies `bytes` to guest memory at `addr`.
+    ///
+    /// # Safety
+    /// `[addr, addr + bytes.len())` lies inside the calling guest's regions.
+    unsafe fn write_guest_bytes(&self, addr: u32, bytes: &[u8]);
+    /// Appends `bytes` to `guest`'s console output.
+    fn console_write(&self, guest: &Guest, bytes: &[u8]);
+    /// Nanoseconds since boot.
+    fn now_ns(&self) -> u64;
+    /// Stops `guest` on this core for good.
+    fn halt(&self, guest: &Guest) -> !;
+}
+
+/// Serves one hypercall in place: `regs` holds r0..r3 on entry and the
+/// results on return. `caller` finds the calling guest; the null call
+/// ([`abi::VERSION`]) is answered inline without it, so the fast path needs
+/// no callee-saved registers.
+#[inline(always)]
+pub fn serve<'g, S: Services>(
+    regs: &mut [u32; 4],
+    caller: impl FnOnce() -> &'g Guest,
+    services: &S,
+) {
+    if regs[0] == abi::VERSION {
+        *regs = [abi::ABI_VERSION, 0, 0, 0];
+    } else {
+        serve_slow(regs, caller(), services)
+    }
+}
+
+#[inline(never)]
+fn serve_slow<S: Services>(regs: &mut [u32; 4], guest: &Guest, services: &S) {
+    *regs = match decode(regs, guest) {
+        Ok(Call::Version) => [abi::ABI_VERSION, 0, 0, 0],
+        Ok(Call::ConsoleWrite { addr, len }) => {
+            if len > 0 {
+                // SAFETY: `decode` checked that the range is the caller's.
+                unsafe {
+                    services.with_guest_bytes(addr, len, &mut |bytes| {
+                        services.console_write(guest, bytes)
+                    })
+                };
+            }
+            [len, 0, 0, 0]
+        }
+        Ok(Call::Info { addr, len }) => {
+            let name = guest.name.as_bytes();
+            let copied = name.len().min(len as usize);
+            if copied > 0 {
+                // SAFETY: `decode` checked `[addr, addr + len)` is the
+                // caller's, and `copied <= len`.
+                unsafe { services.write_guest_bytes(addr, &name[..copied]) };
+            }
+            let level = match guest.level {
+                Level::Hrt => abi::LEVEL_HRT,
+                Level::Srt => abi::LEVEL_SRT,
+            };
+            [guest.id, level, guest.core, name.len() as u32]
+        }
+        // One guest per core until EDF lands: there is nobody to yield to.
+        Ok(Call::Yield) => [0, 0, 0, 0],
+        Ok(Call::Time) => {
+            let ns = services.now_ns();
+            [0, ns as u32, (ns >> 32) as u32, 0]
+        }
+        Ok(Call::HaltSelf) => services.halt(guest),
+        Err(e) => [e.register(), 0, 0, 0],
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::abi::*;
+    use super::*;
+    use crate::config::{Image, Paging, Region};
+    use core::cell::RefCell;
+
+    const RAM: Region = Region {
+        base: 0x7200_0000,
+        size: 0x0100_0000,
+    };
+    const EXTRA: Region = Region {
+        base: 0x7400_0000,
+        size: 0x1000,
+    };
+    const GUEST: Guest = Guest {
+        id: 1,
+        name: "hostile",
+        level: Level::Srt,
+        core: 1,
+        paging: Paging::Shadow,
+        regions: &[RAM, EXTRA],
+        devices: &[],
+        image: Image {
+            load: 0x7200_0000,
+            entry: 0x7200_0000,
+            bytes: &[],
+        },
+        server: None,
+    };
+    /// The monitor's reservation and another guest's region, as the demo
+    /// system lays them out.
+    const MONITOR: u32 = 0x6000_0000;
+    const OTHER_GUEST: u32 = 0x7000_0000;
+
+    fn call(regs: [u32; 4]) -> Result<Call, Error> {
+        decode(&regs, &GUEST)
+    }
+
+    #[test]
+    fn console_write_accepts_own_memory_in_any_region() {
+        assert_eq!(
+            call([CONSOLE_WRITE, 0x7200_0100, 5, 0]),
+            Ok(Call::ConsoleWrite {
+                addr: 0x7200_0100,
+                len: 5
+            })
+        );
+        assert_eq!(
+            call([CONSOLE_WRITE, 0x7400_0FFF, 1, 0]),
+            Ok(Call::ConsoleWrite {
+                addr: 0x7400_0FFF,
+                len: 1
+            })
+        );
+        assert!(call([CONSOLE_WRITE, 0x7300_0000 - 256, 256, 0]).is_ok());
+    }
+
+    #[test]
+    fn console_write_refuses_everything_else() {
+        let refused = [
+            (MONITOR, 16, "the monitor's memory"),
+            (MONITOR + 0x00FF_FFF0, 16, "the end of the monitor's memory"),
+            (OTHER_GUEST, 16, "another guest's memory"),
+            (0, 1, "a null pointer"),
+            (0xFFFF_FFF0, 0x20, "a range that wraps around"),
+            (0xFFFF_FFFF, 2, "a range that wraps by one"),
+            (0x72FF_FFF8, 16, "a range across the end of its region"),
+            (0x71FF_FFF8, 16, "a range across the start of its region"),
+            (0x7400_0FF0, 0x20, "a range past a small region"),
+            (0x1000_9000, 4, "the monitor's UART"),
+        ];
+        for (addr, len, what) in refused {
+            assert_eq!(
+                call([CONSOLE_WRITE, addr, len, 0]),
+                Err(Error::InvalidParameter),
+                "{what}: [{addr:#x}, +{len:#x})"
+            );
+        }
+    }
+
+    #[test]
+    fn console_write_spanning_two_regions_is_refused() {
+        // Even if two of its regions were adjacent, one buffer must lie in
+        // one region: the check never merges regions.
+        const A: Region = Region {
+            base: 0x7000_0000,
+            size: 0x1000,
+        };
+        const B: Region = Region {
+            base: 0x7000_1000,
+            size: 0x1000,
+        };
+        let g = Guest {
+            regions: &[A, B],
+            ..GUEST
+        };
+        assert_eq!(
+            decode(&[CONSOLE_WRITE, 0x7000_0FF0, 0x20, 0], &g),
+            Err(Error::InvalidParameter)
+        );
+    }
+
+    #[test]
+    fn console_write_length_limit() {
+        assert_eq!(
+            call([CONSOLE_WRITE, 0x7200_0000, CONSOLE_WRITE_MAX + 1, 0]),
+            Err(Error::TooLong)
+        );
+        assert_eq!(
+            call([CONSOLE_WRITE, MONITOR, u32::MAX, 0]),
+            Err(Error::TooLong),
+            "the length is checked first"
+        );
+    }
+
+    #[test]
+    fn empty_buffers_name_no_memory() {
+        assert_eq!(
+            call([CONSOLE_WRITE, MONITOR, 0, 0]),
+            Ok(Call::ConsoleWrite {
+                addr: MONITOR,
+                len: 0
+            })
+        );
+        assert_eq!(
+            call([INFO, 0xFFFF_FFFF, 0, 0]),
+            Ok(Call::Info {
+                addr: 0xFFFF_FFFF,
+                len: 0
+            })
+        );
+    }
+
+    #[test]
+    fn info_buffer_is_checked() {
+        assert_eq!(
+            call([INFO, 0x7200_0000, 32, 0]),
+            Ok(Call::Info {
+                addr: 0x7200_0000,
+                len: 32
+            })
+        );
+        assert_eq!(call([INFO, MONITOR, 32, 0]), Err(Error::InvalidParameter));
+        assert_eq!(
+            call([INFO, OTHER_GUEST, 32, 0]),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            call([INFO, 0xFFFF_FFF0, 0x20, 0]),
+            Err(Error::InvalidParameter)
+        );
+    }
+
+    #[test]
+    fn unknown_calls_are_not_supported() {
+        for id in [
+            0,
+            0x8600_0006,
+            0x8600_00FF,
+            0x8600_FF00,
+            0x8400_0000,
+            0xC600_0001,
+            0x0600_0001,
+            u32::MAX,
+        ] {
+            assert_eq!(call([id, 1, 2, 3]), Err(Error::NotSupported), "{id:#x}");
+        }
+        assert_eq!(call([VERSION, 1, 2, 3]), Ok(Call::Version));
+        assert_eq!(call([YIELD, 1, 2, 3]), Ok(Call::Yield));
+        assert_eq!(call([TIME, 1, 2, 3]), Ok(Call::Time));
+        assert_eq!(call([HALT_SELF, 1, 2, 3]), Ok(Call::HaltSelf));
+    }
+
+    #[test]
+    fn error_codes_are_smccc_style() {
+        assert_eq!(Error::NotSupported.register(), 0xFFFF_FFFF);
+        assert_eq!(Error::InvalidParameter.register(), 0xFFFF_FFFD);
+        assert_eq!(Error::TooLong.register(), 0xFFFF_FFFC);
+    }
+
+    /// A guest whose memory is a byte vector at `RAM.base`.
+    struct Fake {
+        ram: RefCell<Vec<u8>>,
+        console: RefCell<Vec<u8>>,
+        now: u64,
+    }
+
+    impl Fake {
+        fn new() -> Self {
+            Self {
+                ram: RefCell::new(vec![0xAA; 0x100]),
+                console: RefCell::default(),
+                now: 0x1_2345_6789,
+            }
+        }
+        fn offset(addr: u32, len: usize) -> core::ops::Range<usize> {
+            let start = (addr - RAM.base) as usize;
+            start..start + len
+        }
+    }
+
+    impl Services for Fake {
+        unsafe fn with_guest_bytes(&self, addr: u32, len: u32, f: &mut dyn FnMut(&[u8])) {
+            f(&self.ram.borrow()[Self::offset(addr, len as usize)])
+        }
+        unsafe fn write_guest_bytes(&self, addr: u32, bytes: &[u8]) {
+            self.ram.borrow_mut()[Self::offset(addr, bytes.len())].copy_from_slice(bytes)
+        }
+        fn console_write(&self, guest: &Guest, bytes: &[u8]) {
+            assert_eq!(guest.name, "hostile");
+            self.console.borrow_mut().extend_from_slice(bytes);
+        }
+        fn now_ns(&self) -> u64 {
+            self.now
+        }
+        fn halt(&self, guest: &Guest) -> ! {
+            panic!("halt {}", guest.name)
+        }
+    }
+
+    fn serve_fake(fake: &Fake, regs: [u32; 4]) -> [u32; 4] {
+        let mut regs = regs;
+        serve(&mut regs, || &GUEST, fake);
+        regs
+    }
+
+    #[test]
+    fn console_write_reads_guest_bytes() {
+        let fake = Fake::new();
+        fake.ram.borrow_mut()[0x10..0x15].copy_from_slice(b"hello");
+        assert_eq!(
+            serve_fake(&fake, [CONSOLE_WRITE, 0x7200_0010, 5, 0xDEAD]),
+            [5, 0, 0, 0]
+        );
+        assert_eq!(&*fake.console.borrow(), b"hello");
+    }
+
+    #[test]
+    fn refused_calls_touch_nothing_and_scrub_results() {
+        let fake = Fake::new();
+        for regs in [
+            [CONSOLE_WRITE, MONITOR, 16, 0xDEAD],
+            [CONSOLE_WRITE, 0xFFFF_FFF0, 0x20, 0xDEAD],
+            [CONSOLE_WRITE, 0x7200_0000, 4096, 0xDEAD],
+            [INFO, OTHER_GUEST, 8, 0xDEAD],
+            [0x8600_00FF, 1, 2, 3],
+        ] {
+            let out = serve_fake(&fake, regs);
+            assert!((out[0] as i32) < 0, "{regs:x?} -> {out:x?}");
+            assert_eq!(out[1..], [0, 0, 0], "{regs:x?}");
+        }
+        assert!(fake.console.borrow().is_empty());
+        assert!(fake.ram.borrow().iter().all(|&b| b == 0xAA));
+    }
+
+    #[test]
+    fn info_copies_the_name_truncated_to_the_buffer() {
+        let fake = Fake::new();
+        assert_eq!(
+            serve_fake(&fake, [INFO, 0x7200_0020, 4, 0]),
+            [1, LEVEL_SRT, 1, 7]
+        );
+        assert_eq!(&fake.ram.borrow()[0x20..0x25], b"host\xAA");
+        assert_eq!(
+            serve_fake(&fake, [INFO, 0x7200_0040, 64, 0]),
+            [1, LEVEL_SRT, 1, 7]
+        );
+        assert_eq!(&fake.ram.borrow()[0x40..0x48], b"hostile\xAA");
+        assert_eq!(serve_fake(&fake, [INFO, 0, 0, 0]), [1, LEVEL_SRT, 1, 7]);
+    }
+
+    #[test]
+    fn version_yield_and_time() {
+        let fake = Fake::new();
+        let mut regs = [VERSION, 1, 2, 3];
+        serve(
+            &mut regs,
+            || unreachable!("the fast path needs no guest"),
+            &fake,
+        );
+        assert_eq!(regs, [ABI_VERSION, 0, 0, 0]);
+        assert_eq!(serve_fake(&fake, [YIELD, 1, 2, 3]), [0, 0, 0, 0]);
+        assert_eq!(serve_fake(&fake, [TIME, 1, 2, 3]), [0, 0x2345_6789, 0x1, 0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "halt hostile")]
+    fn halt_self_halts_the_caller() {
+        serve_fake(&Fake::new(), [HALT_SELF, 0, 0, 0]);
+    }
+}

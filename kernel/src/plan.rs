@@ -1,0 +1,312 @@
+//! What each core does at boot, read from the generated tables (pure).
+//!
+//! - Until EDF lands, a core runs at most one guest: `Dedicated`, or `Edf`
+//!   with one guest. `Edf` with more is refused at run time here as well as
+//!   by the build, so a hand-made table cannot slip through.
+//! - Guest images are checked against their guest's regions before the
+//!   monitor copies them, so a bad table cannot make the monitor write
+//!   outside guest memory.
+//! - The banner text is produced here, so the host build of the image prints
+//!   exactly what the monitor prints on UART0.
+
+use core::fmt;
+
+use crate::config::{CorePlan, Guest, Level, System};
+
+/// What a core does once the monitor is ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreAction {
+    /// Enter this guest in Non-secure SVC.
+    Enter(&'static Guest),
+    /// No guest: park.
+    Idle,
+    /// More than one guest shares the core: needs EDF, not implemented yet.
+    EdfUnsupported { guests: usize },
+    /// The table names a guest that does not exist, or one on another core.
+    BadTable,
+}
+
+/// The action of `core`.
+pub fn core_action(system: &System, core: u32) -> CoreAction {
+    let Some(plan) = system.cores.get(core as usize) else {
+        return CoreAction::Idle;
+    };
+    let guest = |index: u32| match system.guests.get(index as usize) {
+        Some(g) if g.core == core => CoreAction::Enter(g),
+        _ => CoreAction::BadTable,
+    };
+    match *plan {
+        CorePlan::Idle => CoreAction::Idle,
+        CorePlan::Dedicated { guest: index } => guest(index),
+        CorePlan::Edf { guests: [] } => CoreAction::Idle,
+        CorePlan::Edf { guests: [index] } => guest(*index),
+        CorePlan::Edf { guests } => CoreAction::EdfUnsupported {
+            guests: guests.len(),
+        },
+    }
+}
+
+/// The cores, below `max_cores`, whose guests will run.
+pub fn running_cores(system: &System, max_cores: u32) -> impl Iterator<Item = u32> + '_ {
+    (0..max_cores).filter(|&c| matches!(core_action(system, c), CoreAction::Enter(_)))
+}
+
+/// The core that times the end of a bounded run: the first core with a
+/// guest (so its private timer interrupt is the only monitor entry there),
+/// or core 0 when no guest runs.
+pub fn run_timer_core(system: &System, max_cores: u32) -> u32 {
+    running_cores(system, max_cores).next().unwrap_or(0)
+}
+
+/// Why a guest's image cannot be loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageError {
+    /// `[load, load + len)` is not inside one of the guest's regions.
+    OutsideMemory { load: u32, len: usize },
+    /// The entry point is not inside one of the guest's regions, or is not
+    /// word-aligned (guests start in ARM state).
+    BadEntry { entry: u32 },
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::OutsideMemory { load, len } => write!(
+                f,
+                "image [{load:#010x}, +{len:#x}) is not inside the guest's memory"
+            ),
+            Self::BadEntry { entry } => write!(
+                f,
+                "entry point {entry:#010x} is not a word-aligned address in the guest's memory"
+            ),
+        }
+    }
+}
+
+/// Checks that `guest`'s image can be copied to its load address and
+/// entered.
+pub fn check_image(guest: &Guest) -> Result<(), ImageError> {
+    let image = &guest.image;
+    let len = image.bytes.len();
+    let fits = u32::try_from(len).is_ok_and(|l| guest.owns(image.load, l));
+    if !fits {
+        return Err(ImageError::OutsideMemory {
+            load: image.load,
+            len,
+        });
+    }
+    if image.entry & 3 != 0 || !guest.owns(image.entry, 4) {
+        return Err(ImageError::BadEntry { entry: image.entry });
+    }
+    Ok(())
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Hrt => "hrt",
+        Level::Srt => "srt",
+    }
+}
+
+/// One core's banner line, e.g. ``core 0: dedicated to `control` (hrt)``.
+pub fn write_core_line(w: &mut impl fmt::Write, system: &System, core: u32) -> fmt::Result {
+    write!(w, "core {core}: ")?;
+    let name = |index: u32| system.guests.get(index as usize).map_or("?", |g| g.name);
+    match system.cores.get(core as usize) {
+        None | Some(CorePlan::Idle) | Some(CorePlan::Edf { guests: [] }) => write!(w, "idle"),
+        Some(CorePlan::Dedicated { guest }) => {
+            write!(w, "dedicated to `{}` (hrt)", name(*guest))
+        }
+        Some(CorePlan::Edf { guests: [one] }) => {
+            let level = system
+                .guests
+                .get(*one as usize)
+                .map_or("?", |g| level_name(g.level));
+            write!(w, "`{}` ({level})", name(*one))
+        }
+        Some(CorePlan::Edf { guests }) => {
+            write!(w, "edf over ")?;
+            for (i, g) in guests.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                write!(w, "{sep}`{}`", name(*g))?;
+            }
+            write!(w, " (srt)")
+        }
+    }
+}
+
+/// The boot banner: the system line, then one line per core of the board.
+pub fn write_banner(w: &mut impl fmt::Write, system: &System, version: &str) -> fmt::Result {
+    writeln!(
+        w,
+        "MVM {version}: system `{}` on {}, description sha256 {}",
+        system.name, system.board, system.hash
+    )?;
+    for core in 0..system.cores.len() as u32 {
+        write_core_line(w, system, core)?;
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Image, Paging, Region, Server};
+
+    const fn guest(id: u32, name: &'static str, level: Level, core: u32, base: u32) -> Guest {
+        Guest {
+            id,
+            name,
+            level,
+            core,
+            paging: Paging::Direct,
+            regions: &[],
+            devices: &[],
+            image: Image {
+                load: base,
+                entry: base,
+                bytes: &[],
+            },
+            server: None,
+        }
+    }
+
+    static GUESTS: [Guest; 3] = [
+        guest(0, "control", Level::Hrt, 0, 0x7000_0000),
+        guest(1, "telemetry", Level::Srt, 1, 0x7200_0000),
+        guest(2, "logger", Level::Srt, 1, 0x7400_0000),
+    ];
+
+    const DEMO: System = System {
+        name: "demo",
+        board: "qemu-vexpress-a9",
+        hash: "ab12",
+        switch_overhead_ns: 2000,
+        guests: &GUESTS,
+        cores: &[
+            CorePlan::Dedicated { guest: 0 },
+            CorePlan::Edf { guests: &[1] },
+        ],
+    };
+
+    fn banner(system: &System) -> String {
+        let mut s = String::new();
+        write_banner(&mut s, system, "0.1.0").unwrap();
+        s
+    }
+
+    #[test]
+    fn demo_plan() {
+        assert_eq!(core_action(&DEMO, 0), CoreAction::Enter(&GUESTS[0]));
+        assert_eq!(core_action(&DEMO, 1), CoreAction::Enter(&GUESTS[1]));
+        assert_eq!(core_action(&DEMO, 2), CoreAction::Idle);
+        assert_eq!(running_cores(&DEMO, 2).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(run_timer_core(&DEMO, 2), 0);
+        assert_eq!(
+            banner(&DEMO),
+            "MVM 0.1.0: system `demo` on qemu-vexpress-a9, description sha256 ab12\n\
+             core 0: dedicated to `control` (hrt)\n\
+             core 1: `telemetry` (srt)\n"
+        );
+    }
+
+    #[test]
+    fn shared_core_and_idle_core() {
+        let s = System {
+            cores: &[CorePlan::Idle, CorePlan::Edf { guests: &[1, 2] }],
+            ..DEMO
+        };
+        assert_eq!(core_action(&s, 0), CoreAction::Idle);
+        assert_eq!(core_action(&s, 1), CoreAction::EdfUnsupported { guests: 2 });
+        assert_eq!(running_cores(&s, 2).count(), 0);
+        assert_eq!(run_timer_core(&s, 2), 0);
+        assert_eq!(
+            banner(&s).lines().skip(1).collect::<Vec<_>>(),
+            [
+                "core 0: idle",
+                "core 1: edf over `telemetry`, `logger` (srt)"
+            ]
+        );
+    }
+
+    #[test]
+    fn timer_goes_to_the_first_core_with_a_guest() {
+        let s = System {
+            cores: &[CorePlan::Idle, CorePlan::Edf { guests: &[1] }],
+            ..DEMO
+        };
+        assert_eq!(run_timer_core(&s, 2), 1);
+    }
+
+    #[test]
+    fn bad_tables_are_refused() {
+        let s = System {
+            cores: &[
+                CorePlan::Dedicated { guest: 1 },
+                CorePlan::Dedicated { guest: 7 },
+            ],
+            ..DEMO
+        };
+        assert_eq!(core_action(&s, 0), CoreAction::BadTable, "wrong core");
+        assert_eq!(core_action(&s, 1), CoreAction::BadTable, "no such guest");
+    }
+
+    #[test]
+    fn images_must_fit_their_guest() {
+        static BYTES: [u8; 64] = [0; 64];
+        const RAM: Region = Region {
+            base: 0x7000_0000,
+            size: 0x100_0000,
+        };
+        let ok = Guest {
+            regions: &[RAM],
+            image: Image {
+                load: 0x7000_0000,
+                entry: 0x7000_0000,
+                bytes: &BYTES,
+            },
+            server: Some(Server {
+                period_ns: 1,
+                budget_ns: 1,
+                deadline_ns: 1,
+                slack: false,
+            }),
+            ..GUESTS[0]
+        };
+        assert_eq!(check_image(&ok), Ok(()));
+        let late = Guest {
+            image: Image {
+                load: 0x70FF_FFF0,
+                ..ok.image
+            },
+            ..ok
+        };
+        assert_eq!(
+            check_image(&late),
+            Err(ImageError::OutsideMemory {
+                load: 0x70FF_FFF0,
+                len: 64
+            })
+        );
+        let monitor = Guest {
+            image: Image {
+                load: 0x6000_0000,
+                ..ok.image
+            },
+            ..ok
+        };
+        assert!(check_image(&monitor).is_err());
+        for entry in [0x6000_0000, 0x7000_0002, 0x70FF_FFFE, 0x7100_0000] {
+            let g = Guest {
+                image: Image { entry, ..ok.image },
+                ..ok
+            };
+            assert_eq!(check_image(&g), Err(ImageError::BadEntry { entry }));
+        }
+        assert_eq!(
+            check_image(&late).unwrap_err().to_string(),
+            "image [0x70fffff0, +0x40) is not inside the guest's memory"
+        );
+    }
+}

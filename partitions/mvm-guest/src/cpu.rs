@@ -1,0 +1,113 @@
+//! The few CPU operations guests need: fault registers, interrupt masks,
+//! alignment checking, WFI. All act on the Non-secure world's own copies.
+
+macro_rules! cp15_read {
+    ($(#[$doc:meta])* $name:ident, $crn:literal, $op1:literal, $crm:literal, $op2:literal) => {
+        $(#[$doc])*
+        pub fn $name() -> u32 {
+            let value: u32;
+            // SAFETY: reading this CP15 register has no side effects.
+            unsafe {
+                core::arch::asm!(
+                    concat!("mrc p15, ", $op1, ", {}, ", $crn, ", ", $crm, ", ", $op2),
+                    out(reg) value,
+                    options(nomem, nostack, preserves_flags)
+                )
+            };
+            value
+        }
+    };
+}
+
+cp15_read!(
+    /// DFAR: the address of the last data abort.
+    dfar, "c6", "0", "c0", "0"
+);
+cp15_read!(
+    /// DFSR: the status of the last data abort.
+    dfsr, "c5", "0", "c0", "0"
+);
+cp15_read!(
+    /// IFAR: the address of the last prefetch abort.
+    ifar, "c6", "0", "c0", "2"
+);
+cp15_read!(
+    /// IFSR: the status of the last prefetch abort.
+    ifsr, "c5", "0", "c0", "1"
+);
+cp15_read!(
+    /// SCTLR: system control.
+    sctlr, "c1", "0", "c0", "0"
+);
+
+/// SCTLR.A: alignment checking.
+pub const SCTLR_A: u32 = 1 << 1;
+
+/// Turns alignment checking on or off.
+///
+/// # Safety
+/// With it on, every unaligned access faults, including the compiler's own
+/// (it assumes unaligned accesses are allowed only where it emitted them).
+pub unsafe fn set_alignment_check(on: bool) {
+    let value = if on {
+        sctlr() | SCTLR_A
+    } else {
+        sctlr() & !SCTLR_A
+    };
+    // SAFETY: SCTLR.A only changes which accesses fault; the caller accepts.
+    unsafe {
+        core::arch::asm!(
+            "mcr p15, 0, {}, c1, c0, 0",
+            "isb",
+            in(reg) value,
+            options(nostack, preserves_flags)
+        )
+    };
+}
+
+/// Unmasks IRQs (CPSR.I = 0). Install an IRQ handler first.
+pub fn enable_irq() {
+    // SAFETY: unmasking IRQs; the runtime's vectors take them.
+    unsafe { core::arch::asm!("cpsie i", options(nomem, nostack, preserves_flags)) };
+}
+
+/// Masks IRQs (CPSR.I = 1).
+pub fn disable_irq() {
+    // SAFETY: masking IRQs has no memory effects.
+    unsafe { core::arch::asm!("cpsid i", options(nomem, nostack, preserves_flags)) };
+}
+
+/// Sleeps until an interrupt is pending.
+pub fn wait_for_interrupt() {
+    // SAFETY: WFI has no memory effects.
+    unsafe { core::arch::asm!("wfi", options(nomem, nostack, preserves_flags)) };
+}
+
+/// Busy-waits for about `2 * iterations` instructions without touching
+/// memory or devices (emulators run such a loop at full speed, unlike a loop
+/// that polls a device or calls the monitor).
+pub fn spin(iterations: u32) {
+    if iterations == 0 {
+        return;
+    }
+    // SAFETY: a register-only countdown loop.
+    unsafe {
+        core::arch::asm!(
+            "1:",
+            "subs {n}, {n}, #1",
+            "bne 1b",
+            n = inout(reg) iterations => _,
+            options(nomem, nostack)
+        )
+    };
+}
+
+/// CPSR, for reports.
+pub fn cpsr() -> u32 {
+    let value: u32;
+    // SAFETY: reading CPSR has no side effects.
+    unsafe {
+        core::arch::asm!("mrs {}, cpsr", out(reg) value, options(nomem, nostack, preserves_flags))
+    };
+    value
+}
