@@ -79,6 +79,8 @@ pub struct Guest {
     pub image: Image,
     /// `Some` exactly for SRT guests.
     pub server: Option<Server>,
+    /// Uses VFP/NEON: a world switch saves and restores its VFP registers.
+    pub fpu: bool,
 }
 
 impl Guest {

@@ -169,6 +169,7 @@ mod tests {
                 bytes: &[],
             },
             server: None,
+            fpu: false,
         }
     }
 

@@ -52,6 +52,7 @@ fn guest_ident(g: &GuestIr) -> proc_macro2::Ident {
 
 fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
     let ident = guest_ident(g);
+    let fpu = g.fpu;
     let doc = format!(" Guest `{}` ({}, core {}).", g.name, g.level_str(), g.core);
     let (id, name, core) = (u32_lit(g.id), &g.name, u32_lit(g.core));
     let level = match g.level {
@@ -106,6 +107,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             devices: &[#(#devices),*],
             image: #image,
             server: #server,
+            fpu: #fpu,
         };
         const _: () = assert!(
             #ident.regions[0].contains(#ident.image.load, #ident.image.bytes.len() as u32),
@@ -162,6 +164,16 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
     });
     let (name, board, overhead) = (&ir.name, ir.board, u64_lit(ir.switch_overhead_ns));
     let n_guests = ir.guests.len();
+    let max_servers = ir
+        .cores
+        .iter()
+        .map(|c| match c {
+            CoreIr::Edf { guests } => guests.len(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let n_cores = ir.cores.len();
     let tokens = quote! {
         use ::mvm_kernel::config::{CorePlan, Device, Guest, Image, Level, Paging, Region, Server, System};
@@ -170,6 +182,10 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
 
         /// Every guest, indexed by id.
         pub const MVM_GUESTS: &[Guest] = &[#(#guest_idents),*];
+
+        /// The most SRT guests any one core runs: the capacity of each
+        /// core's EDF scheduler.
+        pub const MVM_MAX_SERVERS_PER_CORE: usize = #max_servers;
 
         /// What each core does, indexed by core number.
         pub const MVM_CORES: &[CorePlan] = &[#(#cores),*];

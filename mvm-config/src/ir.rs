@@ -33,6 +33,7 @@ pub struct GuestIr {
     pub budget_ns: u64,
     pub deadline_ns: u64,
     pub slack: bool,
+    pub fpu: bool,
     pub regions: Vec<RegionIr>,
     pub devices: Vec<DeviceIr>,
 }
@@ -96,6 +97,7 @@ pub fn lower(system: &System) -> SystemIr {
                     budget_ns: server.budget,
                     deadline_ns: server.deadline,
                     slack: g.slack,
+                    fpu: g.fpu,
                     regions: g
                         .memory
                         .iter()

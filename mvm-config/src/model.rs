@@ -111,6 +111,8 @@ pub struct Guest {
     pub server: Option<ServerParams>,
     /// SRT only: may run in idle time beyond its budget.
     pub slack: bool,
+    /// Uses VFP/NEON: the monitor saves and restores its VFP state.
+    pub fpu: bool,
     pub memory: Vec<Region>,
     pub devices: Vec<&'static Device>,
     pub spans: GuestSpans,

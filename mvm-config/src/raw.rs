@@ -31,7 +31,7 @@ pub const SYSTEM_KEYS: &[&str] = &["name", "board", "overhead"];
 pub const OVERHEAD_KEYS: &[&str] = &["switch"];
 pub const GUEST_KEYS: &[&str] = &[
     "name", "level", "core", "image", "memory", "devices", "period", "budget", "deadline",
-    "paging", "slack",
+    "paging", "slack", "fpu",
 ];
 pub const REGION_KEYS: &[&str] = &["name", "base", "size"];
 
@@ -66,6 +66,7 @@ pub struct RawGuest {
     pub deadline: Option<Located<String>>,
     pub paging: Option<Located<String>>,
     pub slack: Option<Located<bool>>,
+    pub fpu: Option<Located<bool>>,
 }
 
 #[derive(Clone, Debug)]
@@ -207,6 +208,7 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
         deadline: optional(t, "deadline", diags, string),
         paging: optional(t, "paging", diags, string),
         slack: optional(t, "slack", diags, boolean),
+        fpu: optional(t, "fpu", diags, boolean),
         span,
     }
 }

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use crate::codegen::{generate, GuestProgram};
 use crate::image::flatten;
 use crate::model::System;
-use crate::plan::CorePlan;
 use crate::units::hex;
 
 /// Where the guests' programs come from.
@@ -21,28 +20,6 @@ pub enum Programs<'a> {
     ElfDir(&'a Path),
     /// No programs: empty images (host builds, which only compile the tables).
     None,
-}
-
-/// Refuses what the monitor cannot run yet: a shared core with more than
-/// one SRT guest needs EDF among guests, which the kernel does not have yet.
-pub fn runnable(system: &System) -> Result<(), String> {
-    for (core, plan) in system.cores.iter().enumerate() {
-        if let CorePlan::Edf { guests, .. } = plan {
-            if guests.len() > 1 {
-                let names: Vec<String> = guests
-                    .iter()
-                    .map(|&g| format!("`{}`", system.guests[g].name))
-                    .collect();
-                return Err(format!(
-                    "core {core} is shared by {} SRT guests ({}), but this monitor runs one guest per core until EDF among guests lands; \
-                     put one SRT guest on each shared core",
-                    guests.len(),
-                    names.join(", ")
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The linker's view of the monitor's memory: the board's reservation.

@@ -114,7 +114,7 @@ pub fn format_time(ns: u64) -> String {
     let (name, scale) = TIME_UNITS
         .iter()
         .rev()
-        .find(|(_, scale)| ns % scale == 0 && ns != 0)
+        .find(|(_, scale)| ns.is_multiple_of(*scale) && ns != 0)
         .copied()
         .unwrap_or(("ns", 1));
     format!("{}{name}", ns / scale)
@@ -125,7 +125,7 @@ pub fn format_size(bytes: u64) -> String {
     let (name, scale) = SIZE_UNITS
         .iter()
         .rev()
-        .find(|(_, scale)| bytes % scale == 0 && bytes != 0)
+        .find(|(_, scale)| bytes.is_multiple_of(*scale) && bytes != 0)
         .copied()
         .unwrap_or(("B", 1));
     format!("{}{name}", bytes / scale)

@@ -27,6 +27,7 @@ struct Draft {
     paging: Option<Paging>,
     server: Option<ServerParams>,
     slack: bool,
+    fpu: bool,
     memory: Vec<Region>,
     devices: Vec<(&'static Device, Span)>,
     spans: GuestSpans,
@@ -102,6 +103,7 @@ fn finish(d: Draft) -> Option<Guest> {
         paging: d.paging?,
         server: d.server,
         slack: d.slack,
+        fpu: d.fpu,
         memory: d.memory,
         devices: d.devices.into_iter().map(|(dev, _)| dev).collect(),
         spans: d.spans,
@@ -295,6 +297,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         paging,
         server,
         slack: level == Some(Level::Srt) && g.slack.as_ref().is_none_or(|s| s.value),
+        fpu: g.fpu.as_ref().is_some_and(|f| f.value),
         memory,
         devices,
         image: g.image.as_ref().map(|i| i.value.clone()),
@@ -761,7 +764,7 @@ fn memory_layout(drafts: &[Draft], _board: &'static Board, diags: &mut Vec<Diagn
                         other_size: o.size,
                     },
                     r.span.clone(),
-                    format!("{}", format_range(r.base, r.size)),
+                    format_range(r.base, r.size).to_string(),
                 )
                 .with_secondary(
                     o.span.clone(),

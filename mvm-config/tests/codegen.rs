@@ -64,16 +64,6 @@ fn images_are_embedded_with_their_load_and_entry() {
 }
 
 #[test]
-fn a_shared_core_with_two_guests_is_not_runnable_yet() {
-    let (_, system) = demo();
-    let e = mvm_config::tables::runnable(&system).expect_err("two SRT guests on core 1");
-    assert!(
-        e.contains("core 1 is shared by 2 SRT guests (`telemetry`, `logger`)"),
-        "{e}"
-    );
-}
-
-#[test]
 fn linker_memory_comes_from_the_board_and_the_regions() {
     let (_, system) = demo();
     let monitor = mvm_config::tables::monitor_memory_x(&system);

@@ -48,8 +48,6 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
     let Loaded { path, system, .. } = load(system)?;
     let root = crate::workspace::root()
         .ok_or_else(|| fail("not inside the MVM workspace (no `partitions/` found)"))?;
-    mvm_config::tables::runnable(&system)
-        .map_err(|e| fail(format!("`{}`: {e}", path.display())))?;
     ensure_target()?;
     let dir = root.join("target/mvm").join(&system.name);
     let guests_dir = dir.join("guests");

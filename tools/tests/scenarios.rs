@@ -128,19 +128,3 @@ fn guest_faults_go_to_the_guests_own_vectors() {
     assert!(r.has("faults: data abort delivered to guest"), "{r:?}");
     assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
 }
-
-#[test]
-fn more_than_one_srt_guest_on_a_core_is_refused_until_edf() {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
-        .args(["build", "--system", "partitions/system.toml"])
-        .current_dir(root())
-        .output()
-        .expect("mvm runs");
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("core 1 is shared by 2 SRT guests (`telemetry`, `logger`)"),
-        "{stderr}"
-    );
-}
