@@ -242,6 +242,7 @@ mod tests {
             bytes: &[],
         },
         server: None,
+        fpu: false,
     };
     /// The monitor's reservation and another guest's region, as the demo
     /// system lays them out.
