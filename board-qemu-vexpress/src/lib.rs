@@ -15,12 +15,10 @@
 
 #[forbid(unsafe_code)]
 pub mod catalogue;
-pub mod gic;
-pub mod global_timer;
 pub mod pl011;
-pub mod private_timer;
-pub mod scu;
 pub mod sp804;
+
+pub use mpcore::{gic, global_timer, private_timer, scu};
 
 pub use catalogue::BOARD;
 use mvm_board::Device;
@@ -65,15 +63,15 @@ pub const CONSOLE_UART_BASE: usize = device_base("uart0");
 /// The MPCore private memory region (PERIPHBASE).
 pub const MPCORE_BASE: usize = catalogue::MPCORE_PRIVATE.base as usize;
 /// Snoop Control Unit.
-pub const SCU_BASE: usize = MPCORE_BASE;
+pub const SCU_BASE: usize = MPCORE_BASE + mpcore::SCU_OFFSET;
 /// GIC CPU interface (banked per core and per security state).
-pub const GICC_BASE: usize = MPCORE_BASE + 0x0100;
+pub const GICC_BASE: usize = MPCORE_BASE + mpcore::GICC_OFFSET;
 /// Global timer (shared 64-bit up counter; comparator banked per core).
-pub const GLOBAL_TIMER_BASE: usize = MPCORE_BASE + 0x0200;
+pub const GLOBAL_TIMER_BASE: usize = MPCORE_BASE + mpcore::GLOBAL_TIMER_OFFSET;
 /// Private timer and watchdog (banked per core).
-pub const PRIVATE_TIMER_BASE: usize = MPCORE_BASE + 0x0600;
+pub const PRIVATE_TIMER_BASE: usize = MPCORE_BASE + mpcore::PRIVATE_TIMER_OFFSET;
 /// GIC distributor.
-pub const GICD_BASE: usize = MPCORE_BASE + 0x1000;
+pub const GICD_BASE: usize = MPCORE_BASE + mpcore::GICD_OFFSET;
 
 /// PERIPHCLK in QEMU: the global and private timers count at 100 MHz
 /// (prescaler 0). Under `-icount shift=0` one tick is 10 instructions.
@@ -81,12 +79,9 @@ pub const PERIPHCLK_HZ: u32 = 100_000_000;
 /// The SP804 timers' clock on vexpress (QEMU's `sp804` default): 1 MHz.
 pub const SP804_HZ: u32 = 1_000_000;
 
-/// GIC interrupt ID of the global timer (PPI 11).
-pub const IRQ_GLOBAL_TIMER: u32 = 27;
-/// GIC interrupt ID of each core's private timer (PPI 13).
-pub const IRQ_PRIVATE_TIMER: u32 = 29;
+pub use mpcore::{IRQ_GLOBAL_TIMER, IRQ_PRIVATE_TIMER};
 
-const _: () = assert!(MPCORE_BASE as u64 + 0x2000 <= catalogue::MPCORE_PRIVATE.end());
+const _: () = assert!((MPCORE_BASE + mpcore::SIZE) as u64 <= catalogue::MPCORE_PRIVATE.end());
 
 #[cfg(test)]
 mod tests {
