@@ -198,7 +198,7 @@ fn build_guest_crate(
 
 /// The Rust target must be installed; rustup installs what
 /// `rust-toolchain.toml` lists, but an older rustup may not.
-fn ensure_target() -> Result<(), ExitCode> {
+pub fn ensure_target() -> Result<(), ExitCode> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output();
