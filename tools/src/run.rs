@@ -180,14 +180,17 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
         for t in &mut tails {
             t.poll(false);
         }
-        match child.try_wait() {
-            Ok(Some(status)) => break Outcome::Exited(status.code()),
-            Ok(None) => {}
-            Err(e) => break Outcome::Error(e.to_string()),
-        }
+        // Ctrl-C in a terminal reaches QEMU too (same process group), so
+        // QEMU may already be gone when the flag is seen.
         if stop.load(Ordering::SeqCst) {
             kill(&mut child);
             break Outcome::Interrupted;
+        }
+        match child.try_wait() {
+            Ok(Some(_)) if stop.load(Ordering::SeqCst) => break Outcome::Interrupted,
+            Ok(Some(status)) => break Outcome::Exited(status.code()),
+            Ok(None) => {}
+            Err(e) => break Outcome::Error(e.to_string()),
         }
         if deadline.is_some_and(|d| Instant::now() > d) {
             kill(&mut child);

@@ -128,3 +128,37 @@ fn guest_faults_go_to_the_guests_own_vectors() {
     assert!(r.has("faults: data abort delivered to guest"), "{r:?}");
     assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
 }
+
+#[test]
+fn ctrl_c_ends_an_unbounded_run_cleanly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["run", "--system", "partitions/tests/boot.toml"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mvm runs");
+    let stdout = child.stdout.take().expect("piped");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("UTF-8 console");
+        let ticking = line.starts_with("[control] control: tick");
+        seen.push(line);
+        if ticking {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|l| l == "mvm: entering guests"), "{seen:?}");
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let out = child.wait_with_output().expect("mvm ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Stopped by Ctrl-C"), "{stderr}");
+}
