@@ -74,33 +74,20 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         }
     }
     eprintln!("   Building the monitor for `{}`", system.name);
-    let target_dir = root.join("target/mvm-build");
-    let status = Command::new(cargo())
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--target",
-            TARGET,
-            "--package",
-            "mvm",
-        ])
-        .env(
-            "MVM_SYSTEM",
-            std::path::absolute(&path).unwrap_or(path.clone()),
-        )
-        .env("MVM_GUEST_IMAGES", &guests_dir)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .current_dir(&root)
-        .status()
-        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
-    if !status.success() {
-        return Err(fail("the monitor did not build"));
-    }
     let elf = dir.join("mvm.elf");
-    let built = target_dir.join(TARGET).join("release/mvm-image");
-    std::fs::copy(&built, &elf)
-        .map_err(|e| fail(format!("cannot copy `{}`: {e}", built.display())))?;
+    let system_path = std::path::absolute(&path).unwrap_or(path.clone());
+    cargo_build(
+        &root,
+        "mvm",
+        "mvm-image",
+        &root.join("target/mvm-build"),
+        &[
+            ("MVM_SYSTEM", system_path.as_os_str()),
+            ("MVM_GUEST_IMAGES", guests_dir.as_os_str()),
+        ],
+        &elf,
+    )
+    .map_err(|e| fail(format!("the monitor did not build: {e}")))?;
     let bytes =
         std::fs::read(&elf).map_err(|e| fail(format!("cannot read `{}`: {e}", elf.display())))?;
     let reservation = system.board.monitor_reservation;
@@ -171,7 +158,27 @@ fn build_guest_crate(
     let memory_x = guests_dir.join(format!("{}.memory.x", g.name));
     std::fs::write(&memory_x, mvm_config::tables::guest_memory_x(system, index))
         .map_err(|e| fail(format!("cannot write `{}`: {e}", memory_x.display())))?;
-    let target_dir = root.join("target/mvm-guests");
+    cargo_build(
+        &root.join("partitions"),
+        &g.image,
+        &g.image,
+        &root.join("target/mvm-guests"),
+        &[("MVM_GUEST_MEMORY_X", memory_x.as_os_str())],
+        elf,
+    )
+    .map_err(|e| fail(format!("guest `{}` did not build: {e}", g.name)))
+}
+
+/// `cargo build --release --target armv7a-none-eabi -p <package>` in `dir`,
+/// then copies the binary `bin` to `out`.
+fn cargo_build(
+    dir: &Path,
+    package: &str,
+    bin: &str,
+    target_dir: &Path,
+    env: &[(&str, &std::ffi::OsStr)],
+    out: &Path,
+) -> Result<(), String> {
     let status = Command::new(cargo())
         .args([
             "build",
@@ -180,20 +187,20 @@ fn build_guest_crate(
             "--target",
             TARGET,
             "--package",
-            &g.image,
+            package,
         ])
-        .env("MVM_GUEST_MEMORY_X", &memory_x)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .current_dir(root.join("partitions"))
+        .envs(env.iter().copied())
+        .env("CARGO_TARGET_DIR", target_dir)
+        .current_dir(dir)
         .status()
-        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err(fail(format!("guest `{}` did not build", g.name)));
+        return Err(format!("cargo build of `{package}` failed"));
     }
-    let built = target_dir.join(TARGET).join("release").join(&g.image);
-    std::fs::copy(&built, elf)
-        .map_err(|e| fail(format!("cannot copy `{}`: {e}", built.display())))?;
-    Ok(())
+    let built = target_dir.join(TARGET).join("release").join(bin);
+    std::fs::copy(&built, out)
+        .map(|_| ())
+        .map_err(|e| format!("cannot copy `{}`: {e}", built.display()))
 }
 
 /// The Rust target must be installed; rustup installs what
