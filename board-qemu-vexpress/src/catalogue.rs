@@ -20,6 +20,10 @@ pub const BOARD: Board = Board {
     // QEMU runs with `-m 1G`.
     ram: PhysRange::new(0x6000_0000, 1024 * MIB),
     monitor_reservation: PhysRange::new(0x6000_0000, 16 * MIB),
+    monitor_load: 0x6000_0000,
+    // vexpress has no TrustZone address space controller: nothing in RAM is
+    // Secure (docs/threat-model.md).
+    trustzone_granule: 0,
     // An estimate until the kernel measures its switch path: a world switch
     // of a few hundred instructions plus the timer interrupt around it, with
     // a wide margin. Under `-icount shift=0` one instruction is 1 ns.

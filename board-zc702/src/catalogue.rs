@@ -27,6 +27,11 @@ pub const BOARD: Board = Board {
     cores: 2,
     ram: PhysRange::new(0x0000_0000, 1024 * MIB),
     monitor_reservation: PhysRange::new(0x0000_0000, 16 * MIB),
+    // The CPUs reach DDR below 1 MiB only after the OCM is remapped high,
+    // which the FSBL does not do: the monitor links above it.
+    monitor_load: 0x0010_0000,
+    // TZ_DDR_RAM makes DDR Secure in 64 MiB blocks (UG585 appendix B, SLCR).
+    trustzone_granule: 64 * MIB,
     // An estimate until measured on the board: a world switch of a few
     // hundred instructions at 667 MHz with cold caches, with a wide margin.
     default_switch_overhead_ns: 5_000,
@@ -50,18 +55,42 @@ pub const BOARD: Board = Board {
         guest("gpio", "GPIO", 0xE000_A000, &[52]),
         guest("gem0", "Gigabit Ethernet MAC", 0xE000_B000, &[54, 55]),
         guest("sdio0", "SD/SDIO controller", 0xE010_0000, &[56]),
-        guest(
-            "ttc0",
-            "Cadence triple timer counter",
-            0xF800_1000,
-            &[42, 43, 44],
-        ),
+        // TTC0 has no TrustZone setting (only TTC1 has one, in
+        // security_apb): it stays Secure, so the monitor keeps it.
+        Device {
+            name: "ttc0",
+            model: "Cadence triple timer counter (Secure only)",
+            regs: PhysRange::new(0xF800_1000, 0x1000),
+            interrupts: &[42, 43, 44],
+            owner: Owner::Monitor,
+        },
         guest(
             "ttc1",
             "Cadence triple timer counter",
             0xF800_2000,
             &[69, 70, 71],
         ),
+        Device {
+            name: "dmac",
+            model: "DMA controller (a bus master: never a guest's)",
+            regs: PhysRange::new(0xF800_3000, 0x1000),
+            interrupts: &[45, 46, 47, 48, 49, 72, 73, 74, 75],
+            owner: Owner::Monitor,
+        },
+        Device {
+            name: "devcfg",
+            model: "Device configuration (PL programming, its own DMA)",
+            regs: PhysRange::new(0xF800_7000, 0x1000),
+            interrupts: &[40],
+            owner: Owner::Monitor,
+        },
+        Device {
+            name: "l2cache",
+            model: "PL310 L2 cache controller",
+            regs: PhysRange::new(0xF8F0_2000, 0x1000),
+            interrupts: &[34],
+            owner: Owner::Monitor,
+        },
         Device {
             name: "slcr",
             model: "System-level control registers",

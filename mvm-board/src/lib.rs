@@ -5,7 +5,7 @@
 //! - Plain `const` data: `no_std`, no allocation, no behaviour.
 //! - Only board crates fill these types in; nothing else names a physical
 //!   address.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 /// A half-open physical address range `[base..base + size)`.
@@ -73,6 +73,14 @@ pub struct Board {
     /// The part of `ram` the monitor keeps for itself (code, data, stacks,
     /// translation tables). It starts at the start of RAM.
     pub monitor_reservation: PhysRange,
+    /// Where the monitor is linked and loaded, inside its reservation (a
+    /// board's boot loader may not reach the start of RAM).
+    pub monitor_load: u64,
+    /// The granule in which the board's TrustZone memory controller makes
+    /// RAM Secure, counted from the start of RAM; 0 when the board has no
+    /// such controller. The monitor's reservation is made Secure rounded up
+    /// to it, so guests cannot use the rest of that granule either.
+    pub trustzone_granule: u64,
     /// The default overhead charged to every job of every SRT guest, in
     /// nanoseconds, when the system description does not set
     /// `[system.overhead] switch`.
@@ -84,10 +92,57 @@ pub struct Board {
 }
 
 impl Board {
+    /// The RAM no guest may use: the monitor's reservation, rounded up to
+    /// the TrustZone granule.
+    pub const fn guest_exclusion(&self) -> PhysRange {
+        let r = self.monitor_reservation;
+        if self.trustzone_granule == 0 {
+            return r;
+        }
+        let end = r.end() - self.ram.base;
+        let rounded = end.div_ceil(self.trustzone_granule) * self.trustzone_granule;
+        PhysRange::new(r.base, self.ram.base + rounded - r.base)
+    }
+
     /// Looks a device up by its catalogue name.
     pub fn device(&self, name: &str) -> Option<&'static Device> {
         self.devices
             .iter()
             .find(|d| d.name.as_bytes() == name.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn board(granule: u64) -> Board {
+        Board {
+            name: "b",
+            title: "b",
+            cores: 2,
+            ram: PhysRange::new(0x6000_0000, 1 << 30),
+            monitor_reservation: PhysRange::new(0x6000_0000, 16 << 20),
+            monitor_load: 0x6000_0000,
+            trustzone_granule: granule,
+            default_switch_overhead_ns: 1,
+            default_switch_overhead_source: "",
+            devices: &[],
+        }
+    }
+
+    #[test]
+    fn the_exclusion_is_the_reservation_rounded_to_the_trustzone_granule() {
+        assert_eq!(board(0).guest_exclusion(), PhysRange::new(0x6000_0000, 16 << 20));
+        assert_eq!(board(64 << 20).guest_exclusion(), PhysRange::new(0x6000_0000, 64 << 20));
+        assert_eq!(board(16 << 20).guest_exclusion(), PhysRange::new(0x6000_0000, 16 << 20));
+    }
+
+    #[test]
+    fn ranges_contain_and_overlap_without_overflow() {
+        let r = PhysRange::new(0x1000, 0x1000);
+        assert!(r.contains_range(0x1000, 0x1000) && !r.contains_range(0x1800, 0x1000));
+        assert!(!r.contains_range(u64::MAX, 2));
+        assert!(r.overlaps(0x1FFF, 1) && !r.overlaps(0x2000, 1) && !r.overlaps(0x1000, 0));
     }
 }

@@ -48,14 +48,16 @@ impl fmt::Display for ImageError {
             ImageError::Empty => write!(f, "the ELF has no loadable segment"),
             ImageError::SegmentOutside { base, size } => write!(
                 f,
-                "a loadable segment at {} lies outside the guest's memory regions",
+                "a loadable segment at {} lies outside its owner's memory (or across two areas)",
                 format_range(*base, *size)
             ),
-            ImageError::EntryOutside { entry } => write!(
-                f,
-                "the entry point {} lies outside the guest's memory regions",
-                crate::units::hex(*entry)
-            ),
+            ImageError::EntryOutside { entry } => {
+                write!(
+                    f,
+                    "the entry point {} lies outside its owner's memory",
+                    crate::units::hex(*entry)
+                )
+            }
         }
     }
 }
@@ -66,8 +68,20 @@ fn inside(regions: &[Region], base: u64, size: u64) -> bool {
         .any(|r| base >= r.base && size <= r.size && base - r.base <= r.size - size)
 }
 
-/// Reads a guest ELF and checks it against the guest's regions.
-pub fn flatten(elf_bytes: &[u8], regions: &[Region]) -> Result<FlatImage, ImageError> {
+/// One `PT_LOAD` segment: where a loader writes it and what it writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment<'a> {
+    /// `p_paddr`.
+    pub base: u64,
+    /// `p_memsz`: the file bytes and the zeroed rest (`.bss`).
+    pub size: u64,
+    /// The file bytes (`p_filesz` of them).
+    pub data: &'a [u8],
+}
+
+/// The entry point and the non-empty loadable segments of a 32-bit
+/// little-endian Arm ELF executable.
+pub fn load_segments(elf_bytes: &[u8]) -> Result<(u64, Vec<Segment<'_>>), ImageError> {
     let file = ElfFile32::<Endianness>::parse(elf_bytes).map_err(|e| ImageError::NotArmElf {
         reason: e.to_string(),
     })?;
@@ -78,16 +92,12 @@ pub fn flatten(elf_bytes: &[u8], regions: &[Region]) -> Result<FlatImage, ImageE
         });
     }
     let entry = u64::from(file.elf_header().e_entry.get(endian));
-    let mut pieces = Vec::new();
+    let mut segments = Vec::new();
     for ph in file.elf_program_headers() {
         if ph.p_type(endian) != elf::PT_LOAD || ph.p_memsz(endian) == 0 {
             continue;
         }
         let base = u64::from(ph.p_paddr(endian));
-        let memsz = u64::from(ph.p_memsz(endian));
-        if !inside(regions, base, memsz) {
-            return Err(ImageError::SegmentOutside { base, size: memsz });
-        }
         let data = ph
             .data(endian, elf_bytes)
             .map_err(|()| ImageError::NotArmElf {
@@ -96,32 +106,109 @@ pub fn flatten(elf_bytes: &[u8], regions: &[Region]) -> Result<FlatImage, ImageE
                     crate::units::hex(base)
                 ),
             })?;
-        if !data.is_empty() {
-            pieces.push((base, data));
+        segments.push(Segment {
+            base,
+            size: u64::from(ph.p_memsz(endian)),
+            data,
+        });
+    }
+    if segments.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    Ok((entry, segments))
+}
+
+/// Reads a guest ELF and checks it against the guest's regions.
+pub fn flatten(elf_bytes: &[u8], regions: &[Region]) -> Result<FlatImage, ImageError> {
+    let (entry, segments) = load_segments(elf_bytes)?;
+    for s in &segments {
+        if !inside(regions, s.base, s.size) {
+            return Err(ImageError::SegmentOutside {
+                base: s.base,
+                size: s.size,
+            });
         }
     }
     if !inside(regions, entry, 4) {
         return Err(ImageError::EntryOutside { entry });
     }
+    let pieces: Vec<&Segment<'_>> = segments.iter().filter(|s| !s.data.is_empty()).collect();
     let start = pieces
         .iter()
-        .map(|(b, _)| *b)
+        .map(|s| s.base)
         .min()
         .ok_or(ImageError::Empty)?;
     let end = pieces
         .iter()
-        .map(|(b, d)| b + d.len() as u64)
+        .map(|s| s.base + s.data.len() as u64)
         .max()
         .ok_or(ImageError::Empty)?;
     // Both ends lie in the guest's regions, which are below 4 GiB.
     let mut bytes = vec![0u8; usize::try_from(end - start).expect("a region fits in memory")];
-    for (base, data) in pieces {
-        let at = usize::try_from(base - start).expect("inside the image");
-        bytes[at..at + data.len()].copy_from_slice(data);
+    for s in pieces {
+        let at = usize::try_from(s.base - start).expect("inside the image");
+        bytes[at..at + s.data.len()].copy_from_slice(s.data);
     }
     let load = u32::try_from(start).expect("regions are below 4 GiB");
     let entry = u32::try_from(entry).expect("regions are below 4 GiB");
     Ok(FlatImage { load, entry, bytes })
+}
+
+/// Who owns an area of physical memory, for [`check_layout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner<'a> {
+    /// The monitor's reservation.
+    Monitor,
+    /// A guest's region, by guest name.
+    Guest(&'a str),
+}
+
+/// The areas of a system's memory: the monitor's reservation and every
+/// guest region, each with its owner.
+pub fn areas(system: &crate::model::System) -> Vec<(Owner<'_>, Region)> {
+    let r = system.board.monitor_reservation;
+    let monitor = Region {
+        name: "monitor".into(),
+        base: r.base,
+        size: r.size,
+        span: 0..0,
+    };
+    core::iter::once((Owner::Monitor, monitor))
+        .chain(system.guests.iter().flat_map(|g| {
+            g.memory
+                .iter()
+                .map(|m| (Owner::Guest(g.name.as_str()), m.clone()))
+        }))
+        .collect()
+}
+
+/// Checks a whole image as a boot loader would load it (JTAG, U-Boot
+/// `bootelf`, QEMU `-kernel`): every loadable byte, `.bss` included, lies
+/// inside one area, and the entry point is the monitor's. Returns each
+/// segment's `(base, size)` and owner.
+pub fn check_layout<'a>(
+    elf_bytes: &[u8],
+    areas: &[(Owner<'a>, Region)],
+) -> Result<Vec<((u64, u64), Owner<'a>)>, ImageError> {
+    let (entry, segments) = load_segments(elf_bytes)?;
+    let owner = |base: u64, size: u64| {
+        areas
+            .iter()
+            .find(|(_, r)| inside(core::slice::from_ref(r), base, size))
+            .map(|(o, _)| *o)
+    };
+    let mut out = Vec::with_capacity(segments.len());
+    for s in &segments {
+        let o = owner(s.base, s.size).ok_or(ImageError::SegmentOutside {
+            base: s.base,
+            size: s.size,
+        })?;
+        out.push(((s.base, s.size), o));
+    }
+    if owner(entry, 4) != Some(Owner::Monitor) {
+        return Err(ImageError::EntryOutside { entry });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -237,5 +324,62 @@ mod tests {
         ));
         let image = elf(0x7000_0000, &[(4, 0x7000_0000, &[0; 4], 4)]);
         assert_eq!(flatten(&image, &ram()), Err(ImageError::Empty));
+    }
+
+    fn layout() -> Vec<(Owner<'static>, Region)> {
+        let region = |base, size| Region {
+            name: "r".into(),
+            base,
+            size,
+            span: 0..0,
+        };
+        vec![
+            (Owner::Monitor, region(0x0, 16 << 20)),
+            (Owner::Guest("control"), region(0x1000_0000, 16 << 20)),
+            (Owner::Guest("telemetry"), region(0x1200_0000, 16 << 20)),
+        ]
+    }
+
+    #[test]
+    fn a_layout_names_each_segments_owner() {
+        let image = elf(
+            0x0010_0000,
+            &[
+                (1, 0x0010_0000, &[0; 16], 16),
+                (1, 0x0010_1000, &[1], 0x8000),
+                (1, 0x12FF_FFF0, &[0; 16], 16),
+            ],
+        );
+        let owners: Vec<Owner<'_>> = check_layout(&image, &layout())
+            .expect("valid")
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect();
+        assert_eq!(
+            owners,
+            [Owner::Monitor, Owner::Monitor, Owner::Guest("telemetry")]
+        );
+    }
+
+    #[test]
+    fn a_layout_refuses_bss_past_an_area_a_segment_across_two_and_a_foreign_entry() {
+        let bss_past = elf(0x0010_0000, &[(1, 0x00FF_FFF0, &[0; 8], 0x20)]);
+        assert_eq!(
+            check_layout(&bss_past, &layout()),
+            Err(ImageError::SegmentOutside {
+                base: 0x00FF_FFF0,
+                size: 0x20
+            })
+        );
+        let across = elf(0x0010_0000, &[(1, 0x10FF_FF00, &[0; 0x200], 0x200)]);
+        assert!(matches!(
+            check_layout(&across, &layout()),
+            Err(ImageError::SegmentOutside { .. })
+        ));
+        let entry = elf(0x1000_0000, &[(1, 0x0010_0000, &[0; 4], 4)]);
+        assert_eq!(
+            check_layout(&entry, &layout()),
+            Err(ImageError::EntryOutside { entry: 0x1000_0000 })
+        );
     }
 }

@@ -560,27 +560,33 @@ fn check_region(
                 r.span.clone(),
                 format!("{} is outside RAM", format_range(base, size)),
             ));
-        } else if board.monitor_reservation.overlaps(base, size) {
+        } else if board.guest_exclusion().overlaps(base, size) {
             ok = false;
-            let m = board.monitor_reservation;
-            diags.push(
-                Diagnostic::new(
-                    ErrorKind::RegionInMonitor {
-                        guest: guest.to_string(),
-                        region: r.name.clone(),
-                        base,
-                        size,
-                        reserved_base: m.base,
-                        reserved_size: m.size,
-                    },
-                    r.span.clone(),
-                    "overlaps the monitor",
-                )
-                .with_help(format!(
-                    "guest memory starts at {} on this board",
-                    crate::units::hex(m.end())
-                )),
-            );
+            let m = board.guest_exclusion();
+            let mut d = Diagnostic::new(
+                ErrorKind::RegionInMonitor {
+                    guest: guest.to_string(),
+                    region: r.name.clone(),
+                    base,
+                    size,
+                    reserved_base: m.base,
+                    reserved_size: m.size,
+                },
+                r.span.clone(),
+                "overlaps the monitor",
+            )
+            .with_help(format!(
+                "guest memory starts at {} on this board",
+                crate::units::hex(m.end())
+            ));
+            if m != board.monitor_reservation {
+                d = d.with_note(format!(
+                    "the board makes RAM Secure in blocks of {}, so the monitor's {} reservation takes its whole block",
+                    format_size(board.trustzone_granule),
+                    format_size(board.monitor_reservation.size)
+                ));
+            }
+            diags.push(d);
         }
     }
     if let Some(paging) = paging {

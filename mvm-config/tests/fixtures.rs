@@ -1,6 +1,7 @@
 //! One failing fixture per rule: `fixtures/<code>.toml` breaks exactly the
-//! rule `<code>`, and its trailing `# expect:` lines list every finding it
-//! must produce (code, line and full message), and nothing else.
+//! rule `<code>` (`<code>--<case>.toml` for a further case of the same
+//! rule), and its trailing `# expect:` lines list every finding it must
+//! produce (code, line and full message), and nothing else.
 //!
 //! To refresh after a deliberate change of wording, edit the `# expect:`
 //! lines by hand; they are the reviewed contract of the messages.
@@ -77,18 +78,18 @@ fn every_fixture_produces_exactly_its_findings() {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let stem = path
+        let name = path
             .file_stem()
             .and_then(|s| s.to_str())
-            .expect("UTF-8 file name")
-            .to_string();
+            .expect("UTF-8 file name");
+        let stem = name.split("--").next().unwrap_or(name).to_string();
         let text = std::fs::read_to_string(&path).expect("fixture is readable");
         let want = expected(&text);
-        assert!(!want.is_empty(), "{stem}.toml has no `# expect:` line");
-        assert_eq!(findings(&text), want, "findings of {stem}.toml");
+        assert!(!want.is_empty(), "{name}.toml has no `# expect:` line");
+        assert_eq!(findings(&text), want, "findings of {name}.toml");
         assert!(
             want.iter().any(|w| w.starts_with(&format!("{stem} @"))),
-            "{stem}.toml must produce the finding it is named after"
+            "{name}.toml must produce the finding it is named after"
         );
         seen.push(stem);
     }
