@@ -15,7 +15,9 @@ pub fn run() -> ExitCode {
         return code;
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo).args(["test", "--workspace", "--all-targets"]).status();
+    let status = Command::new(&cargo)
+        .args(["test", "--workspace", "--all-targets"])
+        .status();
     match status {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
