@@ -8,6 +8,7 @@
 
 mod check;
 mod image;
+mod report;
 mod run;
 mod test;
 mod workspace;
@@ -51,6 +52,18 @@ enum Command {
         #[arg(long = "for", value_name = "DURATION")]
         duration: Option<String>,
     },
+    /// Explain a system: guests, memory, devices, each core's plan and a timeline of its schedule.
+    Report {
+        /// The system description (default: partitions/system.toml of this workspace).
+        #[arg(long)]
+        system: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = report::ReportFormat::Text)]
+        format: report::ReportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Run every test: the host tests of the workspace and the example systems.
     Test,
 }
@@ -77,6 +90,11 @@ fn main() -> ExitCode {
         Command::Check { path, format } => check::run(path, format),
         Command::Build { system } => image::run(system),
         Command::Run { system, duration } => run::run(system, duration),
+        Command::Report {
+            system,
+            format,
+            output,
+        } => report::run(system, format, output),
         Command::Test => test::run(),
     }
 }

@@ -127,3 +127,48 @@ fn build_of_the_image_fails_with_the_same_diagnostic() {
         "{stderr}"
     );
 }
+
+#[test]
+fn report_explains_the_system_in_text_json_and_svg() {
+    let text = mvm(&["report"]);
+    assert_eq!(text.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("device uart1        [0x1000_A000..0x1000_B000) PL011 UART interrupts 38"),
+        "{text}"
+    );
+    // The kernel's EDF policy over 40 ms: telemetry gets 4 jobs x 3 ms.
+    assert!(
+        text.contains("telemetry        budget time       12ms (30.00%)"),
+        "{text}"
+    );
+
+    let json = mvm(&["report", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(value["guests"][0]["devices"][1]["interrupts"][0], 34);
+    let slices = value["timelines"][0]["slices"]
+        .as_array()
+        .expect("a timeline for core 1");
+    let first = &slices[0];
+    assert_eq!(
+        (
+            first["guest"].as_u64(),
+            first["start_ns"].as_u64(),
+            first["end_ns"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3_000_000)),
+        "earliest deadline first: telemetry (8 ms) before logger (20 ms)"
+    );
+
+    let svg = mvm(&["report", "--format", "svg"]);
+    let svg = String::from_utf8_lossy(&svg.stdout).into_owned();
+    assert!(
+        svg.starts_with("<svg") && svg.matches("<rect").count() > 10,
+        "{svg}"
+    );
+    assert_eq!(
+        svg,
+        String::from_utf8_lossy(&mvm(&["report", "--format", "svg"]).stdout),
+        "deterministic"
+    );
+}

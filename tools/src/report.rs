@@ -1,0 +1,427 @@
+//! `cargo mvm report`: what the system is and how each core's time is used.
+//!
+//! - Text for people, JSON for tools, SVG for a picture of the schedule.
+//! - The timeline is not drawn from the analysis but *run*: each shared
+//!   core's servers are released together at 0 and scheduled by the
+//!   kernel's own EDF policy (`mvm_kernel::edf`), every job using its whole
+//!   budget, so the picture shows what the monitor will do in its worst
+//!   case. Slack (idle time beyond budgets) is drawn lighter.
+//! - Deterministic: the same description gives the same bytes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mvm_config::model::{Level, System};
+use mvm_config::plan::CorePlan;
+use mvm_config::summary::Summary;
+use mvm_config::units::{format_ppm, format_range, format_time};
+use mvm_kernel::edf::{Edf, Mode, Params};
+use serde::Serialize;
+
+use crate::check::{load, Loaded};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Svg,
+}
+
+/// The most servers the timeline simulation takes on one core.
+const MAX_SERVERS: usize = 512;
+/// The longest window the timeline shows.
+const MAX_WINDOW_NS: u64 = 1_000_000_000;
+
+#[derive(Serialize)]
+struct Report {
+    #[serde(flatten)]
+    summary: Summary,
+    description_sha256: String,
+    guests: Vec<GuestReport>,
+    timelines: Vec<Timeline>,
+}
+
+#[derive(Serialize)]
+struct GuestReport {
+    name: String,
+    level: Level,
+    core: u32,
+    image: String,
+    paging: mvm_config::model::Paging,
+    slack: bool,
+    fpu: bool,
+    memory: Vec<RegionReport>,
+    devices: Vec<DeviceReport>,
+}
+
+#[derive(Serialize)]
+struct RegionReport {
+    name: String,
+    base: u64,
+    size: u64,
+}
+
+#[derive(Serialize)]
+struct DeviceReport {
+    name: &'static str,
+    model: &'static str,
+    base: u64,
+    size: u64,
+    interrupts: Vec<u32>,
+}
+
+/// One shared core's schedule from the synchronous release.
+#[derive(Serialize)]
+struct Timeline {
+    core: u32,
+    window_ns: u64,
+    guests: Vec<String>,
+    slices: Vec<Slice>,
+}
+
+#[derive(Serialize)]
+struct Slice {
+    /// Index into the timeline's `guests`.
+    guest: usize,
+    start_ns: u64,
+    end_ns: u64,
+    slack: bool,
+}
+
+pub fn run(system: Option<PathBuf>, format: ReportFormat, output: Option<PathBuf>) -> ExitCode {
+    let Loaded { path, system } = match load(system) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let report = build(&system, &text);
+    let rendered = match format {
+        ReportFormat::Text => to_text(&report, &system),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&report).expect("JSON of plain data") + "\n"
+        }
+        ReportFormat::Svg => to_svg(&report),
+    };
+    match output {
+        Some(file) => {
+            if let Err(e) = std::fs::write(&file, rendered) {
+                eprintln!("error: cannot write `{}`: {e}", file.display());
+                return ExitCode::from(crate::EXIT_CANNOT_RUN);
+            }
+        }
+        None => print!("{rendered}"),
+    }
+    ExitCode::SUCCESS
+}
+
+fn build(system: &System, text: &str) -> Report {
+    let guests = system
+        .guests
+        .iter()
+        .map(|g| GuestReport {
+            name: g.name.clone(),
+            level: g.level,
+            core: g.core,
+            image: g.image.clone(),
+            paging: g.paging,
+            slack: g.slack,
+            fpu: g.fpu,
+            memory: g
+                .memory
+                .iter()
+                .map(|r| RegionReport {
+                    name: r.name.clone(),
+                    base: r.base,
+                    size: r.size,
+                })
+                .collect(),
+            devices: g
+                .devices
+                .iter()
+                .map(|d| DeviceReport {
+                    name: d.name,
+                    model: d.model,
+                    base: d.regs.base,
+                    size: d.regs.size,
+                    interrupts: d.interrupts.to_vec(),
+                })
+                .collect(),
+        })
+        .collect();
+    let timelines = system
+        .cores
+        .iter()
+        .enumerate()
+        .filter_map(|(core, plan)| match plan {
+            CorePlan::Edf { guests, .. } => Some(timeline(system, core as u32, guests)),
+            _ => None,
+        })
+        .collect();
+    Report {
+        summary: Summary::new(system),
+        description_sha256: mvm_config::description_hash(text),
+        guests,
+        timelines,
+    }
+}
+
+/// Runs the kernel's EDF policy over one core from the synchronous release.
+fn timeline(system: &System, core: u32, members: &[usize]) -> Timeline {
+    let params: Vec<Params> = members
+        .iter()
+        .map(|&g| {
+            let g = &system.guests[g];
+            let s = g.server.expect("an EDF core runs SRT guests");
+            Params {
+                period: s.period,
+                budget: s.budget,
+                deadline: s.deadline,
+                slack: g.slack,
+            }
+        })
+        .collect();
+    let longest = params.iter().map(|p| p.period).max().unwrap_or(1);
+    let window = longest.saturating_mul(2).min(MAX_WINDOW_NS);
+    let mut slices: Vec<Slice> = Vec::new();
+    if params.len() <= MAX_SERVERS {
+        let mut edf: Box<Edf<MAX_SERVERS>> = Box::new(Edf::new(&params, 0));
+        let mut now = 0;
+        while now < window {
+            let d = edf.schedule(now);
+            let end = d.until.min(window);
+            if let Some((i, mode)) = d.run {
+                let slack = mode == Mode::Slack;
+                match slices.last_mut() {
+                    Some(last) if last.guest == i && last.end_ns == now && last.slack == slack => {
+                        last.end_ns = end
+                    }
+                    _ => slices.push(Slice {
+                        guest: i,
+                        start_ns: now,
+                        end_ns: end,
+                        slack,
+                    }),
+                }
+            }
+            now = end;
+        }
+    }
+    Timeline {
+        core,
+        window_ns: window,
+        guests: members
+            .iter()
+            .map(|&g| system.guests[g].name.clone())
+            .collect(),
+        slices,
+    }
+}
+
+fn to_text(report: &Report, system: &System) -> String {
+    let mut out = Summary::new(system).to_text();
+    out.push_str(&format!(
+        "  description sha256 {}\n\nguests:\n",
+        report.description_sha256
+    ));
+    for g in &report.guests {
+        out.push_str(&format!(
+            "  {} ({}, core {}, {} paging{}{}): image `{}`\n",
+            g.name,
+            g.level.as_str(),
+            g.core,
+            g.paging.as_str(),
+            if g.level == Level::Srt {
+                if g.slack {
+                    ", takes slack"
+                } else {
+                    ", no slack"
+                }
+            } else {
+                ""
+            },
+            if g.fpu { ", VFP" } else { "" },
+            g.image
+        ));
+        for r in &g.memory {
+            out.push_str(&format!(
+                "    memory {:<12} {}\n",
+                r.name,
+                format_range(r.base, r.size)
+            ));
+        }
+        for d in &g.devices {
+            let irqs: Vec<String> = d.interrupts.iter().map(u32::to_string).collect();
+            out.push_str(&format!(
+                "    device {:<12} {} {} interrupts {}\n",
+                d.name,
+                format_range(d.base, d.size),
+                d.model,
+                if irqs.is_empty() {
+                    "none".into()
+                } else {
+                    irqs.join(", ")
+                }
+            ));
+        }
+    }
+    for t in &report.timelines {
+        out.push_str(&format!(
+            "\ncore {} over the first {} from the synchronous release:\n",
+            t.core,
+            format_time(t.window_ns)
+        ));
+        for (i, name) in t.guests.iter().enumerate() {
+            let busy: u64 = t
+                .slices
+                .iter()
+                .filter(|s| s.guest == i && !s.slack)
+                .map(|s| s.end_ns - s.start_ns)
+                .sum();
+            let slack: u64 = t
+                .slices
+                .iter()
+                .filter(|s| s.guest == i && s.slack)
+                .map(|s| s.end_ns - s.start_ns)
+                .sum();
+            out.push_str(&format!(
+                "  {:<16} budget time {:>10} ({})  slack {:>10}\n",
+                name,
+                format_time(busy),
+                format_ppm(busy * 1_000_000 / t.window_ns.max(1)),
+                format_time(slack)
+            ));
+        }
+    }
+    out
+}
+
+/// Colours for the guests of a core, by position.
+const PALETTE: &[&str] = &[
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f",
+];
+
+fn to_svg(report: &Report) -> String {
+    use svg::node::element::{Line, Rectangle, Text as SvgText, Title};
+    use svg::Document;
+
+    const LEFT: f64 = 140.0;
+    const WIDTH: f64 = 900.0;
+    const ROW: f64 = 22.0;
+    let mut doc = Document::new();
+    let mut y = 30.0;
+    doc = doc.add(
+        SvgText::new(format!(
+            "system `{}` on {}: EDF from the synchronous release, every job using its whole budget (light: slack)",
+            report.summary.system, report.summary.board
+        ))
+        .set("x", 10)
+        .set("y", 18)
+        .set("font-family", "sans-serif")
+        .set("font-size", 13),
+    );
+    for core in &report.summary.cores {
+        y += 10.0;
+        doc = doc.add(label(
+            format!("core {} ({})", core.core, core.mode),
+            10.0,
+            y + 14.0,
+            true,
+        ));
+        y += ROW;
+        let Some(t) = report.timelines.iter().find(|t| t.core == core.core) else {
+            let text = core.guests.first().map_or("idle".to_string(), |g| {
+                format!("{}: the whole core", g.name)
+            });
+            doc = doc.add(
+                Rectangle::new()
+                    .set("x", LEFT)
+                    .set("y", y)
+                    .set("width", WIDTH)
+                    .set("height", ROW - 6.0)
+                    .set(
+                        "fill",
+                        if core.guests.is_empty() {
+                            "#dddddd"
+                        } else {
+                            PALETTE[0]
+                        },
+                    ),
+            );
+            doc = doc.add(label(text, 10.0, y + 12.0, false));
+            y += ROW;
+            continue;
+        };
+        let scale = WIDTH / t.window_ns.max(1) as f64;
+        for (i, name) in t.guests.iter().enumerate() {
+            doc = doc.add(label(name.clone(), 10.0, y + 12.0, false));
+            doc = doc.add(
+                Line::new()
+                    .set("x1", LEFT)
+                    .set("x2", LEFT + WIDTH)
+                    .set("y1", y + ROW - 6.0)
+                    .set("y2", y + ROW - 6.0)
+                    .set("stroke", "#999999"),
+            );
+            for s in t.slices.iter().filter(|s| s.guest == i) {
+                let title = format!(
+                    "{} {} from {} to {}",
+                    name,
+                    if s.slack { "in slack" } else { "on budget" },
+                    format_time(s.start_ns),
+                    format_time(s.end_ns)
+                );
+                doc = doc.add(
+                    Rectangle::new()
+                        .set("x", LEFT + s.start_ns as f64 * scale)
+                        .set("y", y)
+                        .set("width", ((s.end_ns - s.start_ns) as f64 * scale).max(0.5))
+                        .set("height", ROW - 6.0)
+                        .set(
+                            "fill",
+                            if s.slack {
+                                lighten(PALETTE[i % PALETTE.len()])
+                            } else {
+                                PALETTE[i % PALETTE.len()].to_string()
+                            },
+                        )
+                        .add(Title::new(title)),
+                );
+            }
+            y += ROW;
+        }
+        doc = doc.add(label(
+            format!("0 … {}", format_time(t.window_ns)),
+            LEFT,
+            y + 12.0,
+            false,
+        ));
+        y += ROW;
+    }
+    doc = doc.set(
+        "viewBox",
+        (0, 0, (LEFT + WIDTH + 20.0) as u32, (y + 10.0) as u32),
+    );
+    doc.to_string() + "\n"
+}
+
+/// The colour a third of the way from `hex` to white: slack is drawn in it.
+fn lighten(hex: &str) -> String {
+    let channel =
+        |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("palette colours are #rrggbb");
+    let mix = |c: u8| 255 - (255 - u16::from(c)) / 3;
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(channel(1)),
+        mix(channel(3)),
+        mix(channel(5))
+    )
+}
+
+fn label(text: String, x: f64, y: f64, bold: bool) -> svg::node::element::Text {
+    svg::node::element::Text::new(text)
+        .set("x", x)
+        .set("y", y)
+        .set("font-family", "sans-serif")
+        .set("font-size", 12)
+        .set("font-weight", if bold { "bold" } else { "normal" })
+}
