@@ -2,13 +2,23 @@
 //!
 //! - Core 0 prints the banner, copies every guest image, configures the
 //!   shared devices (GIC distributor, SCU) and only then lets core 1 in.
-//! - Each core then enters its one guest in Non-secure SVC, or parks.
-//! - After boot the monitor runs only when a guest calls it (`smc`), when a
-//!   fault hits the monitor itself, or, in a bounded run
-//!   (`MVM_RUN_FOR_NS` != 0), once on one core when the run ends: its
-//!   private timer's FIQ (Group 0) is the only monitor interrupt, and it is
-//!   armed only for bounded runs.
+//! - A dedicated core enters its HRT guest in Non-secure SVC and the
+//!   monitor stays off it: no timer, no interrupt; only the guest's own
+//!   hypercalls enter the monitor there.
+//! - A shared core runs EDF over its SRT guests (`mvm_kernel::edf`): the
+//!   core's Secure private timer (Group 0, FIQ to Monitor mode, SCR.FW = 0
+//!   so a guest cannot mask it) fires at every scheduling event and enforces
+//!   budgets; a switch saves and loads the whole Non-secure context
+//!   (`docs/world-switch.md`). With nothing to run the core waits in the
+//!   monitor (WFI) for its next event.
+//! - In a bounded run (`MVM_RUN_FOR_NS` != 0) one core's timer also ends
+//!   the run: the first shared core's (programmed for the earlier of its
+//!   next EDF event and the run's end), else a dedicated core's, where that
+//!   one interrupt is the only monitor entry besides the guest's
+//!   hypercalls. The run ends with one `mvm-stats` line per guest and per
+//!   core.
 
+use core::cell::UnsafeCell;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -18,17 +28,20 @@ use board::pl011::Pl011;
 use board::private_timer::PrivateTimer;
 use board::scu::Scu;
 use board_qemu_vexpress as board;
-use mvm_kernel::config::Guest;
+use mvm_kernel::config::{Guest, Level};
 use mvm_kernel::console::LineBuffer;
+use mvm_kernel::context::{GicCpu, GuestContext, TrapFrame};
+use mvm_kernel::edf::{Edf, Params};
 use mvm_kernel::fault::{FaultKind, MonitorFault};
 use mvm_kernel::hypercall::{self, Services};
 use mvm_kernel::plan::{self, CoreAction};
+use mvm_kernel::stats::{self, CoreStats, GuestStats};
 use mvm_kernel::sync::SpinLock;
-use mvm_kernel::sysreg::{self, Nsacr, Scr};
+use mvm_kernel::sysreg::{self, Scr};
 use mvm_kernel::timing::{self, OneShot};
 use mvm_kernel::{arch, semihosting, GuestEntry, MAX_CORES};
 
-use crate::MVM_SYSTEM;
+use crate::{MVM_GUESTS, MVM_MAX_SERVERS_PER_CORE, MVM_SYSTEM};
 
 /// How long a bounded run lasts, in nanoseconds since reset; 0 runs forever.
 ///
@@ -47,21 +60,32 @@ const EXIT_MONITOR_FAULT: u32 = 1;
 const EXIT_MONITOR_PANIC: u32 = 101;
 
 /// Priority of guests' interrupts: in the Non-secure half (0x80..0xFF), as
-/// a Non-secure GIC driver expects; the monitor's FIQ is 0x00.
+/// a Non-secure GIC driver expects; the monitor's FIQs are 0x00.
 const GUEST_INTERRUPT_PRIORITY: u8 = 0xA0;
 const NO_GUEST: u32 = u32::MAX;
+/// Guests in the system.
+const GUESTS: usize = MVM_GUESTS.len();
+/// The most servers one core's EDF scheduler holds.
+const CAPACITY: usize = MVM_MAX_SERVERS_PER_CORE;
+/// The software-generated interrupt (Group 0) with which the core that ends
+/// a run asks a shared core to publish its figures.
+const SGI_SNAPSHOT: u32 = 1;
+/// How long the core that ends a run waits for another core's figures
+/// (10 ms: QEMU's round-robin of the emulated cores may not run the other
+/// core for a whole timer period).
+const SNAPSHOT_WAIT_TICKS: u64 = 1_000_000;
 
-/// UART0 and one partial guest line per core (a core runs one guest).
+/// UART0 and one partial line per guest.
 struct Console {
     uart: Pl011,
-    lines: [LineBuffer; MAX_CORES],
+    lines: [LineBuffer; GUESTS],
 }
 
 static CONSOLE: SpinLock<Console> = SpinLock::new(Console {
     // SAFETY: UART0 is the monitor's console (the catalogue keeps it from
     // guests); the lock serialises its users.
     uart: unsafe { Pl011::new(board::CONSOLE_UART_BASE) },
-    lines: [const { LineBuffer::new() }; MAX_CORES],
+    lines: [const { LineBuffer::new() }; GUESTS],
 });
 // SAFETY: the distributor's shared state is written by core 0 at boot, before
 // the other cores start; later writes are single set/clear-enable bits.
@@ -71,15 +95,16 @@ static GICC: Gicc = unsafe { Gicc::new(board::GICC_BASE) };
 // SAFETY: the global timer is only read after `mvm_early` started it.
 static GLOBAL_TIMER: GlobalTimer = unsafe { GlobalTimer::new(board::GLOBAL_TIMER_BASE) };
 // SAFETY: the private timer is banked per core and kept Secure by the SCU
-// (SNSAC grants the Non-secure world no private timer); it is the monitor's.
+// (SNSAC grants the Non-secure world no private timer; QEMU does not model
+// SNSAC, see docs/world-switch.md); it is the monitor's.
 static PRIVATE_TIMER: PrivateTimer = unsafe { PrivateTimer::new(board::PRIVATE_TIMER_BASE) };
 
-/// Index into `MVM_SYSTEM.guests` of the guest each core entered.
+/// Index into `MVM_SYSTEM.guests` of the guest each core runs now.
 static CURRENT_GUEST: [AtomicU32; MAX_CORES] = [const { AtomicU32::new(NO_GUEST) }; MAX_CORES];
-/// Whether core 0 loaded each core's guest image.
+/// Whether core 0 loaded each core's guest images.
 static LOADED: [AtomicBool; MAX_CORES] = [const { AtomicBool::new(false) }; MAX_CORES];
-/// Global timer low word just before each core's first exception return.
-static ENTRY_TICKS: [AtomicU32; MAX_CORES] = [const { AtomicU32::new(0) }; MAX_CORES];
+/// Global timer count just before each core's first exception return.
+static ENTRY_TICKS: [AtomicU64; MAX_CORES] = [const { AtomicU64::new(0) }; MAX_CORES];
 /// Guests entered (or about to be) and not halted.
 static RUNNING: AtomicU32 = AtomicU32::new(0);
 static MONITOR_FAULTS: AtomicU32 = AtomicU32::new(0);
@@ -87,6 +112,112 @@ static MONITOR_FAULTS: AtomicU32 = AtomicU32::new(0);
 static RUN_END_TICKS: AtomicU64 = AtomicU64::new(0);
 /// The core whose private timer ends a bounded run.
 static RUN_TIMER_CORE: AtomicU32 = AtomicU32::new(0);
+/// Monitor entries per core caused only by the end of the run.
+static RUN_END_ENTRIES: [AtomicU32; MAX_CORES] = [const { AtomicU32::new(0) }; MAX_CORES];
+
+/// A guest's monitor entries. Only the guest's own core writes them (plain
+/// load and store, no read-modify-write loop); the core that ends a run
+/// reads them.
+#[repr(C)]
+struct Counters {
+    smc: AtomicU32,
+    fiq: AtomicU32,
+    switches_in: AtomicU32,
+}
+
+impl Counters {
+    const fn new() -> Self {
+        Self {
+            smc: AtomicU32::new(0),
+            fiq: AtomicU32::new(0),
+            switches_in: AtomicU32::new(0),
+        }
+    }
+}
+
+fn bump(counter: &AtomicU32) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+}
+
+static COUNTERS: [Counters; GUESTS] = [const { Counters::new() }; GUESTS];
+
+/// Data only one core touches, from Monitor mode with interrupts masked
+/// (so never re-entered).
+struct PerCore<T>(UnsafeCell<T>);
+// SAFETY: each element is used by exactly one core (see `mine`).
+unsafe impl<T> Sync for PerCore<T> {}
+
+/// A guest's saved context: written and read only by the guest's core.
+struct ContextCell(UnsafeCell<GuestContext>);
+// SAFETY: a guest runs on one core only, and only that core's monitor
+// touches its context.
+unsafe impl Sync for ContextCell {}
+
+static CONTEXTS: [ContextCell; GUESTS] =
+    [const { ContextCell(UnsafeCell::new(GuestContext::ZERO)) }; GUESTS];
+
+/// The saved context of guest `id`.
+///
+/// # Safety
+/// Called on the guest's own core, in the monitor, with no other reference
+/// to the same context alive.
+unsafe fn context(id: u32) -> &'static mut GuestContext {
+    // SAFETY: the caller upholds exclusivity.
+    unsafe { &mut *CONTEXTS[id as usize].0.get() }
+}
+
+/// A shared core's scheduler and switch state.
+struct EdfCore {
+    edf: Edf<CAPACITY>,
+    /// Server index to guest id.
+    guests: &'static [u32],
+    /// The server whose state is in the processor now (`None` before the
+    /// first guest and after a halt).
+    current: Option<usize>,
+    /// The guest whose VFP registers are in the VFP unit (lazy switch).
+    vfp_owner: Option<u32>,
+    /// NSACR as last written.
+    nsacr: u32,
+    idle_ticks: u64,
+    /// When the current wait for the next event began (0: not waiting).
+    idle_since: u64,
+    switches: u64,
+}
+
+static EDF_CORES: [PerCore<Option<EdfCore>>; MAX_CORES] =
+    [const { PerCore(UnsafeCell::new(None)) }; MAX_CORES];
+
+/// This core's EDF state, if it is a shared core.
+///
+/// # Safety
+/// `core` is the calling core, and no other reference from
+/// `edf_core(core)` is alive (the monitor runs with interrupts masked and
+/// never re-enters itself).
+unsafe fn edf_core(core: u32) -> Option<&'static mut EdfCore> {
+    // SAFETY: the caller upholds exclusivity.
+    unsafe { (*EDF_CORES[core as usize].0.get()).as_mut() }
+}
+
+/// Figures a shared core publishes when the core ending the run asks.
+struct Published {
+    guests: [[AtomicU64; 5]; GUESTS],
+    idle_ticks: [AtomicU64; MAX_CORES],
+    switches: [AtomicU64; MAX_CORES],
+    /// The request each core answered last.
+    answered: [AtomicU32; MAX_CORES],
+    request: AtomicU32,
+}
+
+static PUBLISHED: Published = Published {
+    guests: [const { [const { AtomicU64::new(0) }; 5] }; GUESTS],
+    idle_ticks: [const { AtomicU64::new(0) }; MAX_CORES],
+    switches: [const { AtomicU64::new(0) }; MAX_CORES],
+    answered: [const { AtomicU32::new(0) }; MAX_CORES],
+    request: AtomicU32::new(0),
+};
 
 macro_rules! println {
     ($($arg:tt)*) => {
@@ -129,48 +260,73 @@ fn max_cores() -> u32 {
     (MAX_CORES as u32).min(board::BOARD.cores)
 }
 
+fn guest(id: u32) -> &'static Guest {
+    &MVM_SYSTEM.guests[id as usize]
+}
+
 #[unsafe(no_mangle)]
 extern "C" fn mvm_boot(core: u32) -> ! {
-    // SAFETY: Monitor mode at boot; the values grant the Non-secure world
-    // VFP and ACTLR.SMP only, and route FIQ to this monitor.
+    // SAFETY: Monitor mode at boot; the value grants the Non-secure world
+    // ACTLR.SMP only (VFP per guest, below), and routes FIQ to this monitor.
     unsafe {
-        Nsacr::write(Nsacr(mvm_kernel::NSACR_VALUE));
+        arch::write_nsacr(mvm_kernel::NSACR_NO_FPU);
         Scr::write(Scr(mvm_kernel::SCR_MONITOR));
     }
     if core == 0 {
         boot_shared();
     }
 
-    // This core's banked interrupts (SGIs, PPIs): all Secure and disabled,
-    // except the monitor's private timer on the core that ends a bounded run.
+    // This core's banked interrupts (SGIs, PPIs): all Secure and disabled.
+    // The private timer is enabled on shared cores and on the core that
+    // ends a bounded run; SGIs (always enabled in GICv1) stay Group 0.
     GICD.reset_banked();
-    if RUN_END_TICKS.load(Ordering::Relaxed) != 0 && core == RUN_TIMER_CORE.load(Ordering::Relaxed)
-    {
+    GICD.set_priority(SGI_SNAPSHOT, 0x00);
+    let action = plan::core_action(&MVM_SYSTEM, core, CAPACITY);
+    let run_timer = RUN_END_TICKS.load(Ordering::Relaxed) != 0
+        && core == RUN_TIMER_CORE.load(Ordering::Relaxed);
+    if run_timer || matches!(action, CoreAction::Edf { .. }) {
         GICD.set_group(board::IRQ_PRIVATE_TIMER, Group::Secure);
         GICD.set_priority(board::IRQ_PRIVATE_TIMER, 0x00);
         GICD.enable_interrupt(board::IRQ_PRIVATE_TIMER);
     }
     GICC.enable();
 
-    match plan::core_action(&MVM_SYSTEM, core) {
-        CoreAction::Enter(guest) if LOADED[core as usize].load(Ordering::Acquire) => {
-            enter(core, guest)
-        }
-        CoreAction::Enter(guest) => {
-            println!(
-                "mvm: core {core}: guest `{}` was not loaded; core parked",
-                guest.name
-            );
+    let loaded = LOADED[core as usize].load(Ordering::Acquire);
+    match action {
+        CoreAction::Enter(guest) if loaded => enter_dedicated(core, guest),
+        CoreAction::Edf { guests } if loaded => enter_shared(core, guests),
+        CoreAction::Enter(_) | CoreAction::Edf { .. } => {
+            println!("mvm: core {core}: its guests were not loaded; core parked");
         }
         CoreAction::Idle => {}
-        CoreAction::EdfUnsupported { guests } => println!(
-            "mvm: error: core {core}: {guests} guests share this core, but EDF is not implemented yet; core parked"
+        CoreAction::TooManyServers { guests, capacity } => println!(
+            "mvm: error: core {core}: {guests} servers, but the scheduler holds {capacity}; core parked"
         ),
         CoreAction::BadTable => {
             println!("mvm: error: core {core}: the core plan names an invalid guest; core parked")
         }
     }
     park(core)
+}
+
+/// Every guest id, so that a dedicated core's one guest is a slice too.
+static GUEST_IDS: [u32; GUESTS] = {
+    let mut ids = [0; GUESTS];
+    let mut i = 0;
+    while i < GUESTS {
+        ids[i] = i as u32;
+        i += 1;
+    }
+    ids
+};
+
+/// The guests `action` runs.
+fn guests_of(action: CoreAction) -> &'static [u32] {
+    match action {
+        CoreAction::Enter(g) => core::slice::from_ref(&GUEST_IDS[g.id as usize]),
+        CoreAction::Edf { guests } => guests,
+        _ => &[],
+    }
 }
 
 /// Core 0, before the other cores start: console, banner, guest images,
@@ -197,24 +353,39 @@ fn boot_shared() {
     GICD.reset_spis();
     let mut running = 0;
     for core in 0..max_cores() {
-        let CoreAction::Enter(guest) = plan::core_action(&MVM_SYSTEM, core) else {
-            continue;
-        };
-        if let Err(e) = plan::check_image(guest) {
-            println!("mvm: error: guest `{}`: {e}", guest.name);
+        let action = plan::core_action(&MVM_SYSTEM, core, CAPACITY);
+        let ids = guests_of(action);
+        if ids.is_empty() {
             continue;
         }
-        load_image(guest);
-        for device in guest.devices {
-            for &id in device.interrupts {
-                GICD.set_group(id, Group::NonSecure);
-                GICD.set_priority(id, GUEST_INTERRUPT_PRIORITY);
-                GICD.set_targets(id, 1 << guest.core);
-                GICD.enable_interrupt(id);
+        let mut ok = true;
+        for &id in ids {
+            if let Err(e) = plan::check_image(guest(id)) {
+                println!("mvm: error: guest `{}`: {e}", guest(id).name);
+                ok = false;
             }
         }
+        if !ok {
+            continue;
+        }
+        for &id in ids {
+            let g = guest(id);
+            load_image(g);
+            for device in g.devices {
+                for &irq in device.interrupts {
+                    GICD.set_group(irq, Group::NonSecure);
+                    GICD.set_priority(irq, GUEST_INTERRUPT_PRIORITY);
+                    GICD.set_targets(irq, 1 << g.core);
+                    // A dedicated core's guest owns its interrupts from now
+                    // on; a shared core's guest only while it runs.
+                    if g.level == Level::Hrt {
+                        GICD.enable_interrupt(irq);
+                    }
+                }
+            }
+            running += 1;
+        }
         LOADED[core as usize].store(true, Ordering::Relaxed);
-        running += 1;
     }
     GICD.enable();
     RUNNING.store(running, Ordering::Relaxed);
@@ -227,7 +398,7 @@ fn boot_shared() {
         let ticks = timing::ns_to_ticks_ceil(run_for_ns, board::PERIPHCLK_HZ).max(1);
         RUN_END_TICKS.store(ticks, Ordering::Relaxed);
         RUN_TIMER_CORE.store(
-            plan::run_timer_core(&MVM_SYSTEM, max_cores()),
+            plan::run_timer_core(&MVM_SYSTEM, max_cores(), CAPACITY),
             Ordering::Relaxed,
         );
     }
@@ -253,12 +424,22 @@ fn load_image(guest: &Guest) {
     };
 }
 
-fn enter(core: u32, guest: &'static Guest) -> ! {
+fn is_run_timer_core(core: u32) -> bool {
+    RUN_END_TICKS.load(Ordering::Relaxed) != 0 && core == RUN_TIMER_CORE.load(Ordering::Relaxed)
+}
+
+/// A dedicated core: hand it to its HRT guest. No timer is armed unless
+/// this core ends a bounded run.
+fn enter_dedicated(core: u32, guest: &'static Guest) -> ! {
     CURRENT_GUEST[core as usize].store(guest.id, Ordering::Relaxed);
-    if core == RUN_TIMER_CORE.load(Ordering::Relaxed) {
-        arm_run_timer();
+    arch::set_secure_thread_pointer(&COUNTERS[guest.id as usize] as *const Counters as u32);
+    // SAFETY: Monitor mode at boot: the guest gets VFP only if it declared
+    // it.
+    unsafe { arch::write_nsacr(mvm_kernel::nsacr_for(guest.fpu)) };
+    if is_run_timer_core(core) {
+        arm_timer(core, u64::MAX);
     }
-    ENTRY_TICKS[core as usize].store(GLOBAL_TIMER.low(), Ordering::Relaxed);
+    ENTRY_TICKS[core as usize].store(now_ticks(), Ordering::Relaxed);
     // SAFETY: MVBAR, NSACR, SCR and the GIC are set for this core; core 0
     // loaded the guest's image (`LOADED`) after checking that it and its
     // entry lie in the guest's own memory, which the monitor never uses.
@@ -273,86 +454,444 @@ fn enter(core: u32, guest: &'static Guest) -> ! {
     }
 }
 
-/// Arms this core's private timer to fire at or just before the end of a
-/// bounded run; ends the run at once if that time has passed.
-fn arm_run_timer() {
-    let end = RUN_END_TICKS.load(Ordering::Relaxed);
-    if end == 0 {
-        return;
+/// A shared core: every guest gets a fresh context (the Non-secure CP15
+/// reset values, as read now), the servers are released together, and the
+/// first decision's guest is entered.
+fn enter_shared(core: u32, guests: &'static [u32]) -> ! {
+    let mut reset = mvm_kernel::context::Cp15::default();
+    arch::save_cp15(&mut reset);
+    let gic = GicCpu {
+        enable_group1: GICC.group1_enabled() as u32,
+        pmr: GICC.priority_mask(),
+        abpr: GICC.aliased_binary_point(),
+    };
+    let mut params = [Params::default(); CAPACITY];
+    for (p, &id) in params.iter_mut().zip(guests) {
+        let g = guest(id);
+        // SAFETY: this core owns its guests' contexts; none runs yet.
+        *unsafe { context(id) } = GuestContext::fresh(
+            GuestEntry {
+                entry: g.image.entry,
+                boot_arg: 0,
+            },
+            reset,
+            gic,
+        );
+        let server = g
+            .server
+            .expect("plan::core_action admits only SRT guests with a server to an EDF core");
+        *p = Params {
+            period: server.period_ns,
+            budget: server.budget_ns,
+            deadline: server.deadline_ns,
+            slack: server.slack,
+        };
     }
     let now = now_ticks();
-    if now >= end {
-        end_run(now);
-    }
-    let shot = OneShot::at_most(end - now);
-    PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
+    // SAFETY: this core's own slot, written once before any guest runs.
+    unsafe {
+        *EDF_CORES[core as usize].0.get() = Some(EdfCore {
+            edf: Edf::new(&params[..guests.len()], ticks_to_ns(now)),
+            guests,
+            current: None,
+            vfp_owner: None,
+            nsacr: mvm_kernel::NSACR_NO_FPU,
+            idle_ticks: 0,
+            idle_since: 0,
+            switches: 0,
+        })
+    };
+    ENTRY_TICKS[core as usize].store(now, Ordering::Relaxed);
+    resume_next(core)
 }
 
-/// The run-end timer fired: wait out the last fraction of a prescaled tick,
-/// or re-arm if the run is longer than one shot can time.
-fn run_timer_fired() {
-    PRIVATE_TIMER.clear_event();
-    let end = RUN_END_TICKS.load(Ordering::Relaxed);
-    if end == 0 {
-        return;
-    }
-    let now = now_ticks();
-    if end - now.min(end) > 256 {
-        arm_run_timer();
-        return;
-    }
-    let mut now = now;
-    while now < end {
+/// Chooses what runs on this core (waiting if nothing can) and enters it
+/// with an empty monitor stack; for a core's first guest and after a halt,
+/// when no guest's registers are live.
+fn resume_next(core: u32) -> ! {
+    // SAFETY: this core's own state; the monitor is not re-entered.
+    let st = unsafe { edf_core(core) }.expect("resume_next runs on shared cores only");
+    let mut scratch = TrapFrame::default();
+    reschedule(core, st, &mut scratch, now_ticks());
+    let id = st.guests[st.current.expect("reschedule returns with a guest chosen")];
+    // SAFETY: the guest's context was just loaded into the processor by
+    // `switch_to` (banked, CP15, VFP, NSACR, GIC); its saved frame holds a
+    // Non-secure mode; nothing on the monitor stack is needed any more.
+    unsafe { arch::resume(core, &context(id).frame) }
+}
+
+/// Asks EDF what runs from now on and makes it so: switches guests if it
+/// changed, waits in the monitor while nothing can run, and arms the timer
+/// for the next event.
+fn reschedule(core: u32, st: &mut EdfCore, frame: &mut TrapFrame, mut now: u64) {
+    loop {
+        let decision = st.edf.schedule(ticks_to_ns(now));
+        if let Some((server, _)) = decision.run {
+            if st.current != Some(server) {
+                switch_to(core, st, server, frame);
+            }
+            arm_timer(core, decision.until);
+            return;
+        }
+        arm_timer(core, decision.until);
+        st.idle_since = now;
+        wait_for_timer(core);
         now = now_ticks();
+        st.idle_ticks += now - st.idle_since;
+        st.idle_since = 0;
     }
-    end_run(now)
 }
 
-fn end_run(now: u64) -> ! {
-    CONSOLE.with(|c| {
-        let _ = write!(c.uart, "mvm: guest entry after reset:");
-        for (core, ticks) in ENTRY_TICKS.iter().enumerate() {
-            let ticks = ticks.load(Ordering::Relaxed);
-            if ticks != 0 {
-                let _ = write!(c.uart, " core {core} at {} ns", ticks_to_ns(ticks as u64));
+/// Switches the processor from the guest in it (if any) to server
+/// `server`'s guest: the outgoing guest's registers (from `frame`),
+/// banked registers, CP15 and GIC CPU interface state are saved and its
+/// interrupts disabled at the distributor (they stay pending); the
+/// incoming guest's are loaded into the processor and `frame`.
+fn switch_to(core: u32, st: &mut EdfCore, server: usize, frame: &mut TrapFrame) {
+    if let Some(out) = st.current {
+        let id = st.guests[out];
+        // SAFETY: this core's own guest, not running now.
+        let ctx = unsafe { context(id) };
+        ctx.frame = *frame;
+        arch::save_banked(&mut ctx.banked);
+        arch::save_cp15(&mut ctx.cp15);
+        ctx.gic = GicCpu {
+            enable_group1: GICC.group1_enabled() as u32,
+            pmr: GICC.priority_mask(),
+            abpr: GICC.aliased_binary_point(),
+        };
+        set_interrupts(guest(id), false);
+    }
+    let id = st.guests[server];
+    let g = guest(id);
+    // SAFETY: this core's own guest, not running now.
+    let ctx = unsafe { context(id) };
+    if g.fpu && st.vfp_owner != Some(id) {
+        // SAFETY: the VFP registers hold the owner's state (a different
+        // guest of this core, so a different context) or nobody's.
+        unsafe {
+            let save = st.vfp_owner.map(|owner| &mut context(owner).vfp);
+            arch::vfp_switch(save, &ctx.vfp);
+        }
+        st.vfp_owner = Some(id);
+    }
+    let nsacr = mvm_kernel::nsacr_for(g.fpu);
+    if nsacr != st.nsacr {
+        // SAFETY: VFP for fpu guests only; see docs/world-switch.md.
+        unsafe { arch::write_nsacr(nsacr) };
+        st.nsacr = nsacr;
+    }
+    // SAFETY: the outgoing guest's state was saved above (or there was
+    // none: first entry, or it halted).
+    unsafe {
+        arch::restore_cp15(&ctx.cp15);
+        arch::restore_banked(&ctx.banked);
+    }
+    GICC.set_priority_mask(ctx.gic.pmr);
+    GICC.set_aliased_binary_point(ctx.gic.abpr);
+    GICC.set_group1_enabled(ctx.gic.enable_group1 != 0);
+    set_interrupts(g, true);
+    *frame = ctx.frame;
+    arch::set_secure_thread_pointer(&COUNTERS[id as usize] as *const Counters as u32);
+    CURRENT_GUEST[core as usize].store(id, Ordering::Relaxed);
+    bump(&COUNTERS[id as usize].switches_in);
+    st.switches += 1;
+    st.current = Some(server);
+}
+
+/// Enables or disables `guest`'s passthrough interrupts at the distributor.
+fn set_interrupts(guest: &Guest, on: bool) {
+    for device in guest.devices {
+        for &irq in device.interrupts {
+            if on {
+                GICD.enable_interrupt(irq);
+            } else {
+                GICD.disable_interrupt(irq);
             }
         }
-        let _ = writeln!(c.uart);
-        let _ = writeln!(c.uart, "mvm: run ended after {} ns", ticks_to_ns(now));
-    });
-    semihosting::exit(exit_status())
+    }
 }
 
-/// Handles the one Group 0 interrupt the monitor uses.
-fn service_fiq() {
+/// Arms this core's private timer for the earlier of the scheduler's next
+/// event (`until_ns`, `u64::MAX` for none) and, on the core that ends a
+/// bounded run, the run's end.
+fn arm_timer(core: u32, until_ns: u64) {
+    let run_end = if is_run_timer_core(core) {
+        RUN_END_TICKS.load(Ordering::Relaxed)
+    } else {
+        0
+    };
+    match timing::next_event_ticks(until_ns, run_end, board::PERIPHCLK_HZ) {
+        Some(target) => {
+            let shot: OneShot = timing::shot_until(target, now_ticks());
+            PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
+        }
+        None => PRIVATE_TIMER.stop(),
+    }
+}
+
+/// Whether the run ends at `now` (within the last fraction of a prescaled
+/// tick, which is waited out).
+fn run_end_due(core: u32, now: u64) -> bool {
+    is_run_timer_core(core) && now + 256 >= RUN_END_TICKS.load(Ordering::Relaxed)
+}
+
+/// Waits in the monitor (WFI, interrupts masked: a pending one still wakes
+/// the core) until this core's private timer fires; answers figure
+/// requests meanwhile, and ends the run when it is due.
+fn wait_for_timer(core: u32) {
+    loop {
+        arch::wait_for_interrupt();
+        let iar = GICC.acknowledge();
+        let id = Gicc::interrupt_id(iar);
+        if id >= Gicc::SPECIAL_IDS {
+            continue;
+        }
+        GICC.end_of_interrupt(iar);
+        if id == SGI_SNAPSHOT {
+            publish(core);
+        } else if id == board::IRQ_PRIVATE_TIMER {
+            PRIVATE_TIMER.clear_event();
+            let now = now_ticks();
+            if run_end_due(core, now) {
+                finish_run(core, now);
+            }
+            return;
+        }
+    }
+}
+
+/// Stops this core for good. The core that times a bounded run keeps
+/// serving its timer, so that the run ends even if its guests halted or it
+/// faulted; a shared core keeps answering figure requests.
+fn park(core: u32) -> ! {
+    let shared = EDF_CORES[core as usize].0.get() as *const Option<EdfCore>;
+    // SAFETY: reading whether this core's own slot is set.
+    let shared = unsafe { (*shared).is_some() };
+    if !is_run_timer_core(core) && !shared {
+        arch::park()
+    }
+    if is_run_timer_core(core) {
+        arm_timer(core, u64::MAX);
+    }
+    loop {
+        wait_for_timer(core);
+        arm_timer(core, u64::MAX);
+    }
+}
+
+/// The monitor's interrupt while a guest ran: the core's timer (an EDF
+/// event, or the end of the run) or a figure request.
+#[unsafe(no_mangle)]
+extern "C" fn mvm_fiq(frame: &mut TrapFrame) {
+    let core = sysreg::core_id();
     let iar = GICC.acknowledge();
     let id = Gicc::interrupt_id(iar);
     if id >= Gicc::SPECIAL_IDS {
         return;
     }
-    if id == board::IRQ_PRIVATE_TIMER {
-        run_timer_fired();
-    }
     GICC.end_of_interrupt(iar);
+    if id == SGI_SNAPSHOT {
+        bump(&RUN_END_ENTRIES[core as usize]);
+        publish(core);
+        return;
+    }
+    if id != board::IRQ_PRIVATE_TIMER {
+        return;
+    }
+    PRIVATE_TIMER.clear_event();
+    let now = now_ticks();
+    if run_end_due(core, now) {
+        bump(&RUN_END_ENTRIES[core as usize]);
+        finish_run(core, now);
+    }
+    let current = CURRENT_GUEST[core as usize].load(Ordering::Relaxed);
+    if let Some(c) = COUNTERS.get(current as usize) {
+        bump(&c.fiq);
+    }
+    // SAFETY: this core's own state; the monitor is not re-entered.
+    match unsafe { edf_core(core) } {
+        Some(st) => reschedule(core, st, frame, now),
+        // A dedicated core's run timer re-armed for a run longer than one
+        // shot can time.
+        None => arm_timer(core, u64::MAX),
+    }
 }
 
-/// Stops this core for good. The core that times a bounded run keeps
-/// polling its timer (its FIQ stays masked in Monitor mode, but still wakes
-/// WFI), so that the run ends even if its guest halted or it faulted.
-fn park(core: u32) -> ! {
-    if RUN_END_TICKS.load(Ordering::Relaxed) == 0 || core != RUN_TIMER_CORE.load(Ordering::Relaxed)
-    {
-        arch::park()
-    }
-    loop {
-        arch::wait_for_interrupt();
-        service_fiq();
-    }
-}
-
+/// The caller yielded (YIELD returned `Reschedule`): choose what runs next.
 #[unsafe(no_mangle)]
-extern "C" fn mvm_fiq() {
-    service_fiq()
+extern "C" fn mvm_yield(frame: &mut TrapFrame) {
+    let core = sysreg::core_id();
+    // SAFETY: this core's own state; the monitor is not re-entered.
+    if let Some(st) = unsafe { edf_core(core) } {
+        reschedule(core, st, frame, now_ticks());
+    }
+}
+
+/// Publishes this core's scheduler figures for the core that ends the run.
+fn publish(core: u32) {
+    let request = PUBLISHED.request.load(Ordering::Acquire);
+    // SAFETY: this core's own state; the monitor is not re-entered.
+    if let Some(st) = unsafe { edf_core(core) } {
+        let now_ticks = now_ticks();
+        let now = ticks_to_ns(now_ticks);
+        for (server, &id) in st.guests.iter().enumerate() {
+            let s = st.edf.stats_at(server, now);
+            let out = &PUBLISHED.guests[id as usize];
+            for (slot, value) in out
+                .iter()
+                .zip([s.jobs, s.misses, s.used_ns, s.slack_ns, s.overruns])
+            {
+                slot.store(value, Ordering::Relaxed);
+            }
+        }
+        // A wait in progress (the run may end during one) counts too.
+        let waiting = if st.idle_since != 0 {
+            now_ticks.saturating_sub(st.idle_since)
+        } else {
+            0
+        };
+        PUBLISHED.idle_ticks[core as usize].store(st.idle_ticks + waiting, Ordering::Relaxed);
+        PUBLISHED.switches[core as usize].store(st.switches, Ordering::Relaxed);
+    }
+    PUBLISHED.answered[core as usize].store(request, Ordering::Release);
+}
+
+/// The figures of guest `id` as published (shared cores) or as counted.
+fn guest_stats(id: u32, now: u64) -> GuestStats {
+    let g = guest(id);
+    let c = &COUNTERS[id as usize];
+    let mut s = GuestStats {
+        smc: c.smc.load(Ordering::Relaxed) as u64,
+        fiq: c.fiq.load(Ordering::Relaxed) as u64,
+        switches_in: c.switches_in.load(Ordering::Relaxed) as u64,
+        ..GuestStats::default()
+    };
+    if g.level == Level::Hrt {
+        let entry = ENTRY_TICKS[g.core as usize].load(Ordering::Relaxed);
+        if entry != 0 {
+            s.used_ns = ticks_to_ns(now.saturating_sub(entry));
+        }
+    } else {
+        let [jobs, misses, used_ns, slack_ns, overruns] = PUBLISHED.guests[id as usize]
+            .each_ref()
+            .map(|v| v.load(Ordering::Relaxed));
+        s.jobs = jobs;
+        s.misses = misses;
+        s.used_ns = used_ns;
+        s.slack_ns = slack_ns;
+        s.overruns = overruns;
+    }
+    s
+}
+
+/// The run is over: wait out its last fraction of a tick, collect every
+/// core's figures (another shared core publishes them on request: they
+/// may be a few microseconds older than this core's), print them and exit.
+fn finish_run(core: u32, now: u64) -> ! {
+    let end = RUN_END_TICKS.load(Ordering::Relaxed);
+    let mut now = now;
+    while now < end {
+        now = now_ticks();
+    }
+    let request = PUBLISHED.request.load(Ordering::Relaxed).wrapping_add(1);
+    PUBLISHED.request.store(request, Ordering::Release);
+    let mut asked = 0u8;
+    for other in 0..max_cores() {
+        if other == core {
+            continue;
+        }
+        if matches!(
+            plan::core_action(&MVM_SYSTEM, other, CAPACITY),
+            CoreAction::Edf { .. }
+        ) {
+            asked |= 1 << other;
+        }
+    }
+    if asked != 0 {
+        GICD.send_secure_sgi(SGI_SNAPSHOT, asked);
+    }
+    publish(core);
+    let deadline = now_ticks() + SNAPSHOT_WAIT_TICKS;
+    let mut stale = 0u8;
+    for other in 0..max_cores() {
+        if asked & (1 << other) == 0 {
+            continue;
+        }
+        while PUBLISHED.answered[other as usize].load(Ordering::Acquire) != request {
+            if now_ticks() > deadline {
+                stale |= 1 << other;
+                break;
+            }
+            // Reading the timer is an I/O access, slow under emulation.
+            for _ in 0..1000 {
+                core::hint::spin_loop();
+            }
+        }
+    }
+    let bench = edf_decision_bench(core);
+    CONSOLE.with(|c| {
+        let Console { uart, lines } = c;
+        for (g, line) in MVM_SYSTEM.guests.iter().zip(lines.iter_mut()) {
+            line.flush(|text| emit_guest_line(uart, g, text));
+        }
+        let mut cores = [CoreStats::default(); MAX_CORES];
+        for g in MVM_SYSTEM.guests {
+            let s = guest_stats(g.id, now);
+            if let Some(cs) = cores.get_mut(g.core as usize) {
+                cs.entries += s.entries();
+            }
+            let _ = stats::write_guest_line(uart, g.name, g.core, &s);
+            let _ = stats::write_guest_detail(uart, g.name, &s);
+        }
+        for (n, cs) in cores.iter_mut().enumerate().take(max_cores() as usize) {
+            cs.idle_ns = ticks_to_ns(PUBLISHED.idle_ticks[n].load(Ordering::Relaxed));
+            cs.switches = PUBLISHED.switches[n].load(Ordering::Relaxed);
+            cs.run_end = RUN_END_ENTRIES[n].load(Ordering::Relaxed) as u64;
+            let _ = stats::write_core_line(uart, n as u32, cs);
+            let _ = stats::write_core_detail(uart, n as u32, cs);
+            if stale & (1 << n) != 0 {
+                let _ = writeln!(uart, "mvm: core {n} did not answer: its figures are stale");
+            }
+        }
+        if let Some((decisions, ticks)) = bench {
+            let _ = writeln!(
+                uart,
+                "mvm-bench core={core} edf_decision_ns={} decisions={decisions}",
+                ticks_to_ns(ticks) / decisions.max(1)
+            );
+        }
+        let _ = write!(uart, "mvm: guest entry after reset:");
+        for (n, ticks) in ENTRY_TICKS.iter().enumerate() {
+            let ticks = ticks.load(Ordering::Relaxed);
+            if ticks != 0 {
+                let _ = write!(uart, " core {n} at {} ns", ticks_to_ns(ticks));
+            }
+        }
+        let _ = writeln!(uart);
+        let _ = writeln!(uart, "mvm: run ended after {} ns", ticks_to_ns(now));
+    });
+    semihosting::exit(exit_status())
+}
+
+/// Times this core's EDF decision alone: a copy of its scheduler, driven
+/// from event to event. Returns (decisions, global-timer ticks).
+fn edf_decision_bench(core: u32) -> Option<(u64, u64)> {
+    // SAFETY: this core's own state; the monitor is not re-entered.
+    let st = unsafe { edf_core(core) }?;
+    let mut edf = st.edf.clone();
+    let mut now = ticks_to_ns(now_ticks());
+    let mut decisions = 0;
+    let t0 = now_ticks();
+    while decisions < 1000 {
+        let d = edf.schedule(now);
+        decisions += 1;
+        if d.until == u64::MAX {
+            break;
+        }
+        now = d.until;
+    }
+    Some((decisions, now_ticks() - t0))
 }
 
 /// The guest running on the calling core.
@@ -387,10 +926,9 @@ impl Services for Monitor {
     }
 
     fn console_write(&self, guest: &Guest, bytes: &[u8]) {
-        let core = guest.core as usize;
         CONSOLE.with(|c| {
             let Console { uart, lines } = c;
-            if let Some(line) = lines.get_mut(core) {
+            if let Some(line) = lines.get_mut(guest.id as usize) {
                 line.push(bytes, |text| emit_guest_line(uart, guest, text));
             }
         });
@@ -403,14 +941,10 @@ impl Services for Monitor {
     fn halt(&self, guest: &Guest) -> ! {
         let core = guest.core;
         // Its interrupts stay pending and disabled; nobody takes them now.
-        for device in guest.devices {
-            for &id in device.interrupts {
-                GICD.disable_interrupt(id);
-            }
-        }
+        set_interrupts(guest, false);
         CONSOLE.with(|c| {
             let Console { uart, lines } = c;
-            if let Some(line) = lines.get_mut(core as usize) {
+            if let Some(line) = lines.get_mut(guest.id as usize) {
                 line.flush(|text| emit_guest_line(uart, guest, text));
             }
             let _ = writeln!(uart, "mvm: guest `{}` halted", guest.name);
@@ -420,7 +954,48 @@ impl Services for Monitor {
             println!("mvm: all guests halted");
             semihosting::exit(exit_status());
         }
-        park(core)
+        // SAFETY: this core's own state; the monitor is not re-entered.
+        match unsafe { edf_core(core) } {
+            Some(st) => {
+                st.edf.halt_running(ticks_to_ns(now_ticks()));
+                // Nothing of the halted guest is kept: its registers are
+                // overwritten by the next guest's without being saved.
+                st.current = None;
+                if st.vfp_owner == Some(guest.id) {
+                    st.vfp_owner = None;
+                }
+                resume_next(core)
+            }
+            None => park(core),
+        }
+    }
+
+    fn yield_now(&self, guest: &Guest) -> bool {
+        // SAFETY: this core's own state; the monitor is not re-entered.
+        match unsafe { edf_core(guest.core) } {
+            Some(st) => {
+                st.edf.yield_running(ticks_to_ns(now_ticks()));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn stats(&self, guest: &Guest) -> GuestStats {
+        let now = now_ticks();
+        let mut s = guest_stats(guest.id, now);
+        // SAFETY: this core's own state; the monitor is not re-entered.
+        if let Some(st) = unsafe { edf_core(guest.core) } {
+            if let Some(server) = st.guests.iter().position(|&g| g == guest.id) {
+                let e = st.edf.stats_at(server, ticks_to_ns(now));
+                s.jobs = e.jobs;
+                s.misses = e.misses;
+                s.used_ns = e.used_ns;
+                s.slack_ns = e.slack_ns;
+                s.overruns = e.overruns;
+            }
+        }
+        s
     }
 }
 
@@ -430,9 +1005,17 @@ fn emit_guest_line(uart: &mut Pl011, guest: &Guest, text: &[u8]) {
     uart.write_bytes(b"\n");
 }
 
+/// A hypercall. The caller's SMC count is bumped through the Secure
+/// TPIDRPRW, which points at the running guest's counters.
 #[unsafe(no_mangle)]
-extern "C" fn mvm_smc(frame: &mut arch::SmcFrame) {
-    hypercall::serve(&mut frame.r, caller, &Monitor)
+extern "C" fn mvm_smc(frame: &mut arch::SmcFrame) -> u32 {
+    let counters = arch::secure_thread_pointer() as *const Counters;
+    // SAFETY: the monitor points TPIDRPRW (Secure copy) at an element of
+    // COUNTERS before entering any guest on this core, and only there.
+    if let Some(c) = unsafe { counters.as_ref() } {
+        bump(&c.smc);
+    }
+    hypercall::serve(&mut frame.r, caller, &Monitor) as u32
 }
 
 #[unsafe(no_mangle)]

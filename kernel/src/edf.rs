@@ -142,6 +142,22 @@ impl<const N: usize> Edf<N> {
         self.servers[server].stats
     }
 
+    /// A server's figures as of `now`: as [`Edf::stats`], plus the time the
+    /// running server has had since the last event (not yet accounted).
+    pub fn stats_at(&self, server: usize, now: u64) -> Stats {
+        let mut stats = self.servers[server].stats;
+        if let Some((i, mode)) = self.running {
+            if i == server {
+                let elapsed = now.saturating_sub(self.since);
+                match mode {
+                    Mode::Budget => stats.used_ns += elapsed.min(self.servers[i].left),
+                    Mode::Slack => stats.slack_ns += elapsed,
+                }
+            }
+        }
+        stats
+    }
+
     /// The server running now, if any.
     pub fn running(&self) -> Option<(usize, Mode)> {
         self.running
@@ -205,7 +221,13 @@ impl<const N: usize> Edf<N> {
             if s.next_release <= now {
                 // A late event may have skipped whole periods: the jobs in
                 // between were released and missed.
-                let behind = (now - s.next_release) / s.params.period;
+                let late = now - s.next_release;
+                // The common case without a 64-bit divide.
+                let behind = if late < s.params.period {
+                    0
+                } else {
+                    late / s.params.period
+                };
                 if !s.judged && s.left > 0 && !s.yielded {
                     s.stats.misses += 1;
                 }
@@ -410,6 +432,24 @@ mod tests {
             total_misses, 2,
             "one of the two jobs misses in each of the first two periods"
         );
+    }
+
+    #[test]
+    fn stats_at_includes_the_running_share() {
+        let mut edf: Edf<2> = Edf::new(&[p(10, 2, 10, true), p(10, 2, 10, false)], 0);
+        edf.schedule(0);
+        assert_eq!(edf.stats_at(0, MS).used_ns, MS);
+        assert_eq!(
+            edf.stats_at(0, 5 * MS).used_ns,
+            2 * MS,
+            "capped at the budget"
+        );
+        assert_eq!(edf.stats_at(1, MS).used_ns, 0);
+        assert_eq!(edf.stats(0).used_ns, 0, "nothing accounted yet");
+        edf.schedule(2 * MS);
+        edf.schedule(4 * MS);
+        assert_eq!(edf.running(), Some((0, Mode::Slack)));
+        assert_eq!(edf.stats_at(0, 4 * MS + 7).slack_ns, 7);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - The reference for guest authors is `docs/hypercalls.md`.
 
 use crate::config::{Guest, Level};
+use crate::stats::GuestStats;
 
 /// The ABI as a guest sees it: function IDs, results and error codes.
 /// Guests depend on this crate without its `monitor` feature for this alone.
@@ -33,6 +34,10 @@ pub mod abi {
     pub const TIME: u32 = 0x8600_0004;
     /// Stops the calling guest for good; does not return.
     pub const HALT_SELF: u32 = 0x8600_0005;
+    /// r1 = buffer address, r2 = buffer length. The caller's own figures
+    /// (a STATS record, truncated to the buffer) are copied; r0 out: the
+    /// record's full length.
+    pub const STATS: u32 = 0x8600_0006;
 
     /// Major version in bits [31:16], minor in [15:0] (SMCCC style).
     pub const ABI_VERSION: u32 = 0x0001_0000;
@@ -99,6 +104,12 @@ pub enum Call {
     Yield,
     Time,
     HaltSelf,
+    /// `[addr, addr + len)` lies in one of the caller's regions (or `len`
+    /// is 0 and nothing is written).
+    Stats {
+        addr: u32,
+        len: u32,
+    },
 }
 
 /// Checks that `[addr, addr + len)` is the caller's own memory. An empty
@@ -130,6 +141,10 @@ pub fn decode(regs: &[u32; 4], guest: &Guest) -> Result<Call, Error> {
         abi::YIELD => Ok(Call::Yield),
         abi::TIME => Ok(Call::Time),
         abi::HALT_SELF => Ok(Call::HaltSelf),
+        abi::STATS => {
+            own_buffer(guest, a1, a2)?;
+            Ok(Call::Stats { addr: a1, len: a2 })
+        }
         _ => Err(Error::NotSupported),
     }
 }
@@ -154,6 +169,22 @@ pub trait Services {
     fn now_ns(&self) -> u64;
     /// Stops `guest` on this core for good.
     fn halt(&self, guest: &Guest) -> !;
+    /// `guest` gives up the rest of its budget; whether the core must now
+    /// choose what runs next (false: the guest simply continues).
+    fn yield_now(&self, guest: &Guest) -> bool;
+    /// `guest`'s own figures, as of now.
+    fn stats(&self, guest: &Guest) -> GuestStats;
+}
+
+/// What the monitor does once a hypercall has been served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Outcome {
+    /// Return to the caller.
+    Resume = 0,
+    /// Choose what runs next (the caller yielded): a full world switch may
+    /// follow.
+    Reschedule = 1,
 }
 
 /// Serves one hypercall in place: `regs` holds r0..r3 on entry and the
@@ -165,16 +196,18 @@ pub fn serve<'g, S: Services>(
     regs: &mut [u32; 4],
     caller: impl FnOnce() -> &'g Guest,
     services: &S,
-) {
+) -> Outcome {
     if regs[0] == abi::VERSION {
         *regs = [abi::ABI_VERSION, 0, 0, 0];
+        Outcome::Resume
     } else {
         serve_slow(regs, caller(), services)
     }
 }
 
 #[inline(never)]
-fn serve_slow<S: Services>(regs: &mut [u32; 4], guest: &Guest, services: &S) {
+fn serve_slow<S: Services>(regs: &mut [u32; 4], guest: &Guest, services: &S) -> Outcome {
+    let mut outcome = Outcome::Resume;
     *regs = match decode(regs, guest) {
         Ok(Call::Version) => [abi::ABI_VERSION, 0, 0, 0],
         Ok(Call::ConsoleWrite { addr, len }) => {
@@ -202,15 +235,30 @@ fn serve_slow<S: Services>(regs: &mut [u32; 4], guest: &Guest, services: &S) {
             };
             [guest.id, level, guest.core, name.len() as u32]
         }
-        // One guest per core until EDF lands: there is nobody to yield to.
-        Ok(Call::Yield) => [0, 0, 0, 0],
+        Ok(Call::Yield) => {
+            if services.yield_now(guest) {
+                outcome = Outcome::Reschedule;
+            }
+            [0, 0, 0, 0]
+        }
         Ok(Call::Time) => {
             let ns = services.now_ns();
             [0, ns as u32, (ns >> 32) as u32, 0]
         }
         Ok(Call::HaltSelf) => services.halt(guest),
+        Ok(Call::Stats { addr, len }) => {
+            let record = services.stats(guest).to_bytes();
+            let copied = record.len().min(len as usize);
+            if copied > 0 {
+                // SAFETY: `decode` checked `[addr, addr + len)` is the
+                // caller's, and `copied <= len`.
+                unsafe { services.write_guest_bytes(addr, &record[..copied]) };
+            }
+            [record.len() as u32, 0, 0, 0]
+        }
         Err(e) => [e.register(), 0, 0, 0],
     };
+    outcome
 }
 
 #[cfg(test)]
@@ -372,7 +420,7 @@ mod tests {
     fn unknown_calls_are_not_supported() {
         for id in [
             0,
-            0x8600_0006,
+            0x8600_0007,
             0x8600_00FF,
             0x8600_FF00,
             0x8400_0000,
@@ -386,6 +434,18 @@ mod tests {
         assert_eq!(call([YIELD, 1, 2, 3]), Ok(Call::Yield));
         assert_eq!(call([TIME, 1, 2, 3]), Ok(Call::Time));
         assert_eq!(call([HALT_SELF, 1, 2, 3]), Ok(Call::HaltSelf));
+        assert_eq!(
+            call([STATS, 0x7200_0000, 64, 3]),
+            Ok(Call::Stats {
+                addr: 0x7200_0000,
+                len: 64
+            })
+        );
+        assert_eq!(call([STATS, MONITOR, 64, 0]), Err(Error::InvalidParameter));
+        assert_eq!(
+            call([STATS, OTHER_GUEST, 8, 0]),
+            Err(Error::InvalidParameter)
+        );
     }
 
     #[test]
@@ -433,12 +493,59 @@ mod tests {
         fn halt(&self, guest: &Guest) -> ! {
             panic!("halt {}", guest.name)
         }
+        fn yield_now(&self, _guest: &Guest) -> bool {
+            true
+        }
+        fn stats(&self, _guest: &Guest) -> GuestStats {
+            GuestStats {
+                jobs: 0x0102,
+                fiq: 9,
+                ..GuestStats::default()
+            }
+        }
     }
 
     fn serve_fake(fake: &Fake, regs: [u32; 4]) -> [u32; 4] {
+        serve_outcome(fake, regs).0
+    }
+
+    fn serve_outcome(fake: &Fake, regs: [u32; 4]) -> ([u32; 4], Outcome) {
         let mut regs = regs;
-        serve(&mut regs, || &GUEST, fake);
-        regs
+        let outcome = serve(&mut regs, || &GUEST, fake);
+        (regs, outcome)
+    }
+
+    #[test]
+    fn yield_asks_for_a_reschedule() {
+        let fake = Fake::new();
+        assert_eq!(
+            serve_outcome(&fake, [YIELD, 1, 2, 3]),
+            ([0, 0, 0, 0], Outcome::Reschedule)
+        );
+        assert_eq!(serve_outcome(&fake, [TIME, 0, 0, 0]).1, Outcome::Resume);
+    }
+
+    #[test]
+    fn stats_copies_the_record_truncated_to_the_buffer() {
+        let fake = Fake::new();
+        let len = GuestStats::BYTES as u32;
+        assert_eq!(
+            serve_fake(&fake, [STATS, 0x7200_0010, 3, 0]),
+            [len, 0, 0, 0]
+        );
+        assert_eq!(&fake.ram.borrow()[0x10..0x14], b"\x02\x01\x00\xAA");
+        assert_eq!(
+            serve_fake(&fake, [STATS, 0x7200_0040, 200, 0]),
+            [len, 0, 0, 0]
+        );
+        let record = GuestStats::from_bytes(&fake.ram.borrow()[0x40..0x80]);
+        assert_eq!(record.jobs, 0x0102);
+        assert_eq!(record.fiq, 9);
+        assert_eq!(fake.ram.borrow()[0x80], 0xAA, "nothing past the record");
+        assert_eq!(
+            serve_fake(&fake, [STATS, MONITOR, 8, 0])[0],
+            Error::InvalidParameter.register()
+        );
     }
 
     #[test]
@@ -490,11 +597,12 @@ mod tests {
     fn version_yield_and_time() {
         let fake = Fake::new();
         let mut regs = [VERSION, 1, 2, 3];
-        serve(
+        let outcome = serve(
             &mut regs,
             || unreachable!("the fast path needs no guest"),
             &fake,
         );
+        assert_eq!(outcome, Outcome::Resume);
         assert_eq!(regs, [ABI_VERSION, 0, 0, 0]);
         assert_eq!(serve_fake(&fake, [YIELD, 1, 2, 3]), [0, 0, 0, 0]);
         assert_eq!(serve_fake(&fake, [TIME, 1, 2, 3]), [0, 0x2345_6789, 0x1, 0]);

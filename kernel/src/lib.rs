@@ -19,11 +19,13 @@
 
 pub mod config;
 pub mod console;
+pub mod context;
 pub mod edf;
 pub mod fault;
 pub mod hypercall;
 pub mod plan;
 pub mod semihosting;
+pub mod stats;
 pub mod sync;
 pub mod sysreg;
 pub mod timing;
@@ -43,9 +45,21 @@ pub const SCR_MONITOR: u32 = sysreg::Scr::FIQ | sysreg::Scr::AW;
 /// SCR value while a guest runs: as [`SCR_MONITOR`] plus NS.
 pub const SCR_GUEST: u32 = SCR_MONITOR | sysreg::Scr::NS;
 
-/// NSACR: the Non-secure world may use VFP/NEON (CP10, CP11) and set
-/// ACTLR.SMP (Cortex-A9 NS_SMP).
+/// NSACR for a guest that uses VFP/NEON (`fpu = true`): the Non-secure
+/// world may use CP10/CP11 and set ACTLR.SMP (Cortex-A9 NS_SMP).
 pub const NSACR_VALUE: u32 = sysreg::Nsacr::CP10 | sysreg::Nsacr::CP11 | sysreg::Nsacr::NS_SMP;
+/// NSACR for a guest without `fpu`: VFP/NEON instructions are undefined for
+/// it, so it can neither use nor read another guest's VFP registers.
+pub const NSACR_NO_FPU: u32 = sysreg::Nsacr::NS_SMP;
+
+/// NSACR while `guest` runs.
+pub fn nsacr_for(fpu: bool) -> u32 {
+    if fpu {
+        NSACR_VALUE
+    } else {
+        NSACR_NO_FPU
+    }
+}
 
 /// CPSR mode field values.
 pub mod mode {

@@ -1,8 +1,10 @@
 //! What each core does at boot, read from the generated tables (pure).
 //!
-//! - Until EDF lands, a core runs at most one guest: `Dedicated`, or `Edf`
-//!   with one guest. `Edf` with more is refused at run time here as well as
-//!   by the build, so a hand-made table cannot slip through.
+//! - A core is idle, dedicated to one HRT guest, or shared by SRT guests
+//!   under EDF (one or more servers, at most the scheduler's capacity). A
+//!   table naming a guest that does not exist, or one placed on another
+//!   core, is refused here as well as by the build, so a hand-made table
+//!   cannot slip through.
 //! - Guest images are checked against their guest's regions before the
 //!   monitor copies them, so a bad table cannot make the monitor write
 //!   outside guest memory.
@@ -16,46 +18,79 @@ use crate::config::{CorePlan, Guest, Level, System};
 /// What a core does once the monitor is ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoreAction {
-    /// Enter this guest in Non-secure SVC.
+    /// Hand the core to this HRT guest: enter it in Non-secure SVC.
     Enter(&'static Guest),
+    /// Run EDF over these SRT guests (indices into the guest table, each
+    /// checked to be an SRT guest on this core).
+    Edf { guests: &'static [u32] },
     /// No guest: park.
     Idle,
-    /// More than one guest shares the core: needs EDF, not implemented yet.
-    EdfUnsupported { guests: usize },
+    /// More servers than the scheduler was built for.
+    TooManyServers { guests: usize, capacity: usize },
     /// The table names a guest that does not exist, or one on another core.
     BadTable,
 }
 
-/// The action of `core`.
-pub fn core_action(system: &System, core: u32) -> CoreAction {
+/// The action of `core`, for an EDF scheduler of `capacity` servers.
+pub fn core_action(system: &System, core: u32, capacity: usize) -> CoreAction {
     let Some(plan) = system.cores.get(core as usize) else {
         return CoreAction::Idle;
     };
-    let guest = |index: u32| match system.guests.get(index as usize) {
-        Some(g) if g.core == core => CoreAction::Enter(g),
-        _ => CoreAction::BadTable,
+    let on_core = |index: u32, level: Level| {
+        system
+            .guests
+            .get(index as usize)
+            .filter(|g| g.core == core && g.level == level)
     };
     match *plan {
         CorePlan::Idle => CoreAction::Idle,
-        CorePlan::Dedicated { guest: index } => guest(index),
-        CorePlan::Edf { guests: [] } => CoreAction::Idle,
-        CorePlan::Edf { guests: [index] } => guest(*index),
-        CorePlan::Edf { guests } => CoreAction::EdfUnsupported {
-            guests: guests.len(),
+        CorePlan::Dedicated { guest } => match on_core(guest, Level::Hrt) {
+            Some(g) => CoreAction::Enter(g),
+            None => CoreAction::BadTable,
         },
+        CorePlan::Edf { guests: [] } => CoreAction::Idle,
+        CorePlan::Edf { guests } => {
+            let valid = guests.iter().enumerate().all(|(i, &index)| {
+                on_core(index, Level::Srt).is_some_and(|g| g.server.is_some())
+                    && !guests[..i].contains(&index)
+            });
+            if !valid {
+                CoreAction::BadTable
+            } else if guests.len() > capacity {
+                CoreAction::TooManyServers {
+                    guests: guests.len(),
+                    capacity,
+                }
+            } else {
+                CoreAction::Edf { guests }
+            }
+        }
     }
 }
 
-/// The cores, below `max_cores`, whose guests will run.
-pub fn running_cores(system: &System, max_cores: u32) -> impl Iterator<Item = u32> + '_ {
-    (0..max_cores).filter(|&c| matches!(core_action(system, c), CoreAction::Enter(_)))
+/// Whether `action` runs guests.
+fn runs(action: CoreAction) -> bool {
+    matches!(action, CoreAction::Enter(_) | CoreAction::Edf { .. })
 }
 
-/// The core that times the end of a bounded run: the first core with a
-/// guest (so its private timer interrupt is the only monitor entry there),
-/// or core 0 when no guest runs.
-pub fn run_timer_core(system: &System, max_cores: u32) -> u32 {
-    running_cores(system, max_cores).next().unwrap_or(0)
+/// The cores, below `max_cores`, whose guests will run.
+pub fn running_cores(
+    system: &System,
+    max_cores: u32,
+    capacity: usize,
+) -> impl Iterator<Item = u32> + '_ {
+    (0..max_cores).filter(move |&c| runs(core_action(system, c, capacity)))
+}
+
+/// The core that times the end of a bounded run: the first EDF core (its
+/// private timer runs anyway, so ending the run there costs no extra
+/// monitor entry on a dedicated core), else the first core with a guest,
+/// else core 0.
+pub fn run_timer_core(system: &System, max_cores: u32, capacity: usize) -> u32 {
+    let edf = (0..max_cores)
+        .find(|&c| matches!(core_action(system, c, capacity), CoreAction::Edf { .. }));
+    edf.or_else(|| running_cores(system, max_cores, capacity).next())
+        .unwrap_or(0)
 }
 
 /// Why a guest's image cannot be loaded.
@@ -173,10 +208,23 @@ mod tests {
         }
     }
 
+    const SERVER: Option<Server> = Some(Server {
+        period_ns: 10,
+        budget_ns: 1,
+        deadline_ns: 10,
+        slack: true,
+    });
+
     static GUESTS: [Guest; 3] = [
         guest(0, "control", Level::Hrt, 0, 0x7000_0000),
-        guest(1, "telemetry", Level::Srt, 1, 0x7200_0000),
-        guest(2, "logger", Level::Srt, 1, 0x7400_0000),
+        Guest {
+            server: SERVER,
+            ..guest(1, "telemetry", Level::Srt, 1, 0x7200_0000)
+        },
+        Guest {
+            server: SERVER,
+            ..guest(2, "logger", Level::Srt, 1, 0x7400_0000)
+        },
     ];
 
     const DEMO: System = System {
@@ -199,11 +247,15 @@ mod tests {
 
     #[test]
     fn demo_plan() {
-        assert_eq!(core_action(&DEMO, 0), CoreAction::Enter(&GUESTS[0]));
-        assert_eq!(core_action(&DEMO, 1), CoreAction::Enter(&GUESTS[1]));
-        assert_eq!(core_action(&DEMO, 2), CoreAction::Idle);
-        assert_eq!(running_cores(&DEMO, 2).collect::<Vec<_>>(), [0, 1]);
-        assert_eq!(run_timer_core(&DEMO, 2), 0);
+        assert_eq!(core_action(&DEMO, 0, 2), CoreAction::Enter(&GUESTS[0]));
+        assert_eq!(core_action(&DEMO, 1, 2), CoreAction::Edf { guests: &[1] });
+        assert_eq!(core_action(&DEMO, 2, 2), CoreAction::Idle);
+        assert_eq!(running_cores(&DEMO, 2, 2).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(
+            run_timer_core(&DEMO, 2, 2),
+            1,
+            "the EDF core ends the run, not the dedicated one"
+        );
         assert_eq!(
             banner(&DEMO),
             "MVM 0.1.0: system `demo` on qemu-vexpress-a9, description sha256 ab12\n\
@@ -218,10 +270,17 @@ mod tests {
             cores: &[CorePlan::Idle, CorePlan::Edf { guests: &[1, 2] }],
             ..DEMO
         };
-        assert_eq!(core_action(&s, 0), CoreAction::Idle);
-        assert_eq!(core_action(&s, 1), CoreAction::EdfUnsupported { guests: 2 });
-        assert_eq!(running_cores(&s, 2).count(), 0);
-        assert_eq!(run_timer_core(&s, 2), 0);
+        assert_eq!(core_action(&s, 0, 2), CoreAction::Idle);
+        assert_eq!(core_action(&s, 1, 2), CoreAction::Edf { guests: &[1, 2] });
+        assert_eq!(
+            core_action(&s, 1, 1),
+            CoreAction::TooManyServers {
+                guests: 2,
+                capacity: 1
+            }
+        );
+        assert_eq!(running_cores(&s, 2, 2).collect::<Vec<_>>(), [1]);
+        assert_eq!(run_timer_core(&s, 2, 2), 1);
         assert_eq!(
             banner(&s).lines().skip(1).collect::<Vec<_>>(),
             [
@@ -237,7 +296,17 @@ mod tests {
             cores: &[CorePlan::Idle, CorePlan::Edf { guests: &[1] }],
             ..DEMO
         };
-        assert_eq!(run_timer_core(&s, 2), 1);
+        assert_eq!(run_timer_core(&s, 2, 2), 1);
+        let hrt_only = System {
+            cores: &[CorePlan::Dedicated { guest: 0 }, CorePlan::Idle],
+            ..DEMO
+        };
+        assert_eq!(run_timer_core(&hrt_only, 2, 2), 0);
+        let nothing = System {
+            cores: &[CorePlan::Idle, CorePlan::Idle],
+            ..DEMO
+        };
+        assert_eq!(run_timer_core(&nothing, 2, 2), 0);
     }
 
     #[test]
@@ -249,8 +318,22 @@ mod tests {
             ],
             ..DEMO
         };
-        assert_eq!(core_action(&s, 0), CoreAction::BadTable, "wrong core");
-        assert_eq!(core_action(&s, 1), CoreAction::BadTable, "no such guest");
+        assert_eq!(core_action(&s, 0, 2), CoreAction::BadTable, "wrong core");
+        assert_eq!(core_action(&s, 1, 2), CoreAction::BadTable, "no such guest");
+        let twice = System {
+            cores: &[CorePlan::Idle, CorePlan::Edf { guests: &[1, 1] }],
+            ..DEMO
+        };
+        assert_eq!(core_action(&twice, 1, 2), CoreAction::BadTable, "twice");
+        let hrt_in_edf = System {
+            cores: &[CorePlan::Edf { guests: &[0] }, CorePlan::Idle],
+            ..DEMO
+        };
+        assert_eq!(
+            core_action(&hrt_in_edf, 0, 2),
+            CoreAction::BadTable,
+            "an HRT guest is no server"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub const NS_PER_S: u64 = 1_000_000_000;
 
 /// Nanoseconds in `ticks` of a `hz` clock, rounded down.
+#[inline]
 pub fn ticks_to_ns(ticks: u64, hz: u32) -> u64 {
     let hz = hz as u64;
     if hz <= NS_PER_S && (NS_PER_S / hz) * hz == NS_PER_S {
@@ -20,8 +21,16 @@ pub fn ticks_to_ns(ticks: u64, hz: u32) -> u64 {
 }
 
 /// Ticks of a `hz` clock in `ns`, rounded up.
+#[inline]
 pub fn ns_to_ticks_ceil(ns: u64, hz: u32) -> u64 {
-    (ns as u128 * hz as u128).div_ceil(NS_PER_S as u128) as u64
+    let hz64 = hz as u64;
+    if hz64 <= NS_PER_S && (NS_PER_S / hz64) * hz64 == NS_PER_S {
+        // The common case (100 MHz) without a 128-bit divide: the monitor
+        // converts at every scheduling event.
+        ns.div_ceil(NS_PER_S / hz64)
+    } else {
+        (ns as u128 * hz as u128).div_ceil(NS_PER_S as u128) as u64
+    }
 }
 
 /// A private-timer programming: it fires after
@@ -45,8 +54,17 @@ impl OneShot {
     /// `remaining` ticks from now (at least 1 tick), using the smallest
     /// prescaler that reaches; an interval beyond [`OneShot::MAX_TICKS`]
     /// fires after the maximum and must be re-armed.
+    #[inline]
     pub fn at_most(remaining: u64) -> Self {
         let remaining = remaining.clamp(1, Self::MAX_TICKS);
+        if remaining <= 1 << 32 {
+            // No prescaler (the scheduler's events are this close), no
+            // 64-bit divide.
+            return Self {
+                prescaler: 0,
+                load: (remaining - 1) as u32,
+            };
+        }
         let prescaler = remaining.div_ceil(1 << 32) - 1;
         let load = remaining / (prescaler + 1) - 1;
         Self {
@@ -54,6 +72,36 @@ impl OneShot {
             load: load as u32,
         }
     }
+}
+
+/// The global-timer count at which a core's private timer must fire next:
+/// the scheduler's next event `until_ns` (rounded up to a whole tick, so a
+/// budget is never cut short by a fraction of a tick) or the end of a
+/// bounded run (`run_end_ticks`, 0 for none), whichever comes first; `None`
+/// when there is neither.
+#[inline]
+pub fn next_event_ticks(until_ns: u64, run_end_ticks: u64, hz: u32) -> Option<u64> {
+    let edf = (until_ns != u64::MAX).then(|| ns_to_ticks_ceil(until_ns, hz));
+    let run_end = (run_end_ticks != 0).then_some(run_end_ticks);
+    match (edf, run_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The shortest shot programmed: load 1. QEMU's private timer never fires
+/// a one-shot loaded with 0 (its ptimer does not trigger on a zero load),
+/// although the Cortex-A9 fires it after one tick; a target at most a tick
+/// away therefore fires up to one tick (10 ns at 100 MHz) late.
+pub const MIN_SHOT_TICKS: u64 = 2;
+
+/// The one-shot that fires at `target` ticks, seen from `now`: as late as
+/// possible but not after `target` (at least [`MIN_SHOT_TICKS`] away); a
+/// target beyond one shot's reach fires early and is re-armed by the
+/// caller.
+#[inline]
+pub fn shot_until(target: u64, now: u64) -> OneShot {
+    OneShot::at_most(target.saturating_sub(now).max(MIN_SHOT_TICKS))
 }
 
 #[cfg(test)]
@@ -72,6 +120,22 @@ mod tests {
         assert_eq!(ns_to_ticks_ceil(1231, HZ), 124);
         assert_eq!(ns_to_ticks_ceil(0, HZ), 0);
         assert_eq!(ns_to_ticks_ceil(u64::MAX, HZ), u64::MAX / 10 + 1);
+    }
+
+    #[test]
+    fn fast_conversion_agrees_with_the_general_one() {
+        let general =
+            |ns: u64, hz: u32| (ns as u128 * hz as u128).div_ceil(NS_PER_S as u128) as u64;
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for ns in [x, x >> 20, x >> 40, x % 1000] {
+                assert_eq!(ns_to_ticks_ceil(ns, HZ), general(ns, HZ), "{ns}");
+                assert_eq!(ns_to_ticks_ceil(ns, 3), general(ns, 3), "{ns}");
+            }
+        }
     }
 
     #[test]
@@ -95,6 +159,21 @@ mod tests {
                 "{remaining}: {s:?} is early by more than one prescaled tick"
             );
         }
+    }
+
+    #[test]
+    fn next_event_is_the_earlier_of_edf_and_run_end() {
+        assert_eq!(next_event_ticks(1_000, 0, HZ), Some(100));
+        assert_eq!(next_event_ticks(1_001, 0, HZ), Some(101), "never early");
+        assert_eq!(next_event_ticks(1_000, 50, HZ), Some(50));
+        assert_eq!(next_event_ticks(u64::MAX, 50, HZ), Some(50));
+        assert_eq!(next_event_ticks(u64::MAX, 0, HZ), None);
+        assert_eq!(shot_until(150, 100).ticks(), 50);
+        assert_eq!(shot_until(100, 150).ticks(), 2, "a past target: at once");
+        for gap in 0..5 {
+            assert!(shot_until(100 + gap, 100).load >= 1, "never load 0 (QEMU)");
+        }
+        assert_eq!(shot_until(u64::MAX, 0), OneShot::at_most(u64::MAX));
     }
 
     #[test]

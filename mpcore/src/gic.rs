@@ -214,6 +214,14 @@ impl Gicd {
     pub fn disable_interrupt(&self, id: u32) {
         self.regs().gicd_icenabler[(id / 32) as usize].set(1 << (id % 32));
     }
+
+    /// Sends software-generated interrupt `id` (0..16) to the cores in
+    /// `cpu_mask`, as a Group 0 (Secure) interrupt: GICD_SGIR.SATT = 0.
+    pub fn send_secure_sgi(&self, id: u32, cpu_mask: u8) {
+        self.regs()
+            .gicd_sgir
+            .set(((cpu_mask as u32) << 16) | (id & 0xF));
+    }
 }
 
 impl Gicc {
@@ -242,6 +250,41 @@ impl Gicc {
 
     pub fn ctlr(&self) -> u32 {
         self.regs().gicc_ctlr.get()
+    }
+
+    /// Whether Group 1 (the Non-secure world's interrupts) is signalled:
+    /// the Non-secure GICC_CTLR.Enable, as the Secure view shows it.
+    pub fn group1_enabled(&self) -> bool {
+        self.regs().gicc_ctlr.is_set(GICC_CTLR::EnableGrp1)
+    }
+
+    /// Sets or clears GICC_CTLR.EnableGrp1, keeping the Secure bits.
+    pub fn set_group1_enabled(&self, on: bool) {
+        let ctlr = &self.regs().gicc_ctlr;
+        if on {
+            ctlr.set(ctlr.get() | (1 << 1));
+        } else {
+            ctlr.set(ctlr.get() & !(1 << 1));
+        }
+    }
+
+    /// GICC_PMR as the Secure world sees it (a Non-secure write of `v`
+    /// lands as `0x80 | v >> 1`).
+    pub fn priority_mask(&self) -> u32 {
+        self.regs().gicc_pmr.get()
+    }
+
+    pub fn set_priority_mask(&self, value: u32) {
+        self.regs().gicc_pmr.set(value);
+    }
+
+    /// GICC_ABPR: the Non-secure world's binary point, from the Secure side.
+    pub fn aliased_binary_point(&self) -> u32 {
+        self.regs().gicc_abpr.get()
+    }
+
+    pub fn set_aliased_binary_point(&self, value: u32) {
+        self.regs().gicc_abpr.set(value);
     }
 
     /// The highest priority pending interrupt's ID (1023: none), without

@@ -133,9 +133,18 @@ mod tests {
 
     #[test]
     fn the_exclusion_is_the_reservation_rounded_to_the_trustzone_granule() {
-        assert_eq!(board(0).guest_exclusion(), PhysRange::new(0x6000_0000, 16 << 20));
-        assert_eq!(board(64 << 20).guest_exclusion(), PhysRange::new(0x6000_0000, 64 << 20));
-        assert_eq!(board(16 << 20).guest_exclusion(), PhysRange::new(0x6000_0000, 16 << 20));
+        assert_eq!(
+            board(0).guest_exclusion(),
+            PhysRange::new(0x6000_0000, 16 << 20)
+        );
+        assert_eq!(
+            board(64 << 20).guest_exclusion(),
+            PhysRange::new(0x6000_0000, 64 << 20)
+        );
+        assert_eq!(
+            board(16 << 20).guest_exclusion(),
+            PhysRange::new(0x6000_0000, 16 << 20)
+        );
     }
 
     #[test]

@@ -111,3 +111,42 @@ pub fn cpsr() -> u32 {
     };
     value
 }
+
+/// CPACR bits for CP10 and CP11 (VFP/NEON), full access.
+pub const CPACR_VFP: u32 = 0xF << 20;
+
+/// Tries to turn VFP/NEON on (CPACR.CP10/CP11 full access, FPEXC.EN);
+/// whether it is available. The monitor grants VFP only to guests whose
+/// description says `fpu = true`; for the others CPACR's VFP bits stay 0
+/// and every VFP instruction is undefined.
+pub fn try_enable_vfp() -> bool {
+    let cpacr: u32;
+    // SAFETY: CPACR is this world's to set; reading it back has no effect.
+    unsafe {
+        core::arch::asm!(
+            "mrc p15, 0, {v}, c1, c0, 2",
+            "orr {v}, {v}, #(0xF << 20)",
+            "mcr p15, 0, {v}, c1, c0, 2",
+            "isb",
+            "mrc p15, 0, {v}, c1, c0, 2",
+            v = out(reg) cpacr,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    if cpacr & CPACR_VFP != CPACR_VFP {
+        return false;
+    }
+    // SAFETY: CP10/CP11 are accessible now; FPEXC.EN turns the unit on. The
+    // guest's Rust code is soft-float and never uses VFP itself.
+    unsafe {
+        core::arch::asm!(
+            ".fpu neon",
+            "mov {v}, #(1 << 30)",
+            "vmsr fpexc, {v}",
+            "isb",
+            v = out(reg) _,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    true
+}

@@ -1,6 +1,18 @@
 //! Hypercall ABI v1 wrappers (`smc #0`; see `docs/hypercalls.md`).
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 pub use mvm_kernel::hypercall::abi;
+pub use mvm_kernel::stats::GuestStats as Stats;
+
+/// Hypercalls this guest has made (every `smc` through [`call`]), so a
+/// guest can compare its own count with the monitor's figures.
+static CALLS: AtomicU32 = AtomicU32::new(0);
+
+/// How many hypercalls this guest has made so far.
+pub fn count() -> u32 {
+    CALLS.load(Ordering::Relaxed)
+}
 
 /// A refusal: the negative r0 the monitor returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +45,7 @@ fn result(r0: u32) -> Result<u32, Error> {
 /// Calls that only read guest memory, or none, are safe with any arguments:
 /// the monitor checks every pointer against the caller's own memory.
 pub unsafe fn call(id: u32, args: [u32; 3]) -> [u32; 4] {
+    CALLS.fetch_add(1, Ordering::Relaxed);
     let r: [u32; 4];
     // SAFETY: `smc` enters the monitor, which changes only r0-r3 and
     // touches only guest memory named by the arguments (the caller vouches
@@ -114,8 +127,9 @@ pub fn info(name: &mut [u8]) -> Result<Info, Error> {
     })
 }
 
-/// Gives the rest of this period's budget away (returns at once while a
-/// core runs one guest).
+/// Gives the rest of this job's budget away: on a shared core the guest
+/// runs again at its next release (or earlier in idle time, if it takes
+/// slack); on a dedicated core it returns at once.
 pub fn yield_now() {
     call_checked(abi::YIELD, [0; 3]);
 }
@@ -134,6 +148,23 @@ pub fn sleep_until(deadline_ns: u64) {
         yield_now();
         crate::cpu::spin(50_000);
     }
+}
+
+/// This guest's own figures (jobs, misses, budget used, slack, overruns,
+/// monitor entries), from the STATS hypercall.
+pub fn stats() -> Stats {
+    let mut record = [0u8; Stats::BYTES];
+    // SAFETY: `record` is a buffer on our own stack, of the length given.
+    let r = unsafe {
+        call(
+            abi::STATS,
+            [record.as_mut_ptr() as u32, record.len() as u32, 0],
+        )
+    };
+    if (r[0] as i32) < 0 {
+        return Stats::default();
+    }
+    Stats::from_bytes(&record)
 }
 
 /// Stops this guest for good: its core stops running it.
