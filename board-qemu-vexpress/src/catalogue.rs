@@ -24,11 +24,14 @@ pub const BOARD: Board = Board {
     // vexpress has no TrustZone address space controller: nothing in RAM is
     // Secure (docs/threat-model.md).
     trustzone_granule: 0,
-    // An estimate until the kernel measures its switch path: a world switch
-    // of a few hundred instructions plus the timer interrupt around it, with
-    // a wide margin. Under `-icount shift=0` one instruction is 1 ns.
-    default_switch_overhead_ns: 2_000,
-    default_switch_overhead_source: "estimate (not yet measured by the kernel)",
+    // Measured: a job costs the monitor two timer-interrupt-to-guest
+    // switches (in and out), 765 instructions each between two VFP guests
+    // (the dearer case) under `-icount shift=0`, where an instruction is
+    // 1 ns: 1530 ns, rounded up. Reproduce with
+    // `cargo mvm run --system partitions/tests/switch-bench-fpu.toml --for 1s`
+    // (docs/world-switch.md, docs/performance.md).
+    default_switch_overhead_ns: 1_600,
+    default_switch_overhead_source: "measured: 2 world switches of 765 instructions, rounded up",
     devices: &[
         Device {
             name: "uart0",

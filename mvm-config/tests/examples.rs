@@ -60,11 +60,11 @@ fn overload_is_rejected_by_utilization() {
     let message = c.diagnostics[0].message();
     assert!(message.contains("core 1"), "{message}");
     assert!(
-        message.contains("`video` 60.02%, `network` 50.02% (total utilization 110.04%)"),
+        message.contains("`video` 60.01%, `network` 50.01% (total utilization 110.03%)"),
         "{message}"
     );
     assert!(
-        message.contains("demand 11004us exceeds the 10ms available at t = 10ms"),
+        message.contains("demand 11003200ns exceeds the 10ms available at t = 10ms"),
         "{message}"
     );
 }
