@@ -126,7 +126,9 @@ impl<const N: usize> Edf<N> {
             since: now,
             slack_next: 0,
         };
-        edf.release(now);
+        for s in &mut edf.servers[..edf.len] {
+            Self::release(s, now);
+        }
         edf
     }
 
@@ -205,78 +207,76 @@ impl<const N: usize> Edf<N> {
         }
     }
 
-    /// Judges deadlines that have come and releases jobs that are due.
-    fn release(&mut self, now: u64) {
-        for s in &mut self.servers[..self.len] {
-            if s.halted {
-                continue;
+    /// Judges a deadline that has come and releases a job that is due.
+    #[inline(always)]
+    fn release(s: &mut Server, now: u64) {
+        if !s.judged && s.deadline <= now {
+            s.judged = true;
+            if s.left > 0 && !s.yielded {
+                s.stats.misses += 1;
             }
-            if !s.judged && s.deadline <= now {
-                s.judged = true;
-                if s.left > 0 && !s.yielded {
-                    s.stats.misses += 1;
-                }
-                s.left = 0;
-            }
-            if s.next_release <= now {
-                // A late event may have skipped whole periods: the jobs in
-                // between were released and missed.
-                let late = now - s.next_release;
-                // The common case without a 64-bit divide.
-                let behind = if late < s.params.period {
-                    0
-                } else {
-                    late / s.params.period
-                };
-                if !s.judged && s.left > 0 && !s.yielded {
-                    s.stats.misses += 1;
-                }
-                s.stats.jobs += 1 + behind;
-                s.stats.misses += behind;
-                let release = s.next_release + behind * s.params.period;
-                s.next_release = release + s.params.period;
-                s.deadline = release + s.params.deadline;
-                s.left = s.params.budget;
-                s.yielded = false;
-                s.judged = s.deadline <= now;
-            }
+            s.left = 0;
         }
-    }
-
-    /// The earliest future event: a release, or a deadline of a job that
-    /// still has budget.
-    fn next_event(&self) -> u64 {
-        self.servers[..self.len]
-            .iter()
-            .filter(|s| !s.halted)
-            .map(|s| {
-                if !s.judged && s.left > 0 {
-                    s.deadline.min(s.next_release)
-                } else {
-                    s.next_release
-                }
-            })
-            .min()
-            .unwrap_or(u64::MAX)
+        if s.next_release <= now {
+            // A late event may have skipped whole periods: the jobs in
+            // between were released and missed.
+            let late = now - s.next_release;
+            // The common case without a 64-bit divide (Cortex-A9 has no
+            // divide instruction).
+            let behind = if late < s.params.period {
+                0
+            } else {
+                late / s.params.period
+            };
+            if !s.judged && s.left > 0 && !s.yielded {
+                s.stats.misses += 1;
+            }
+            s.stats.jobs += 1 + behind;
+            s.stats.misses += behind;
+            let release = s.next_release + behind * s.params.period;
+            s.next_release = release + s.params.period;
+            s.deadline = release + s.params.deadline;
+            s.left = s.params.budget;
+            s.yielded = false;
+            s.judged = s.deadline <= now;
+        }
     }
 
     /// Decides what runs from `now` on: call it at every event (the timer,
     /// a yield, a halt).
+    ///
+    /// One pass over the servers judges deadlines, releases jobs, finds the
+    /// next event (a release, or the deadline of a job that still has
+    /// budget) and the earliest deadline with budget left (the lowest index
+    /// on a tie): this runs on every timer interrupt of a shared core.
     pub fn schedule(&mut self, now: u64) -> Decision {
         self.account(now);
-        self.release(now);
-        let next = self.next_event();
-        let active = &self.servers[..self.len];
-        let earliest = (0..self.len)
-            .filter(|&i| !active[i].halted && active[i].left > 0)
-            .min_by_key(|&i| (active[i].deadline, i));
+        let mut next = u64::MAX;
+        let mut earliest: Option<usize> = None;
+        let mut earliest_deadline = u64::MAX;
+        for (i, s) in self.servers[..self.len].iter_mut().enumerate() {
+            if s.halted {
+                continue;
+            }
+            Self::release(s, now);
+            let event = if !s.judged && s.left > 0 {
+                s.deadline.min(s.next_release)
+            } else {
+                s.next_release
+            };
+            next = next.min(event);
+            if s.left > 0 && s.deadline < earliest_deadline {
+                earliest = Some(i);
+                earliest_deadline = s.deadline;
+            }
+        }
         let decision = if let Some(i) = earliest {
             Decision {
                 run: Some((i, Mode::Budget)),
-                until: next.min(now.saturating_add(active[i].left)),
+                until: next.min(now.saturating_add(self.servers[i].left)),
             }
         } else if let Some(i) = self.slack_candidate() {
-            self.slack_next = (i + 1) % self.len;
+            self.slack_next = if i + 1 == self.len { 0 } else { i + 1 };
             Decision {
                 run: Some((i, Mode::Slack)),
                 until: next.min(now.saturating_add(SLACK_SLICE_NS)),
@@ -292,14 +292,20 @@ impl<const N: usize> Edf<N> {
     }
 
     /// The next slack server in round-robin order that has not given up its
-    /// idle time for this period.
+    /// idle time for this period (no `%`: it would be a library call).
     fn slack_candidate(&self) -> Option<usize> {
-        (0..self.len)
-            .map(|k| (self.slack_next + k) % self.len)
-            .find(|&i| {
-                let s = &self.servers[i];
-                s.params.slack && !s.halted && !s.yielded
-            })
+        let mut i = self.slack_next;
+        for _ in 0..self.len {
+            if i >= self.len {
+                i = 0;
+            }
+            let s = &self.servers[i];
+            if s.params.slack && !s.halted && !s.yielded {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
     }
 }
 
