@@ -9,6 +9,8 @@
 //!   directory of the guests' ELF files, `<guest>.elf`; `cargo mvm build`
 //!   builds them and sets it. Host builds compile the tables with empty
 //!   images, so `cargo test` always compiles what codegen emits.
+//! - The description's board becomes `cfg(mvm_board = "<name>")`, which
+//!   selects the board crate and the board module (`src/board_*.rs`).
 
 use std::path::PathBuf;
 
@@ -22,6 +24,14 @@ fn main() {
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!(
+        "cargo::rustc-check-cfg=cfg(mvm_board, values({}))",
+        mvm_config::boards::names()
+            .iter()
+            .map(|name| format!("\"{name}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("cargo::rerun-if-env-changed=MVM_SYSTEM");
     println!("cargo::rerun-if-env-changed=MVM_GUEST_IMAGES");
     let path = root
@@ -52,6 +62,7 @@ fn main() {
             checked.diagnostics.len()
         ));
     };
+    println!("cargo::rustc-cfg=mvm_board=\"{}\"", system.board.name);
     let images = std::env::var_os("MVM_GUEST_IMAGES").map(PathBuf::from);
     let programs = if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
         println!("cargo::rustc-link-search={}", out.display());

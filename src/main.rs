@@ -5,9 +5,12 @@
 //!   guests' images for Arm builds) into `OUT_DIR`; an invalid description
 //!   fails the build with the diagnostics of `cargo mvm check`.
 //! - For the target (`armv7a-none-eabi`), this crate is the monitor: it
-//!   wires the QEMU vexpress-a9 board's drivers to the kernel's policy
-//!   (`monitor.rs`) and links at the board's monitor reservation
-//!   (`monitor.ld`).
+//!   wires the board's drivers to the kernel's policy (`monitor.rs`, the
+//!   same for every board) and links at the board's monitor reservation
+//!   (`monitor.ld`). The description's board (`cfg(mvm_board)`, set by
+//!   `build.rs`) selects the one module of board-specific behaviour:
+//!   `board_qemu.rs` or `board_zc702.rs`, seen by the monitor as
+//!   `platform`.
 //! - On the host it prints the plan the monitor would boot, which keeps the
 //!   generated tables compiling in every `cargo build` and `cargo test`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -17,6 +20,13 @@ include!(concat!(env!("OUT_DIR"), "/mvm_system.rs"));
 
 #[cfg(target_os = "none")]
 mod monitor;
+
+#[cfg(all(target_os = "none", mvm_board = "qemu-vexpress-a9"))]
+#[path = "board_qemu.rs"]
+mod platform;
+#[cfg(all(target_os = "none", mvm_board = "zc702"))]
+#[path = "board_zc702.rs"]
+mod platform;
 
 #[cfg(not(target_os = "none"))]
 fn main() {

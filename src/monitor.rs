@@ -1,5 +1,10 @@
-//! The monitor on QEMU vexpress-a9: the board's drivers under the kernel.
+//! The monitor: the board's drivers under the kernel, on either board.
 //!
+//! - Board-independent: everything a board does differently (its console,
+//!   its clock, its Secure set-up beyond the GIC and SCU, how secondary
+//!   cores are started, how a run ends) is behind `crate::platform`, one
+//!   small module per board (`board_qemu.rs`, `board_zc702.rs`); the MPCore
+//!   drivers and bases come from the board crate it re-exports.
 //! - Core 0 prints the banner, copies every guest image, configures the
 //!   shared devices (GIC distributor, SCU) and only then lets core 1 in.
 //! - A dedicated core enters its HRT guest in Non-secure SVC and the
@@ -24,10 +29,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use board::gic::{Gicc, Gicd, Group};
 use board::global_timer::GlobalTimer;
-use board::pl011::Pl011;
 use board::private_timer::PrivateTimer;
 use board::scu::Scu;
-use board_qemu_vexpress as board;
 use mvm_kernel::config::{Guest, Level};
 use mvm_kernel::console::LineBuffer;
 use mvm_kernel::context::{GicCpu, GuestContext, TrapFrame};
@@ -39,8 +42,9 @@ use mvm_kernel::stats::{self, CoreStats, GuestStats};
 use mvm_kernel::sync::SpinLock;
 use mvm_kernel::sysreg::{self, Scr};
 use mvm_kernel::timing::{self, OneShot};
-use mvm_kernel::{arch, semihosting, GuestEntry, MAX_CORES};
+use mvm_kernel::{arch, GuestEntry, MAX_CORES};
 
+use crate::platform::{self, board, Console};
 use crate::{MVM_GUESTS, MVM_MAX_SERVERS_PER_CORE, MVM_SYSTEM};
 
 /// How long a bounded run lasts, in nanoseconds since reset; 0 runs forever.
@@ -73,18 +77,18 @@ const SGI_SNAPSHOT: u32 = 1;
 /// How long the core that ends a run waits for another core's figures
 /// (10 ms: QEMU's round-robin of the emulated cores may not run the other
 /// core for a whole timer period).
-const SNAPSHOT_WAIT_TICKS: u64 = 1_000_000;
+const SNAPSHOT_WAIT_NS: u64 = 10_000_000;
 
-/// UART0 and one partial line per guest.
-struct Console {
-    uart: Pl011,
+/// The monitor's console UART and one partial line per guest.
+struct MonitorConsole {
+    uart: Console,
     lines: [LineBuffer; GUESTS],
 }
 
-static CONSOLE: SpinLock<Console> = SpinLock::new(Console {
-    // SAFETY: UART0 is the monitor's console (the catalogue keeps it from
-    // guests); the lock serialises its users.
-    uart: unsafe { Pl011::new(board::CONSOLE_UART_BASE) },
+static CONSOLE: SpinLock<MonitorConsole> = SpinLock::new(MonitorConsole {
+    // SAFETY: the board's console UART is the monitor's (the catalogue
+    // keeps it from guests); the lock serialises its users.
+    uart: unsafe { platform::console() },
     lines: [const { LineBuffer::new() }; GUESTS],
 });
 // SAFETY: the distributor's shared state is written by core 0 at boot, before
@@ -245,7 +249,7 @@ fn now_ticks() -> u64 {
 }
 
 fn ticks_to_ns(ticks: u64) -> u64 {
-    timing::ticks_to_ns(ticks, board::PERIPHCLK_HZ)
+    timing::ticks_to_ns(ticks, platform::CLOCK)
 }
 
 fn exit_status() -> u32 {
@@ -333,7 +337,7 @@ fn guests_of(action: CoreAction) -> &'static [u32] {
 /// distributor, SCU, run length.
 fn boot_shared() {
     CONSOLE.with(|c| {
-        c.uart.init();
+        platform::init_console(&mut c.uart);
         let _ = plan::write_banner(&mut c.uart, &MVM_SYSTEM, env!("CARGO_PKG_VERSION"));
     });
     if MVM_SYSTEM.board != board::BOARD.name {
@@ -342,12 +346,15 @@ fn boot_shared() {
             MVM_SYSTEM.board,
             board::BOARD.name
         );
-        semihosting::exit(EXIT_MONITOR_PANIC);
+        end_run(EXIT_MONITOR_PANIC);
     }
 
     // SAFETY: the SCU is configured once, here, by core 0.
     let scu = unsafe { Scu::new(board::SCU_BASE) };
     scu.grant_non_secure();
+    // What else the board keeps Secure, and what it makes Non-secure for
+    // the guests' passthrough devices.
+    CONSOLE.with(|c| platform::secure_devices(&MVM_SYSTEM, &mut c.uart));
 
     GICD.disable();
     GICD.reset_spis();
@@ -390,12 +397,16 @@ fn boot_shared() {
     GICD.enable();
     RUNNING.store(running, Ordering::Relaxed);
 
-    // SAFETY: the loader wrote the parameter before reset, if at all;
-    // nothing writes it while the monitor runs. Volatile: its value is
-    // not the initialiser's.
-    let run_for_ns = unsafe { core::ptr::read_volatile(&raw const MVM_RUN_FOR_NS) };
+    let run_for_ns = if platform::LOADER_PARAMETERS {
+        // SAFETY: the loader wrote the parameter before reset, if at all;
+        // nothing writes it while the monitor runs. Volatile: its value is
+        // not the initialiser's.
+        unsafe { core::ptr::read_volatile(&raw const MVM_RUN_FOR_NS) }
+    } else {
+        0
+    };
     if run_for_ns != 0 {
-        let ticks = timing::ns_to_ticks_ceil(run_for_ns, board::PERIPHCLK_HZ).max(1);
+        let ticks = timing::ns_to_ticks_ceil(run_for_ns, platform::CLOCK).max(1);
         RUN_END_TICKS.store(ticks, Ordering::Relaxed);
         RUN_TIMER_CORE.store(
             plan::run_timer_core(&MVM_SYSTEM, max_cores(), CAPACITY),
@@ -405,8 +416,10 @@ fn boot_shared() {
 
     println!("mvm: entering guests");
     // Release: the images, the distributor and the statics above are
-    // visible to the other cores when they start.
+    // visible to the other cores when they start. Then the board starts
+    // the cores its boot ROM still holds (they find the release given).
     arch::release_secondary_cores();
+    CONSOLE.with(|c| platform::start_secondary_cores(&mut c.uart));
 }
 
 fn load_image(guest: &Guest) {
@@ -621,7 +634,7 @@ fn arm_timer(core: u32, until_ns: u64) {
     } else {
         0
     };
-    match timing::next_event_ticks(until_ns, run_end, board::PERIPHCLK_HZ) {
+    match timing::next_event_ticks(until_ns, run_end, platform::CLOCK) {
         Some(target) => {
             let shot: OneShot = timing::shot_until(target, now_ticks());
             PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
@@ -812,7 +825,7 @@ fn finish_run(core: u32, now: u64) -> ! {
         GICD.send_secure_sgi(SGI_SNAPSHOT, asked);
     }
     publish(core);
-    let deadline = now_ticks() + SNAPSHOT_WAIT_TICKS;
+    let deadline = now_ticks() + timing::ns_to_ticks_ceil(SNAPSHOT_WAIT_NS, platform::CLOCK);
     let mut stale = 0u8;
     for other in 0..max_cores() {
         if asked & (1 << other) == 0 {
@@ -831,7 +844,7 @@ fn finish_run(core: u32, now: u64) -> ! {
     }
     let bench = edf_decision_bench(core);
     CONSOLE.with(|c| {
-        let Console { uart, lines } = c;
+        let MonitorConsole { uart, lines } = c;
         for (g, line) in MVM_SYSTEM.guests.iter().zip(lines.iter_mut()) {
             line.flush(|text| emit_guest_line(uart, g, text));
         }
@@ -871,7 +884,15 @@ fn finish_run(core: u32, now: u64) -> ! {
         let _ = writeln!(uart);
         let _ = writeln!(uart, "mvm: run ended after {} ns", ticks_to_ns(now));
     });
-    semihosting::exit(exit_status())
+    end_run(exit_status())
+}
+
+/// Ends the run with `status` as the board does (QEMU: exit; the ZC702:
+/// a last line, then park), holding the console so that nothing is printed
+/// in between. Not for a core that may hold the console (panics, faults).
+fn end_run(status: u32) -> ! {
+    CONSOLE.with(|c| platform::end_run(&mut c.uart, status));
+    arch::park()
 }
 
 /// Times this core's EDF decision alone: a copy of its scheduler, driven
@@ -927,7 +948,7 @@ impl Services for Monitor {
 
     fn console_write(&self, guest: &Guest, bytes: &[u8]) {
         CONSOLE.with(|c| {
-            let Console { uart, lines } = c;
+            let MonitorConsole { uart, lines } = c;
             if let Some(line) = lines.get_mut(guest.id as usize) {
                 line.push(bytes, |text| emit_guest_line(uart, guest, text));
             }
@@ -943,7 +964,7 @@ impl Services for Monitor {
         // Its interrupts stay pending and disabled; nobody takes them now.
         set_interrupts(guest, false);
         CONSOLE.with(|c| {
-            let Console { uart, lines } = c;
+            let MonitorConsole { uart, lines } = c;
             if let Some(line) = lines.get_mut(guest.id as usize) {
                 line.flush(|text| emit_guest_line(uart, guest, text));
             }
@@ -952,7 +973,7 @@ impl Services for Monitor {
         CURRENT_GUEST[core as usize].store(NO_GUEST, Ordering::Relaxed);
         if RUNNING.fetch_sub(1, Ordering::AcqRel) == 1 {
             println!("mvm: all guests halted");
-            semihosting::exit(exit_status());
+            end_run(exit_status());
         }
         // SAFETY: this core's own state; the monitor is not re-entered.
         match unsafe { edf_core(core) } {
@@ -999,7 +1020,7 @@ impl Services for Monitor {
     }
 }
 
-fn emit_guest_line(uart: &mut Pl011, guest: &Guest, text: &[u8]) {
+fn emit_guest_line(uart: &mut Console, guest: &Guest, text: &[u8]) {
     let _ = write!(uart, "[{}] ", guest.name);
     uart.write_bytes(text);
     uart.write_bytes(b"\n");
@@ -1038,9 +1059,9 @@ extern "C" fn mvm_monitor_fault(kind: u32, spsr: u32, lr: u32) -> ! {
         let _ = writeln!(c.uart, "{report}");
     });
     if printed.is_none() {
-        // SAFETY: UART0 is the monitor's; a garbled line is the price of
-        // reporting a fault that happened with the lock held.
-        let mut uart = unsafe { Pl011::new(board::CONSOLE_UART_BASE) };
+        // SAFETY: the console UART is the monitor's; a garbled line is the
+        // price of reporting a fault that happened with the lock held.
+        let mut uart = unsafe { platform::console() };
         let _ = writeln!(uart, "{report}");
     }
     park(core)
@@ -1050,11 +1071,11 @@ extern "C" fn mvm_monitor_fault(kind: u32, spsr: u32, lr: u32) -> ! {
 fn panic(info: &core::panic::PanicInfo) -> ! {
     // SAFETY: as in `mvm_monitor_fault`: a panic report must not wait for a
     // lock this core may hold.
-    let mut uart = unsafe { Pl011::new(board::CONSOLE_UART_BASE) };
+    let mut uart = unsafe { platform::console() };
     let _ = writeln!(
         uart,
         "mvm: monitor panic on core {}: {info}",
         sysreg::core_id()
     );
-    semihosting::exit(EXIT_MONITOR_PANIC)
+    platform::end_run(&mut uart, EXIT_MONITOR_PANIC)
 }

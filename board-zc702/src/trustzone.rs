@@ -280,6 +280,79 @@ impl SlaveSettings {
     }
 }
 
+/// The monitor's TrustZone settings: DDR outside the monitor's blocks,
+/// and exactly the guests' passthrough devices, Non-secure; the monitor's
+/// reservation, OCM (CPU1's mailbox), the DMAC, the PL ports and every
+/// other device Secure. Computed on the host-testable side, written once
+/// at boot by the monitor (SLCR unlocked for the `TZ_*` registers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The SLCR `TZ_*` registers the monitor writes, with their values.
+    /// `TZ_OCM` is left as the boot loader set it (its bits are not
+    /// confirmed yet, see docs/boards/zc702.md).
+    pub tz: [(crate::slcr::TzRegister, u32); 11],
+    /// The write-only slave security registers.
+    pub slaves: SlaveSettings,
+}
+
+impl Plan {
+    /// Nothing Non-secure but the DDR blocks without a byte of `monitor`.
+    pub const fn new(ram: PhysRange, monitor: PhysRange) -> Self {
+        use crate::slcr::TzRegister::*;
+        let ocm = tz_ocm_ram(crate::OCM_HIGH);
+        Self {
+            tz: [
+                (TzDdrRam, tz_ddr_ram(ram, monitor)),
+                (TzOcmRam0, ocm[0]),
+                (TzOcmRam1, ocm[1]),
+                (TzDmaNs, 0),
+                (TzDmaIrqNs, 0),
+                (TzDmaPeriphNs, 0),
+                (TzGem, 0),
+                (TzSdio, 0),
+                (TzUsb, 0),
+                (TzFpgaM, 0),
+                (TzFpgaAfi, 0),
+            ],
+            slaves: SlaveSettings {
+                security2_sdio0: 0,
+                security3_sdio1: 0,
+                security6_apb_slaves: 0,
+                security_apb: 0,
+            },
+        }
+    }
+
+    /// Makes the catalogue device `name` (a guest's) Non-secure, slave
+    /// and master side. False when its settings are unknown
+    /// ([`device_security`] is None): it stays Secure, and the guest's
+    /// accesses to it will fault.
+    pub fn add_guest_device(&mut self, name: &str) -> bool {
+        let Some(security) = device_security(name) else {
+            return false;
+        };
+        if let Some(bit) = security.slave {
+            self.slaves = self.slaves.with(bit);
+        }
+        if let Some(master) = security.master {
+            for (register, value) in self.tz.iter_mut() {
+                if *register == master.register {
+                    *value |= master.mask;
+                }
+            }
+        }
+        true
+    }
+
+    /// The value planned for `register`, if the monitor writes it.
+    pub fn value(&self, register: crate::slcr::TzRegister) -> Option<u32> {
+        self.tz
+            .iter()
+            .find(|(r, _)| *r == register)
+            .map(|&(_, value)| value)
+    }
+}
+
 // SAFETY: a handle is only two pointers to MMIO blocks; every access is a
 // single volatile store, and the writes happen once, at boot, on one core.
 unsafe impl Send for SlaveSecurity {}
@@ -391,6 +464,42 @@ mod tests {
         for name in ["uart0", "uart1", "ttc1", "sdio0", "gem0", "usb0"] {
             assert!(BOARD.device(name).is_some(), "{name}");
             assert!(device_security(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_monitor_plan() {
+        use crate::slcr::TzRegister;
+        let mut plan = Plan::new(BOARD.ram, BOARD.monitor_reservation);
+        assert_eq!(plan.value(TzRegister::TzDdrRam), Some(0x0000_FFFE));
+        assert_eq!(plan.value(TzRegister::TzOcmRam0), Some(0), "OCM Secure");
+        assert_eq!(plan.value(TzRegister::TzOcmRam1), Some(0), "OCM Secure");
+        assert_eq!(plan.value(TzRegister::TzOcm), None, "left alone");
+        assert_eq!(plan.slaves, SlaveSettings::default());
+        // partitions/examples/zc702.toml: control has uart0 and ttc1,
+        // logger has gpio (unknown: stays Secure).
+        assert!(plan.add_guest_device("uart0"));
+        assert!(plan.add_guest_device("ttc1"));
+        assert!(!plan.add_guest_device("gpio"));
+        assert_eq!(
+            plan.slaves,
+            SlaveSettings {
+                security6_apb_slaves: 1 << 6,
+                security_apb: 1 << 4,
+                ..SlaveSettings::default()
+            },
+            "uart1 (the monitor's console) stays Secure"
+        );
+        assert!(plan.add_guest_device("gem0"));
+        assert!(plan.add_guest_device("sdio0"));
+        assert_eq!(plan.value(TzRegister::TzGem), Some(1));
+        assert_eq!(plan.value(TzRegister::TzSdio), Some(1));
+        assert_eq!(plan.value(TzRegister::TzUsb), Some(0));
+        assert_eq!(plan.value(TzRegister::TzDmaNs), Some(0), "DMAC Secure");
+        assert_eq!(plan.slaves.security2_sdio0, 1);
+        // Every register written once.
+        for (i, (r, _)) in plan.tz.iter().enumerate() {
+            assert!(plan.tz[i + 1..].iter().all(|(o, _)| o != r), "{r:?}");
         }
     }
 

@@ -1,35 +1,88 @@
 //! Timer arithmetic: counter ticks and nanoseconds, private-timer one-shots.
 //!
 //! - The Cortex-A9 global timer and private timers count the same clock
-//!   (PERIPHCLK); the board gives its frequency.
+//!   (PERIPHCLK); the board gives its rate as a [`Clock`], an exact ratio,
+//!   because whole hertz are not exact on every board (the ZC702's
+//!   PERIPHCLK is 333.333... MHz: exactly 3 ns a tick, but 333_333_333 Hz
+//!   would drift by a tick every few seconds).
+//! - A clock of a whole number of nanoseconds per tick (QEMU's 10 ns, the
+//!   ZC702's 3 ns) converts with one multiplication or division of 64-bit
+//!   integers; any other falls back to 128-bit arithmetic (a library call
+//!   on Armv7-A), which the monitor's per-event conversions avoid.
 //! - A one-shot never fires late: the caller waits out the last fraction of
 //!   a prescaled tick on the global timer, so the end of a run lands on the
 //!   requested nanosecond (give or take one global-timer tick).
 
 pub const NS_PER_S: u64 = 1_000_000_000;
 
-/// Nanoseconds in `ticks` of a `hz` clock, rounded down.
-#[inline]
-pub fn ticks_to_ns(ticks: u64, hz: u32) -> u64 {
-    let hz = hz as u64;
-    if hz <= NS_PER_S && (NS_PER_S / hz) * hz == NS_PER_S {
-        // The common case (100 MHz: 10 ns a tick) without a 128-bit divide.
-        ticks.saturating_mul(NS_PER_S / hz)
-    } else {
-        (ticks as u128 * NS_PER_S as u128 / hz as u128).min(u64::MAX as u128) as u64
+/// A counter's rate, exact: `ticks` ticks last exactly `ns` nanoseconds
+/// (in lowest terms, so equal rates compare equal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clock {
+    ns: u32,
+    ticks: u32,
+}
+
+impl Clock {
+    /// A clock of a whole number of hertz (not 0).
+    pub const fn hz(hz: u32) -> Self {
+        Self::ratio(NS_PER_S as u32, hz)
+    }
+
+    /// A clock of exactly `ns` nanoseconds a tick (not 0).
+    pub const fn ns_per_tick(ns: u32) -> Self {
+        Self::ratio(ns, 1)
+    }
+
+    /// `ticks` ticks in exactly `ns` nanoseconds (neither 0).
+    pub const fn ratio(ns: u32, ticks: u32) -> Self {
+        assert!(ns != 0 && ticks != 0, "a clock has a nonzero rate");
+        let (mut a, mut b) = (ns, ticks);
+        while b != 0 {
+            let r = a % b;
+            a = b;
+            b = r;
+        }
+        Self {
+            ns: ns / a,
+            ticks: ticks / a,
+        }
+    }
+
+    /// Nanoseconds a tick, when whole.
+    pub const fn whole_ns_per_tick(self) -> Option<u32> {
+        if self.ticks == 1 {
+            Some(self.ns)
+        } else {
+            None
+        }
     }
 }
 
-/// Ticks of a `hz` clock in `ns`, rounded up.
+fn saturate(x: u128) -> u64 {
+    x.min(u64::MAX as u128) as u64
+}
+
+/// Nanoseconds in `ticks` of `clock`, rounded down.
 #[inline]
-pub fn ns_to_ticks_ceil(ns: u64, hz: u32) -> u64 {
-    let hz64 = hz as u64;
-    if hz64 <= NS_PER_S && (NS_PER_S / hz64) * hz64 == NS_PER_S {
-        // The common case (100 MHz) without a 128-bit divide: the monitor
-        // converts at every scheduling event.
-        ns.div_ceil(NS_PER_S / hz64)
+pub fn ticks_to_ns(ticks: u64, clock: Clock) -> u64 {
+    if clock.ticks == 1 {
+        // The boards' case (10 ns, 3 ns) without a 128-bit divide.
+        ticks.saturating_mul(clock.ns as u64)
     } else {
-        (ns as u128 * hz as u128).div_ceil(NS_PER_S as u128) as u64
+        saturate(ticks as u128 * clock.ns as u128 / clock.ticks as u128)
+    }
+}
+
+/// Ticks of `clock` in `ns`, rounded up.
+#[inline]
+pub fn ns_to_ticks_ceil(ns: u64, clock: Clock) -> u64 {
+    if clock.ticks == 1 {
+        // The boards' case without a 128-bit divide: the monitor converts
+        // at every scheduling event.
+        ns.div_ceil(clock.ns as u64)
+    } else {
+        saturate((ns as u128 * clock.ticks as u128).div_ceil(clock.ns as u128))
     }
 }
 
@@ -80,8 +133,8 @@ impl OneShot {
 /// bounded run (`run_end_ticks`, 0 for none), whichever comes first; `None`
 /// when there is neither.
 #[inline]
-pub fn next_event_ticks(until_ns: u64, run_end_ticks: u64, hz: u32) -> Option<u64> {
-    let edf = (until_ns != u64::MAX).then(|| ns_to_ticks_ceil(until_ns, hz));
+pub fn next_event_ticks(until_ns: u64, run_end_ticks: u64, clock: Clock) -> Option<u64> {
+    let edf = (until_ns != u64::MAX).then(|| ns_to_ticks_ceil(until_ns, clock));
     let run_end = (run_end_ticks != 0).then_some(run_end_ticks);
     match (edf, run_end) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -108,32 +161,90 @@ pub fn shot_until(target: u64, now: u64) -> OneShot {
 mod tests {
     use super::*;
 
-    const HZ: u32 = 100_000_000;
+    /// QEMU's PERIPHCLK.
+    const HZ: Clock = Clock::hz(100_000_000);
+    /// The ZC702's PERIPHCLK: 1e9/3 Hz exactly.
+    const ZC702: Clock = Clock::ns_per_tick(3);
+
+    #[test]
+    fn clocks_in_lowest_terms() {
+        assert_eq!(HZ, Clock::ns_per_tick(10));
+        assert_eq!(HZ.whole_ns_per_tick(), Some(10));
+        assert_eq!(Clock::ratio(6, 2), ZC702);
+        assert_eq!(Clock::hz(3), Clock::ratio(1_000_000_000, 3));
+        assert_eq!(Clock::hz(3).whole_ns_per_tick(), None);
+        assert_eq!(Clock::hz(333_333_333).whole_ns_per_tick(), None);
+    }
 
     #[test]
     fn conversions() {
         assert_eq!(ticks_to_ns(123, HZ), 1230);
         assert_eq!(ticks_to_ns(u64::MAX, HZ), u64::MAX, "saturates");
-        assert_eq!(ticks_to_ns(3, 3), 1_000_000_000);
-        assert_eq!(ticks_to_ns(1, 3_000_000_000), 0);
+        assert_eq!(ticks_to_ns(3, Clock::hz(3)), 1_000_000_000);
+        assert_eq!(ticks_to_ns(1, Clock::ratio(1, 3)), 0);
         assert_eq!(ns_to_ticks_ceil(1230, HZ), 123);
         assert_eq!(ns_to_ticks_ceil(1231, HZ), 124);
         assert_eq!(ns_to_ticks_ceil(0, HZ), 0);
         assert_eq!(ns_to_ticks_ceil(u64::MAX, HZ), u64::MAX / 10 + 1);
+        assert_eq!(
+            ns_to_ticks_ceil(u64::MAX, Clock::ratio(1, 3)),
+            u64::MAX,
+            "saturates"
+        );
+    }
+
+    #[test]
+    fn zc702_periphclk_is_exactly_3_ns() {
+        assert_eq!(ticks_to_ns(333_333_333, ZC702), 999_999_999);
+        assert_eq!(ticks_to_ns(1_000_000_000, ZC702), 3_000_000_000);
+        assert_eq!(ns_to_ticks_ceil(NS_PER_S, ZC702), 333_333_334);
+        assert_eq!(ns_to_ticks_ceil(3, ZC702), 1);
+        assert_eq!(ns_to_ticks_ceil(4, ZC702), 2);
+        assert_eq!(ns_to_ticks_ceil(10_000_000, ZC702), 3_333_334);
+        // Whole hertz (333_333_333) would drift by a tick every 3 s (1200
+        // ticks, 3.6 us, an hour); the exact clock does not.
+        let hour = 3_600 * NS_PER_S;
+        let rounded = Clock::hz(333_333_333);
+        assert_eq!(ns_to_ticks_ceil(hour, ZC702), hour / 3);
+        assert_eq!(
+            ns_to_ticks_ceil(hour, ZC702) - ns_to_ticks_ceil(hour, rounded),
+            1_200
+        );
     }
 
     #[test]
     fn fast_conversion_agrees_with_the_general_one() {
-        let general =
-            |ns: u64, hz: u32| (ns as u128 * hz as u128).div_ceil(NS_PER_S as u128) as u64;
+        // The exact formulas for a clock of `num / den` hertz.
+        let ceil = |ns: u64, num: u128, den: u128| {
+            (ns as u128 * num).div_ceil(den * NS_PER_S as u128) as u64
+        };
+        let floor = |ticks: u64, num: u128, den: u128| {
+            (ticks as u128 * den * NS_PER_S as u128 / num).min(u64::MAX as u128) as u64
+        };
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..10_000 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             for ns in [x, x >> 20, x >> 40, x % 1000] {
-                assert_eq!(ns_to_ticks_ceil(ns, HZ), general(ns, HZ), "{ns}");
-                assert_eq!(ns_to_ticks_ceil(ns, 3), general(ns, 3), "{ns}");
+                assert_eq!(ns_to_ticks_ceil(ns, HZ), ceil(ns, 100_000_000, 1), "{ns}");
+                assert_eq!(
+                    ns_to_ticks_ceil(ns, ZC702),
+                    ceil(ns, NS_PER_S as u128, 3),
+                    "{ns}"
+                );
+                assert_eq!(ns_to_ticks_ceil(ns, Clock::hz(3)), ceil(ns, 3, 1), "{ns}");
+                assert_eq!(ticks_to_ns(ns, HZ), floor(ns, 100_000_000, 1), "{ns}");
+                assert_eq!(
+                    ticks_to_ns(ns, ZC702),
+                    floor(ns, NS_PER_S as u128, 3),
+                    "{ns}"
+                );
+                assert_eq!(
+                    ticks_to_ns(ns, Clock::hz(333_333_333)),
+                    floor(ns, 333_333_333, 1),
+                    "{ns}"
+                );
             }
         }
     }

@@ -163,7 +163,12 @@ fn build_guest_crate(
         &g.image,
         &g.image,
         &root.join("target/mvm-guests"),
-        &[("MVM_GUEST_MEMORY_X", memory_x.as_os_str())],
+        &[
+            ("MVM_GUEST_MEMORY_X", memory_x.as_os_str()),
+            // The guest's board: a guest that drives devices picks its
+            // drivers by `cfg(mvm_board)` (see partitions/demo-control).
+            ("MVM_BOARD", std::ffi::OsStr::new(system.board.name)),
+        ],
         elf,
     )
     .map_err(|e| fail(format!("guest `{}` did not build: {e}", g.name)))

@@ -6,6 +6,13 @@
 //! - `mvm_boot(core: u32) -> !`: Monitor mode, own stack. Core 0 arrives
 //!   with `.bss` zeroed; the other cores arrive only after core 0 called
 //!   [`release_secondary_cores`].
+//!
+//! Secondary cores reach `_start` in one of two ways, and the same code
+//! serves both: at reset together with core 0 (QEMU vexpress), or later,
+//! when the board's boot ROM is told to jump to [`reset_entry`] (the
+//! ZC702's CPU1 waits in its boot ROM until then). Either way a secondary
+//! core waits at `_start` for the release flag, which core 0 sets before
+//! waking any core, so a late core finds it set and goes straight on.
 //! - `mvm_smc(frame: &mut SmcFrame) -> u32`: a hypercall, SCR.NS = 0;
 //!   returns 0 to resume the caller, 1 when it yielded (then
 //!   `mvm_yield(frame: &mut TrapFrame)` follows with the full frame).
@@ -490,7 +497,8 @@ unsafe extern "C" {
 }
 
 /// Lets the other cores into `mvm_boot`. Core 0 calls it once the guests
-/// are loaded and the shared devices configured.
+/// are loaded and the shared devices configured, and before it starts a
+/// core that is still held by the boot ROM (see the module's notes).
 pub fn release_secondary_cores() {
     // SAFETY: the symbol is a word in `.data` that only this function writes
     // and the reset code reads; `AtomicU32` has the layout of a `u32`.
@@ -499,6 +507,14 @@ pub fn release_secondary_cores() {
     flag.store(1, Ordering::Release);
     // SAFETY: DSB and SEV only order memory and wake cores waiting in WFE.
     unsafe { core::arch::asm!("dsb", "sev", options(nostack, preserves_flags)) };
+}
+
+/// The reset entry (`_start`): where a core held by a boot ROM is sent.
+pub fn reset_entry() -> usize {
+    unsafe extern "C" {
+        fn _start();
+    }
+    _start as *const () as usize
 }
 
 /// Waits for an interrupt, masked or not (WFI wakes on any pending one).

@@ -1,10 +1,14 @@
 //! HRT demo: a 100 ms control loop on its own timer, reported on its own UART.
 //!
-//! - Owns core 0, UART1 and SP804 `timer0` (passthrough); after its greeting
-//!   it never enters the monitor: the loop is driven by the timer's
-//!   interrupt through the GIC's Non-secure CPU interface and it prints on
-//!   UART1 itself.
-//! - Devices are found in the board's catalogue by name.
+//! - Owns core 0, a UART and a timer (passthrough); after its greeting it
+//!   never enters the monitor: the loop is driven by the timer's interrupt
+//!   through the GIC's Non-secure CPU interface and it prints on its UART
+//!   itself.
+//! - Devices are found in the board's catalogue by name. The board comes
+//!   from the description (`cfg(mvm_board)`, see build.rs): on QEMU
+//!   vexpress-a9 `uart1` (PL011) and SP804 `timer0`, on the ZC702 `uart0`
+//!   (Cadence) and `ttc1` (its first counter); `devices` is the only
+//!   board-specific part.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -14,17 +18,86 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use board::gic::Gicc;
 use board::global_timer::GlobalTimer;
-use board::pl011::Pl011;
-use board::sp804::Sp804;
-use board_qemu_vexpress as board;
+use devices::board;
 use mvm_guest::exception::{self, Exception, ExceptionFrame};
 use mvm_guest::{cpu, hypercall, println};
 
 const PERIOD_MS: u32 = 100;
-const TIMER_IRQ: u32 = board::device("timer0").interrupts[0];
 
-// SAFETY: timer0 is this guest's passthrough device; only it drives it.
-static TIMER: Sp804 = unsafe { Sp804::new(board::device_base("timer0")) };
+/// This guest's UART and timer on QEMU vexpress-a9.
+#[cfg(mvm_board = "qemu-vexpress-a9")]
+mod devices {
+    use board::pl011::Pl011;
+    use board::sp804::Sp804;
+    pub use board_qemu_vexpress as board;
+
+    pub const UART_NAME: &str = "uart1";
+    pub const TIMER_IRQ: u32 = board::device("timer0").interrupts[0];
+    pub type Uart = Pl011;
+
+    // SAFETY: timer0 is this guest's passthrough device; only it drives it.
+    static TIMER: Sp804 = unsafe { Sp804::new(board::device_base("timer0")) };
+
+    /// The UART, initialised.
+    pub fn uart() -> Uart {
+        // SAFETY: UART1 is this guest's passthrough device; only it drives
+        // it.
+        let uart = unsafe { Pl011::new(board::device_base(UART_NAME)) };
+        uart.init();
+        uart
+    }
+
+    /// An interrupt every `ms` milliseconds.
+    pub fn start_timer(ms: u32) {
+        TIMER.start_periodic(board::SP804_HZ / 1000 * ms);
+    }
+
+    /// Acknowledges the timer's interrupt.
+    pub fn clear_timer() {
+        TIMER.clear_interrupt();
+    }
+}
+
+/// This guest's UART and timer on the ZC702.
+#[cfg(mvm_board = "zc702")]
+mod devices {
+    use board::cadence_uart::{CadenceUart, CONSOLE_DIVISORS};
+    use board::ttc::{Interval, Ttc};
+    pub use board_zc702 as board;
+
+    pub const UART_NAME: &str = "uart0";
+    /// TTC1's first counter.
+    const COUNTER: usize = 0;
+    pub const TIMER_IRQ: u32 = board::device("ttc1").interrupts[COUNTER];
+    pub type Uart = CadenceUart;
+
+    // SAFETY: ttc1 is this guest's passthrough device; only it drives it.
+    static TIMER: Ttc = unsafe { Ttc::new(board::device_base("ttc1")) };
+
+    /// The UART, initialised (115200 8N1 from the 100 MHz UART_REF_CLK).
+    pub fn uart() -> Uart {
+        // SAFETY: UART0 is this guest's passthrough device; only it drives
+        // it.
+        let uart = unsafe { CadenceUart::new(board::device_base(UART_NAME)) };
+        uart.init(CONSOLE_DIVISORS);
+        uart
+    }
+
+    /// An interrupt every `ms` milliseconds (TTCs count CPU_1x, 9 ns).
+    pub fn start_timer(ms: u32) {
+        let cycles = board::clocks::CPU_1X.ticks_in_ns_floor(ms as u64 * 1_000_000);
+        let interval = Interval::at_most(cycles).expect("100 ms is within a TTC's reach");
+        TIMER.start_interval(COUNTER, interval);
+    }
+
+    /// Acknowledges the timer's interrupt (clear on read).
+    pub fn clear_timer() {
+        let _ = TIMER.take_interrupts(COUNTER);
+    }
+}
+
+const TIMER_IRQ: u32 = devices::TIMER_IRQ;
+
 // SAFETY: the GIC CPU interface is banked per core and per world: this is
 // core 0's Non-secure view, which only this guest uses.
 static GICC: Gicc = unsafe { Gicc::new(board::GICC_BASE) };
@@ -41,7 +114,7 @@ fn on_irq(_frame: &mut ExceptionFrame) {
         return;
     }
     if id == TIMER_IRQ {
-        TIMER.clear_interrupt();
+        devices::clear_timer();
         TICKS.fetch_add(1, Ordering::Relaxed);
     }
     GICC.end_of_interrupt(iar);
@@ -56,16 +129,15 @@ fn main() -> ! {
     let me = hypercall::info(&mut name).expect("INFO with a buffer on our own stack is accepted");
     let name = core::str::from_utf8(&name[..me.name_len.min(name.len())]).unwrap_or("?");
     println!(
-        "control: hello from `{name}` on core {} ({:?}), ABI {:#x}; ticking every {PERIOD_MS} ms on uart1",
+        "control: hello from `{name}` on core {} ({:?}), ABI {:#x}; ticking every {PERIOD_MS} ms on {}",
         me.core,
         me.level,
-        hypercall::version()
+        hypercall::version(),
+        devices::UART_NAME
     );
 
-    // SAFETY: UART1 is this guest's passthrough device; only it drives it.
-    let mut uart = unsafe { Pl011::new(board::device_base("uart1")) };
-    uart.init();
-    let _ = writeln!(uart, "control: hello on my own uart1");
+    let mut uart = devices::uart();
+    let _ = writeln!(uart, "control: hello on my own {}", devices::UART_NAME);
     // From here on this guest makes no hypercall: the monitor's count of
     // entries on this core must equal this figure.
     let _ = writeln!(
@@ -75,7 +147,7 @@ fn main() -> ! {
     );
 
     exception::set_handler(Exception::Irq, on_irq);
-    TIMER.start_periodic(board::SP804_HZ / 1000 * PERIOD_MS);
+    devices::start_timer(PERIOD_MS);
     cpu::enable_irq();
 
     let mut seen = 0;

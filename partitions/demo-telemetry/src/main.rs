@@ -1,49 +1,105 @@
-//! SRT demo: periodic samples on its own timer, reported on the console.
+//! SRT demo: periodic samples, reported on the console.
 //!
-//! - Runs on a shared core; SP804 `timer1` interrupts it every 250 ms through
-//!   the GIC's Non-secure CPU interface, and each sample is reported both
-//!   through the console hypercall and on its own UART2.
-//! - Timestamps come from the TIME hypercall.
-//! - With nothing to report it yields the rest of its budget (rather than
-//!   WFI, which would keep the shared core for itself): its timer interrupt
-//!   stays pending while another guest runs and is taken as soon as it is
-//!   switched back in, at its next release at the latest.
+//! - Runs on a shared core; a sample every 250 ms, reported through the
+//!   console hypercall, with timestamps from the TIME hypercall.
+//! - On QEMU vexpress-a9 it owns SP804 `timer1` and UART2: the timer
+//!   interrupts it through the GIC's Non-secure CPU interface, and each
+//!   sample also goes out on its own UART. With nothing to report it
+//!   yields the rest of its budget (rather than WFI, which would keep the
+//!   shared core for itself): its timer interrupt stays pending while
+//!   another guest runs and is taken as soon as it is switched back in, at
+//!   its next release at the latest.
+//! - On the ZC702 it owns no device (`partitions/examples/zc702.toml`): it
+//!   paces itself with the TIME hypercall (`hypercall::sleep_until`).
+//! - The board comes from the description (`cfg(mvm_board)`, see
+//!   build.rs).
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-use core::fmt::Write;
-use core::sync::atomic::{AtomicU32, Ordering};
-
-use board::gic::Gicc;
-use board::pl011::Pl011;
-use board::sp804::Sp804;
-use board_qemu_vexpress as board;
-use mvm_guest::exception::{self, Exception, ExceptionFrame};
-use mvm_guest::{cpu, hypercall, println};
+use mvm_guest::{hypercall, println};
 
 const PERIOD_MS: u32 = 250;
-const TIMER_IRQ: u32 = board::device("timer1").interrupts[0];
 
-// SAFETY: timer1 is this guest's passthrough device; only it drives it.
-static TIMER: Sp804 = unsafe { Sp804::new(board::device_base("timer1")) };
-// SAFETY: the Non-secure view of this core's GIC CPU interface, used only by
-// this guest.
-static GICC: Gicc = unsafe { Gicc::new(board::GICC_BASE) };
+#[cfg(mvm_board = "qemu-vexpress-a9")]
+mod sampler {
+    use core::fmt::Write;
+    use core::sync::atomic::{AtomicU32, Ordering};
 
-static SAMPLES: AtomicU32 = AtomicU32::new(0);
+    use board::gic::Gicc;
+    use board::pl011::Pl011;
+    use board::sp804::Sp804;
+    use board_qemu_vexpress as board;
+    use mvm_guest::exception::{self, Exception, ExceptionFrame};
+    use mvm_guest::{cpu, hypercall, println};
 
-fn on_irq(_frame: &mut ExceptionFrame) {
-    let iar = GICC.acknowledge();
-    let id = Gicc::interrupt_id(iar);
-    if id >= Gicc::SPECIAL_IDS {
-        return;
+    use super::PERIOD_MS;
+
+    const TIMER_IRQ: u32 = board::device("timer1").interrupts[0];
+
+    // SAFETY: timer1 is this guest's passthrough device; only it drives it.
+    static TIMER: Sp804 = unsafe { Sp804::new(board::device_base("timer1")) };
+    // SAFETY: the Non-secure view of this core's GIC CPU interface, used
+    // only by this guest.
+    static GICC: Gicc = unsafe { Gicc::new(board::GICC_BASE) };
+
+    static SAMPLES: AtomicU32 = AtomicU32::new(0);
+
+    fn on_irq(_frame: &mut ExceptionFrame) {
+        let iar = GICC.acknowledge();
+        let id = Gicc::interrupt_id(iar);
+        if id >= Gicc::SPECIAL_IDS {
+            return;
+        }
+        if id == TIMER_IRQ {
+            TIMER.clear_interrupt();
+            SAMPLES.fetch_add(1, Ordering::Relaxed);
+        }
+        GICC.end_of_interrupt(iar);
     }
-    if id == TIMER_IRQ {
-        TIMER.clear_interrupt();
-        SAMPLES.fetch_add(1, Ordering::Relaxed);
+
+    pub fn run() -> ! {
+        // SAFETY: UART2 is this guest's passthrough device; only it drives
+        // it.
+        let mut uart = unsafe { Pl011::new(board::device_base("uart2")) };
+        uart.init();
+        let _ = writeln!(uart, "telemetry: hello on my own uart2");
+
+        exception::set_handler(Exception::Irq, on_irq);
+        TIMER.start_periodic(board::SP804_HZ / 1000 * PERIOD_MS);
+        cpu::enable_irq();
+
+        let mut seen = 0;
+        loop {
+            hypercall::yield_now();
+            let samples = SAMPLES.load(Ordering::Relaxed);
+            if samples != seen {
+                seen = samples;
+                let ms = hypercall::time_ns() / 1_000_000;
+                println!("telemetry: sample {samples} at {ms} ms");
+                let _ = writeln!(uart, "telemetry: sample {samples} at {ms} ms");
+            }
+        }
     }
-    GICC.end_of_interrupt(iar);
+}
+
+#[cfg(mvm_board = "zc702")]
+mod sampler {
+    use mvm_guest::{hypercall, println};
+
+    use super::PERIOD_MS;
+
+    pub fn run() -> ! {
+        let mut next = hypercall::time_ns();
+        let mut samples = 0u32;
+        loop {
+            next += PERIOD_MS as u64 * 1_000_000;
+            hypercall::sleep_until(next);
+            samples += 1;
+            let ms = hypercall::time_ns() / 1_000_000;
+            println!("telemetry: sample {samples} at {ms} ms");
+        }
+    }
 }
 
 fn main() -> ! {
@@ -55,26 +111,7 @@ fn main() -> ! {
         me.level,
         hypercall::time_ns()
     );
-    // SAFETY: UART2 is this guest's passthrough device; only it drives it.
-    let mut uart = unsafe { Pl011::new(board::device_base("uart2")) };
-    uart.init();
-    let _ = writeln!(uart, "telemetry: hello on my own uart2");
-
-    exception::set_handler(Exception::Irq, on_irq);
-    TIMER.start_periodic(board::SP804_HZ / 1000 * PERIOD_MS);
-    cpu::enable_irq();
-
-    let mut seen = 0;
-    loop {
-        hypercall::yield_now();
-        let samples = SAMPLES.load(Ordering::Relaxed);
-        if samples != seen {
-            seen = samples;
-            let ms = hypercall::time_ns() / 1_000_000;
-            println!("telemetry: sample {samples} at {ms} ms");
-            let _ = writeln!(uart, "telemetry: sample {samples} at {ms} ms");
-        }
-    }
+    sampler::run()
 }
 
 mvm_guest::entry!(main);

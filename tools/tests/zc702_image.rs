@@ -1,0 +1,107 @@
+//! The ZC702 image: `cargo mvm build` of `partitions/examples/zc702.toml`
+//! produces `mvm.elf` and `mvm.bin` laid out as the board needs them.
+//!
+//! CI cannot boot it (QEMU's Zynq has neither TrustZone nor a second core;
+//! docs/boards/zc702.md), so this checks what a boot loader relies on:
+//! every loadable segment in the monitor's reservation (or a guest's
+//! region), the entry the monitor's `_start` at the board's `monitor_load`,
+//! and `mvm.bin` starting with `_start`'s first instruction.
+//!
+//! It builds into the same directories as the QEMU scenarios
+//! (`target/mvm-guests`, `target/mvm-build`); `cargo test` runs test
+//! binaries one after another, so they never race.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use mvm_config::image::{areas, check_layout, Owner};
+use object::Object;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+const SYSTEM: &str = "partitions/examples/zc702.toml";
+
+/// `cpsid aif`, the first instruction of `_start` (kernel/src/arch).
+const CPSID_AIF: u32 = 0xF10C_01C0;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn the_zc702_image_builds_and_is_laid_out_for_the_board() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["build", "--system", SYSTEM])
+        .current_dir(root())
+        .output()
+        .expect("mvm runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mvm build failed:\n{stderr}");
+    assert!(
+        stderr.contains("Finished `zc702-demo` for zc702"),
+        "{stderr}"
+    );
+
+    let text = std::fs::read_to_string(root().join(SYSTEM)).expect("the example exists");
+    let system = mvm_config::check(&text)
+        .system
+        .expect("the example system is valid");
+    assert_eq!(system.board.name, "zc702");
+    let dir = root().join("target/mvm/zc702-demo");
+    let elf = std::fs::read(dir.join("mvm.elf")).expect("mvm build wrote mvm.elf");
+    let bin = std::fs::read(dir.join("mvm.bin")).expect("mvm build wrote mvm.bin");
+
+    let areas = areas(&system);
+    let segments = check_layout(&elf, &areas).unwrap_or_else(|e| panic!("layout: {e}"));
+    assert!(!segments.is_empty());
+    for &((base, size), owner) in &segments {
+        assert_eq!(
+            owner,
+            Owner::Monitor,
+            "the monitor embeds the guests: every segment is in its reservation, \
+             [{base:#010x}..{:#010x}) is not",
+            base + size
+        );
+    }
+    let load = system.board.monitor_load;
+    assert_eq!(load, 0x0010_0000, "the catalogue's monitor_load");
+    let lowest = segments.iter().map(|&((base, _), _)| base).min();
+    assert_eq!(lowest, Some(load), "the image starts at monitor_load");
+    let reservation = system.board.monitor_reservation;
+    let highest = segments
+        .iter()
+        .map(|&((base, size), _)| base + size)
+        .max()
+        .expect("segments");
+    assert!(highest <= reservation.end());
+
+    let file = object::File::parse(elf.as_slice()).expect("mvm.elf is an ELF file");
+    assert_eq!(file.entry(), load, "the entry is `_start`, at monitor_load");
+
+    assert!(bin.len() >= 4, "mvm.bin holds the image");
+    assert_eq!(
+        u32::from_le_bytes(bin[..4].try_into().expect("4 bytes")),
+        CPSID_AIF,
+        "mvm.bin starts with `_start` (load it at {load:#010x})"
+    );
+    assert!(
+        load + bin.len() as u64 <= reservation.end(),
+        "mvm.bin fits the reservation"
+    );
+
+    println!(
+        "zc702-demo image: mvm.elf {} bytes, mvm.bin {} bytes (load and entry {load:#010x}, reservation [{:#010x}..{:#010x}))",
+        elf.len(),
+        bin.len(),
+        reservation.base,
+        reservation.end()
+    );
+    for ((base, size), _) in segments {
+        println!(
+            "  segment [{base:#010x}..{:#010x}) {size} bytes",
+            base + size
+        );
+    }
+}
