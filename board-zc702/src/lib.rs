@@ -36,30 +36,10 @@ use mvm_board::{Device, PhysRange};
 /// Looks a device up in [`BOARD`]'s catalogue by name, at compile time when
 /// used in a `const`; an unknown name is a compile-time error there.
 pub const fn device(name: &str) -> &'static Device {
-    let devices: &'static [Device] = BOARD.devices;
-    let mut i = 0;
-    while i < devices.len() {
-        if str_eq(devices[i].name, name) {
-            return &devices[i];
-        }
-        i += 1;
+    match BOARD.device(name) {
+        Some(d) => d,
+        None => panic!("no such device in the zc702 catalogue"),
     }
-    panic!("no such device in the zc702 catalogue")
-}
-
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// A device's register base as a pointer-sized address.

@@ -187,39 +187,20 @@ pub struct DeviceSecurity {
 /// still need UG585 in hand; see docs/boards/zc702.md).
 pub const fn device_security(name: &str) -> Option<DeviceSecurity> {
     use crate::slcr::TzRegister;
-    use crate::str_eq;
-    let (slave, master) = if str_eq(name, "uart0") {
-        (Some(SlaveBit::Security6ApbSlaves(1 << 6)), None)
-    } else if str_eq(name, "uart1") {
-        (Some(SlaveBit::Security6ApbSlaves(1 << 7)), None)
-    } else if str_eq(name, "ttc1") {
-        (Some(SlaveBit::SecurityApb(1 << 4)), None)
-    } else if str_eq(name, "sdio0") {
-        (
+    const fn master(register: TzRegister, mask: u32) -> Option<MasterBit> {
+        Some(MasterBit { register, mask })
+    }
+    let (slave, master) = match name.as_bytes() {
+        b"uart0" => (Some(SlaveBit::Security6ApbSlaves(1 << 6)), None),
+        b"uart1" => (Some(SlaveBit::Security6ApbSlaves(1 << 7)), None),
+        b"ttc1" => (Some(SlaveBit::SecurityApb(1 << 4)), None),
+        b"sdio0" => (
             Some(SlaveBit::Security2Sdio0),
-            Some(MasterBit {
-                register: TzRegister::TzSdio,
-                mask: 1 << 0,
-            }),
-        )
-    } else if str_eq(name, "gem0") {
-        (
-            None,
-            Some(MasterBit {
-                register: TzRegister::TzGem,
-                mask: 1 << 0,
-            }),
-        )
-    } else if str_eq(name, "usb0") {
-        (
-            None,
-            Some(MasterBit {
-                register: TzRegister::TzUsb,
-                mask: 1 << 0,
-            }),
-        )
-    } else {
-        return None;
+            master(TzRegister::TzSdio, 1 << 0),
+        ),
+        b"gem0" => (None, master(TzRegister::TzGem, 1 << 0)),
+        b"usb0" => (None, master(TzRegister::TzUsb, 1 << 0)),
+        _ => return None,
     };
     Some(DeviceSecurity { slave, master })
 }

@@ -104,12 +104,34 @@ impl Board {
         PhysRange::new(r.base, self.ram.base + rounded - r.base)
     }
 
-    /// Looks a device up by its catalogue name.
-    pub fn device(&self, name: &str) -> Option<&'static Device> {
-        self.devices
-            .iter()
-            .find(|d| d.name.as_bytes() == name.as_bytes())
+    /// Looks a device up by its catalogue name; usable in `const` items, so
+    /// that a board crate's `device("uart1")` is checked at compile time.
+    pub const fn device(&self, name: &str) -> Option<&'static Device> {
+        let devices: &'static [Device] = self.devices;
+        let mut i = 0;
+        while i < devices.len() {
+            if str_eq(devices[i].name, name) {
+                return Some(&devices[i]);
+            }
+            i += 1;
+        }
+        None
     }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 #[cfg(test)]
