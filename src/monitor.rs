@@ -33,7 +33,7 @@ use board::private_timer::PrivateTimer;
 use board::scu::Scu;
 use mvm_kernel::config::{Guest, Level};
 use mvm_kernel::console::LineBuffer;
-use mvm_kernel::context::{GicCpu, GuestContext, TrapFrame};
+use mvm_kernel::context::{Cp15, GicCpu, GuestContext, TrapFrame};
 use mvm_kernel::edf::{Edf, Params};
 use mvm_kernel::fault::{FaultKind, MonitorFault};
 use mvm_kernel::hypercall::{self, Services};
@@ -118,6 +118,8 @@ static RUN_END_TICKS: AtomicU64 = AtomicU64::new(0);
 static RUN_TIMER_CORE: AtomicU32 = AtomicU32::new(0);
 /// Monitor entries per core caused only by the end of the run.
 static RUN_END_ENTRIES: [AtomicU32; MAX_CORES] = [const { AtomicU32::new(0) }; MAX_CORES];
+/// Global timer ticks core 0 spent writing translation tables at boot.
+static TABLE_TICKS: AtomicU64 = AtomicU64::new(0);
 
 /// A guest's monitor entries. Only the guest's own core writes them (plain
 /// load and store, no read-modify-write loop); the core that ends a run
@@ -378,6 +380,9 @@ fn boot_shared() {
         for &id in ids {
             let g = guest(id);
             load_image(g);
+            let t0 = now_ticks();
+            install_tables(g);
+            TABLE_TICKS.fetch_add(now_ticks() - t0, Ordering::Relaxed);
             for device in g.devices {
                 for &irq in device.interrupts {
                     GICD.set_group(irq, Group::NonSecure);
@@ -414,6 +419,18 @@ fn boot_shared() {
         );
     }
 
+    let tables: usize = MVM_SYSTEM
+        .guests
+        .iter()
+        .filter_map(|g| g.translation)
+        .map(|t| t.tables.len())
+        .sum();
+    if tables != 0 {
+        println!(
+            "mvm: direct map: {tables} translation tables written in {} ns",
+            ticks_to_ns(TABLE_TICKS.load(Ordering::Relaxed))
+        );
+    }
     println!("mvm: entering guests");
     // Release: the images, the distributor and the statics above are
     // visible to the other cores when they start. Then the board starts
@@ -437,6 +454,40 @@ fn load_image(guest: &Guest) {
     };
 }
 
+/// Writes a direct-mapped guest's translation tables to their addresses in
+/// the board's table area (Non-secure RAM, outside every guest's regions
+/// and outside the monitor image: the generator checks both).
+///
+/// The monitor runs with its MMU and caches off, so the stores reach
+/// memory; the `dsb` orders them before any core's first table walk. On
+/// QEMU nothing more is needed. On silicon the Non-secure world must find
+/// no stale line of the table area in its caches: at boot no Non-secure
+/// code has run, so it holds none once the boot ROM/FSBL invalidated the
+/// L1 caches and the L2 cache controller (as Xilinx's FSBL does); a monitor
+/// that rewrites tables after a guest ran must clean and invalidate the
+/// lines by address (DCCIMVAC) and the PL310 (docs/memory.md).
+fn install_tables(guest: &Guest) {
+    let Some(translation) = guest.translation else {
+        return;
+    };
+    for table in translation.tables {
+        let base = table.address as usize as *mut u32;
+        // SAFETY: the generator placed the table, aligned to its size, in
+        // the board's table area (checked at compile time in
+        // `mvm_system.rs`), which no guest region and no part of the
+        // monitor image covers; the MMU is off, so the address is
+        // physical, and no guest runs yet.
+        unsafe {
+            core::ptr::write_bytes(base, 0, table.words as usize);
+            for e in table.entries {
+                base.add(e.index as usize).write_volatile(e.word);
+            }
+        }
+    }
+    // SAFETY: a barrier has no other effect.
+    unsafe { core::arch::asm!("dsb", options(nostack, preserves_flags)) };
+}
+
 fn is_run_timer_core(core: u32) -> bool {
     RUN_END_TICKS.load(Ordering::Relaxed) != 0 && core == RUN_TIMER_CORE.load(Ordering::Relaxed)
 }
@@ -449,6 +500,15 @@ fn enter_dedicated(core: u32, guest: &'static Guest) -> ! {
     // SAFETY: Monitor mode at boot: the guest gets VFP only if it declared
     // it.
     unsafe { arch::write_nsacr(mvm_kernel::nsacr_for(guest.fpu)) };
+    if let Some(t) = guest.translation {
+        // The guest's first instruction runs with its MMU on: its CP15
+        // state is the Non-secure reset state with the direct map applied.
+        let mut cp15 = Cp15::default();
+        arch::save_cp15(&mut cp15);
+        // SAFETY: no guest has run on this core, so there is no state to
+        // lose; core 0 wrote the tables before releasing this core.
+        unsafe { arch::restore_cp15(&cp15.with_direct_map(t.ttbr0)) };
+    }
     if is_run_timer_core(core) {
         arm_timer(core, u64::MAX);
     }
@@ -482,12 +542,16 @@ fn enter_shared(core: u32, guests: &'static [u32]) -> ! {
     for (p, &id) in params.iter_mut().zip(guests) {
         let g = guest(id);
         // SAFETY: this core owns its guests' contexts; none runs yet.
+        let cp15 = match g.translation {
+            Some(t) => reset.with_direct_map(t.ttbr0),
+            None => reset,
+        };
         *unsafe { context(id) } = GuestContext::fresh(
             GuestEntry {
                 entry: g.image.entry,
                 boot_arg: 0,
             },
-            reset,
+            cp15,
             gic,
         );
         let server = g

@@ -24,6 +24,10 @@ pub const BOARD: Board = Board {
     // vexpress has no TrustZone address space controller: nothing in RAM is
     // Secure (docs/threat-model.md).
     trustzone_granule: 0,
+    // The top MiB of the reservation: QEMU has no TrustZone address space
+    // controller, so it is Non-secure like all RAM, and the monitor image
+    // is far smaller than 15 MiB (docs/memory.md).
+    table_area: PhysRange::new(0x60F0_0000, MIB),
     // Measured: a job costs the monitor two timer-interrupt-to-guest
     // switches (in and out), 765 instructions each between two VFP guests
     // (the dearer case) under `-icount shift=0`, where an instruction is

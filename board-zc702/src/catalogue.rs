@@ -32,6 +32,9 @@ pub const BOARD: Board = Board {
     monitor_load: 0x0010_0000,
     // TZ_DDR_RAM makes DDR Secure in 64 MiB blocks (UG585 appendix B, SLCR).
     trustzone_granule: 64 * MIB,
+    // The first MiB after the Secure 64 MiB block: the Non-secure world's
+    // table walks cannot read Secure DDR (docs/memory.md).
+    table_area: PhysRange::new(0x0400_0000, MIB),
     // An estimate until measured on the board: a world switch of a few
     // hundred instructions at 667 MHz with cold caches, with a wide margin.
     default_switch_overhead_ns: 5_000,

@@ -65,6 +65,77 @@ pub struct Server {
     pub slack: bool,
 }
 
+/// One non-zero word of a translation table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Its index in the table, in words.
+    pub index: u32,
+    pub word: u32,
+}
+
+/// A translation table computed at build time, placed at `address` in the
+/// board's table area: `words` words, zero except for `entries` (sorted by
+/// index, each index below `words`). The monitor writes it at boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub address: u32,
+    pub words: u32,
+    pub entries: &'static [Entry],
+}
+
+impl Table {
+    /// Whether every entry lies in the table, in increasing index order,
+    /// and the table is aligned to its size (true of an L1 table of 4096
+    /// words and of an L2 table of 256 words).
+    pub const fn well_formed(&self) -> bool {
+        let bytes = self.words.wrapping_mul(4);
+        if !bytes.is_power_of_two() || self.address % bytes != 0 {
+            return false;
+        }
+        let mut i = 0;
+        while i < self.entries.len() {
+            if self.entries[i].index >= self.words
+                || (i > 0 && self.entries[i - 1].index >= self.entries[i].index)
+            {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// The table's words, written into `out` (which holds `words` words).
+    pub fn write_into(&self, out: &mut [u32]) {
+        out.fill(0);
+        for e in self.entries {
+            out[e.index as usize] = e.word;
+        }
+    }
+}
+
+/// A direct-mapped guest's translation (PA = VA), built at build time: the
+/// guest starts with its MMU on, walking from `ttbr0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Translation {
+    /// TTBR0: the L1 table's address and its walk attributes.
+    pub ttbr0: u32,
+    /// The L1 table first, then the L2 tables it points at.
+    pub tables: &'static [Table],
+}
+
+impl Translation {
+    /// Bytes of translation tables.
+    pub const fn table_bytes(&self) -> u32 {
+        let mut bytes = 0;
+        let mut i = 0;
+        while i < self.tables.len() {
+            bytes += self.tables[i].words * 4;
+            i += 1;
+        }
+        bytes
+    }
+}
+
 /// One guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Guest {
@@ -81,6 +152,9 @@ pub struct Guest {
     pub server: Option<Server>,
     /// Uses VFP/NEON: a world switch saves and restores its VFP registers.
     pub fpu: bool,
+    /// `Some` exactly for `paging = "direct"`: the tables the monitor
+    /// installs before the guest's first instruction.
+    pub translation: Option<Translation>,
 }
 
 impl Guest {
@@ -132,5 +206,47 @@ mod tests {
         assert!(!r.contains(0x6FFF_FFFF, 1));
         assert!(!r.contains(0xFFFF_FFFF, 2));
         assert!(!r.contains(0x7000_0001, u32::MAX));
+    }
+
+    #[test]
+    fn tables_are_checked_and_written_sparse() {
+        let t = Table {
+            address: 0x60F0_4000,
+            words: 256,
+            entries: &[
+                Entry {
+                    index: 0x0A,
+                    word: 0x1000_A037,
+                },
+                Entry {
+                    index: 0x11,
+                    word: 0x1001_1037,
+                },
+            ],
+        };
+        assert!(t.well_formed());
+        let mut out = [0xFFFF_FFFF; 256];
+        t.write_into(&mut out);
+        assert_eq!(out[0x0A], 0x1000_A037);
+        assert_eq!(out[0x11], 0x1001_1037);
+        assert_eq!(out.iter().filter(|&&w| w != 0).count(), 2);
+        assert!(!Table {
+            address: 0x60F0_4200,
+            ..t
+        }
+        .well_formed());
+        assert!(!Table { words: 0x10, ..t }.well_formed());
+        let unsorted = [t.entries[1], t.entries[0]];
+        let unsorted: &'static [Entry] = Box::leak(Box::new(unsorted));
+        assert!(!Table {
+            entries: unsorted,
+            ..t
+        }
+        .well_formed());
+        let tr = Translation {
+            ttbr0: 0x60F0_006A,
+            tables: &[],
+        };
+        assert_eq!(tr.table_bytes(), 0);
     }
 }

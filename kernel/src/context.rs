@@ -72,6 +72,23 @@ pub struct Cp15 {
     pub csselr: u32,
 }
 
+impl Cp15 {
+    /// The CP15 state a direct-mapped guest starts with: `self` (the
+    /// Non-secure reset values) with TTBCR = 0 (TTBR0 walks all 4 GiB),
+    /// TTBR0 = `ttbr0` (the guest's L1 table and walk attributes), domain 0
+    /// client, and SCTLR with the MMU, caches and branch prediction on (TEX
+    /// remap and the access flag off, the rest as at reset).
+    pub const fn with_direct_map(self, ttbr0: u32) -> Self {
+        Cp15 {
+            sctlr: crate::vmsa::direct_map_sctlr(self.sctlr),
+            ttbr0,
+            ttbcr: 0,
+            dacr: crate::vmsa::DACR_DOMAIN0_CLIENT,
+            ..self
+        }
+    }
+}
+
 /// The guest's view of the GIC CPU interface that it can change: its
 /// Group 1 enable (GICC_CTLR.EnableGrp1 in the Secure view), the priority
 /// mask and its binary point (GICC_ABPR from the Secure side).
@@ -258,5 +275,24 @@ mod tests {
         };
         assert!(!monitor.resumable());
         assert_eq!(GuestContext::ZERO, GuestContext::default());
+    }
+
+    #[test]
+    fn a_direct_mapped_guest_starts_with_its_mmu_on() {
+        let reset = Cp15 {
+            sctlr: 0x00C5_0078,
+            ttbcr: 0x7,
+            ttbr1: 0x1234_0000,
+            vbar: 0x10,
+            ..Cp15::default()
+        };
+        let c = reset.with_direct_map(0x60F0_006A);
+        assert_eq!(c.sctlr, 0x00C5_187D, "M, C, Z, I set");
+        assert_eq!((c.ttbr0, c.ttbcr, c.dacr), (0x60F0_006A, 0, 1));
+        assert_eq!(
+            (c.ttbr1, c.vbar),
+            (0x1234_0000, 0x10),
+            "the rest as at reset"
+        );
     }
 }

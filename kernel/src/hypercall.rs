@@ -291,6 +291,7 @@ mod tests {
         },
         server: None,
         fpu: false,
+        translation: None,
     };
     /// The monitor's reservation and another guest's region, as the demo
     /// system lays them out.

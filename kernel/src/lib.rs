@@ -29,6 +29,7 @@ pub mod stats;
 pub mod sync;
 pub mod sysreg;
 pub mod timing;
+pub mod vmsa;
 
 #[cfg(all(target_arch = "arm", feature = "monitor"))]
 pub mod arch;

@@ -205,6 +205,7 @@ mod tests {
             },
             server: None,
             fpu: false,
+            translation: None,
         }
     }
 

@@ -81,6 +81,12 @@ pub struct Board {
     /// such controller. The monitor's reservation is made Secure rounded up
     /// to it, so guests cannot use the rest of that granule either.
     pub trustzone_granule: u64,
+    /// Where the monitor places the direct-mapped guests' translation
+    /// tables: Non-secure RAM that no guest region covers (the Non-secure
+    /// world's table walks are Non-secure accesses). Inside the
+    /// reservation when nothing there is Secure, just after the Secure
+    /// block otherwise; `guest_exclusion` covers it.
+    pub table_area: PhysRange,
     /// The default overhead charged to every job of every SRT guest, in
     /// nanoseconds, when the system description does not set
     /// `[system.overhead] switch`.
@@ -93,15 +99,33 @@ pub struct Board {
 
 impl Board {
     /// The RAM no guest may use: the monitor's reservation, rounded up to
-    /// the TrustZone granule.
+    /// the TrustZone granule, and the translation table area. The board
+    /// keeps the two adjacent (or one inside the other), so this is one
+    /// range, from the lower base to the higher end.
     pub const fn guest_exclusion(&self) -> PhysRange {
         let r = self.monitor_reservation;
-        if self.trustzone_granule == 0 {
-            return r;
+        let secure = if self.trustzone_granule == 0 {
+            r
+        } else {
+            let end = r.end() - self.ram.base;
+            let rounded = end.div_ceil(self.trustzone_granule) * self.trustzone_granule;
+            PhysRange::new(r.base, self.ram.base + rounded - r.base)
+        };
+        let t = self.table_area;
+        if t.size == 0 {
+            return secure;
         }
-        let end = r.end() - self.ram.base;
-        let rounded = end.div_ceil(self.trustzone_granule) * self.trustzone_granule;
-        PhysRange::new(r.base, self.ram.base + rounded - r.base)
+        let base = if t.base < secure.base {
+            t.base
+        } else {
+            secure.base
+        };
+        let end = if t.end() > secure.end() {
+            t.end()
+        } else {
+            secure.end()
+        };
+        PhysRange::new(base, end - base)
     }
 
     /// Looks a device up by its catalogue name; usable in `const` items, so
@@ -147,6 +171,7 @@ mod tests {
             monitor_reservation: PhysRange::new(0x6000_0000, 16 << 20),
             monitor_load: 0x6000_0000,
             trustzone_granule: granule,
+            table_area: PhysRange::new(0, 0),
             default_switch_overhead_ns: 1,
             default_switch_overhead_source: "",
             devices: &[],
@@ -167,6 +192,25 @@ mod tests {
             board(16 << 20).guest_exclusion(),
             PhysRange::new(0x6000_0000, 16 << 20)
         );
+    }
+
+    #[test]
+    fn the_exclusion_covers_the_table_area_inside_or_after_the_secure_block() {
+        let inside = Board {
+            table_area: PhysRange::new(0x60F0_0000, 1 << 20),
+            ..board(0)
+        };
+        assert_eq!(
+            inside.guest_exclusion(),
+            PhysRange::new(0x6000_0000, 16 << 20)
+        );
+        let after = Board {
+            ram: PhysRange::new(0, 1 << 30),
+            monitor_reservation: PhysRange::new(0, 16 << 20),
+            table_area: PhysRange::new(0x0400_0000, 1 << 20),
+            ..board(64 << 20)
+        };
+        assert_eq!(after.guest_exclusion(), PhysRange::new(0, 0x0410_0000));
     }
 
     #[test]

@@ -95,6 +95,43 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
     } else {
         quote!(None)
     };
+    let (translation, translation_checks) = match &g.translation {
+        None => (quote!(None), quote!()),
+        Some(t) => {
+            let ttbr0 = addr_lit(t.ttbr0);
+            let tables = t.tables.iter().map(|table| {
+                let (address, words) = (addr_lit(table.address), u32_lit(table.words));
+                let entries = table.entries.iter().map(|&(index, word)| {
+                    let index: Literal = format!("0x{index:03X}")
+                        .parse()
+                        .expect("a hex integer is a literal");
+                    let word = addr_lit(word);
+                    quote!(Entry { index: #index, word: #word })
+                });
+                quote!(Table { address: #address, words: #words, entries: &[#(#entries),*] })
+            });
+            (
+                quote!(Some(Translation { ttbr0: #ttbr0, tables: &[#(#tables),*] })),
+                quote! {
+                    const _: () = {
+                        let t = match #ident.translation { Some(t) => t, None => panic!() };
+                        assert!(t.ttbr0 & !0x3FFF == t.tables[0].address, "TTBR0 points at the L1 table");
+                        let mut i = 0;
+                        while i < t.tables.len() {
+                            let table = t.tables[i];
+                            assert!(table.well_formed(), "each table is aligned to its size and its entries lie in it");
+                            assert!(
+                                table.address >= MVM_TABLE_AREA.base
+                                    && MVM_TABLE_AREA.contains(table.address, table.words * 4),
+                                "each table lies in the board's table area"
+                            );
+                            i += 1;
+                        }
+                    };
+                },
+            )
+        }
+    };
     quote! {
         #[doc = #doc]
         pub const #ident: Guest = Guest {
@@ -108,7 +145,9 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             image: #image,
             server: #server,
             fpu: #fpu,
+            translation: #translation,
         };
+        #translation_checks
         const _: () = assert!(
             #ident.regions[0].contains(#ident.image.load, #ident.image.bytes.len() as u32),
             "the image fits in the guest's first region"
@@ -175,8 +214,13 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
         .unwrap_or(0)
         .max(1);
     let n_cores = ir.cores.len();
+    let (area_base, area_size) = (addr_lit(ir.table_area.base), addr_lit(ir.table_area.size));
     let tokens = quote! {
-        use ::mvm_kernel::config::{CorePlan, Device, Guest, Image, Level, Paging, Region, Server, System};
+        use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Level, Paging, Region, Server, System, Table, Translation};
+
+        /// The board's translation table area: the direct-mapped guests'
+        /// tables, Non-secure RAM no guest region covers.
+        pub const MVM_TABLE_AREA: Region = Region { base: #area_base, size: #area_size };
 
         #(#guests)*
 

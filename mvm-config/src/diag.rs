@@ -172,6 +172,15 @@ pub enum ErrorKind {
     Unschedulable(Box<Unschedulable>),
     /// The exact test gave up within its bound (treated as a rejection).
     AnalysisInconclusive { core: u32, reason: String },
+    /// The direct-mapped guests' translation tables do not fit in the
+    /// board's table area.
+    TableAreaFull {
+        guest: String,
+        needed: u64,
+        area_base: u64,
+        area_size: u64,
+        board: &'static str,
+    },
 }
 
 /// The evidence of a failed schedulability test on one core.
@@ -228,6 +237,7 @@ impl ErrorKind {
             ErrorKind::DeviceTaken { .. } => "device-taken",
             ErrorKind::Unschedulable(_) => "unschedulable",
             ErrorKind::AnalysisInconclusive { .. } => "analysis-inconclusive",
+            ErrorKind::TableAreaFull { .. } => "table-area-full",
         }
     }
 }
@@ -388,6 +398,12 @@ impl fmt::Display for ErrorKind {
                     if u.first { "" } else { " (a violation, not proven to be the first)" }
                 )
             }
+            ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board } => write!(
+                f,
+                "the translation tables of the direct-mapped guests need {} ({needed} bytes), more than the table area {} of board `{board}`; guest `{guest}` is the first that does not fit",
+                format_size(*needed),
+                format_range(*area_base, *area_size)
+            ),
             ErrorKind::AnalysisInconclusive { core, reason } => write!(
                 f,
                 "the exact schedulability test for core {core} did not finish: {reason}; the system is rejected because it could not be proven schedulable"

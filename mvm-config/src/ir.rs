@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::directmap::TranslationIr;
 use crate::model::{Level, Paging, System};
 use crate::plan::CorePlan;
 
@@ -17,6 +18,8 @@ pub struct SystemIr {
     pub name: String,
     pub board: &'static str,
     pub switch_overhead_ns: u64,
+    /// The board's translation table area.
+    pub table_area: RegionIr,
     pub guests: Vec<GuestIr>,
     pub cores: Vec<CoreIr>,
 }
@@ -36,6 +39,8 @@ pub struct GuestIr {
     pub fpu: bool,
     pub regions: Vec<RegionIr>,
     pub devices: Vec<DeviceIr>,
+    /// The direct map's tables, for `paging = "direct"` guests.
+    pub translation: Option<TranslationIr>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -73,10 +78,17 @@ fn id(index: usize) -> u32 {
 
 /// Lowers a validated system to the kernel's tables.
 pub fn lower(system: &System) -> SystemIr {
+    let mut translations = crate::directmap::layout(system)
+        .expect("validation rejects a system whose tables do not fit")
+        .into_iter();
     SystemIr {
         name: system.name.clone(),
         board: system.board.name,
         switch_overhead_ns: system.switch_overhead,
+        table_area: RegionIr {
+            base: addr(system.board.table_area.base),
+            size: addr(system.board.table_area.size),
+        },
         guests: system
             .guests
             .iter()
@@ -116,6 +128,7 @@ pub fn lower(system: &System) -> SystemIr {
                             interrupts: d.interrupts.to_vec(),
                         })
                         .collect(),
+                    translation: translations.next().flatten(),
                 }
             })
             .collect(),

@@ -14,6 +14,20 @@ pub struct Summary {
     pub switch_overhead_ns: u64,
     pub switch_overhead_source: String,
     pub cores: Vec<CoreSummary>,
+    /// Each guest's memory virtualization method, in declaration order.
+    pub memory: Vec<MemorySummary>,
+}
+
+/// How a guest's memory is virtualized, and what its tables cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemorySummary {
+    pub name: String,
+    pub paging: crate::model::Paging,
+    /// Bytes of build-time translation tables (direct map), else 0.
+    pub table_bytes: u64,
+    /// Where its L1 table lives (direct map).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l1_table: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -105,6 +119,7 @@ impl Summary {
                 "[system.overhead] switch".to_string()
             },
             cores,
+            memory: memory(system),
         }
     }
 
@@ -155,6 +170,37 @@ impl Summary {
                 }
             }
         }
+        for m in &self.memory {
+            out.push_str(&match m.l1_table {
+                Some(l1) => format!(
+                    "  memory of `{}`: direct map, {} of tables (L1 at {})\n",
+                    m.name,
+                    crate::units::format_size(m.table_bytes),
+                    crate::units::hex(l1)
+                ),
+                None => format!(
+                    "  memory of `{}`: {} paging (not built yet: the guest runs with its MMU off)\n",
+                    m.name,
+                    m.paging.as_str()
+                ),
+            });
+        }
         out
     }
+}
+
+fn memory(system: &System) -> Vec<MemorySummary> {
+    let tables = crate::directmap::layout(system)
+        .expect("validation rejects a system whose tables do not fit");
+    system
+        .guests
+        .iter()
+        .zip(tables)
+        .map(|(g, t)| MemorySummary {
+            name: g.name.clone(),
+            paging: g.paging,
+            table_bytes: t.as_ref().map_or(0, |t| t.table_bytes()),
+            l1_table: t.map(|t| u64::from(t.tables[0].address)),
+        })
+        .collect()
 }

@@ -79,7 +79,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
         // reading the file or from any rule, so every key below is present.
         let board = board.expect("a valid system has a known board");
         let guests = drafts.into_iter().map(finish).collect::<Option<Vec<_>>>();
-        return guests.map(|guests| System {
+        let system = guests.map(|guests| System {
             name: name.expect("a valid system has a name"),
             board,
             switch_overhead: overhead,
@@ -89,7 +89,29 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
                 .is_some_and(|s| s.switch_overhead.is_none()),
             guests,
             cores,
-        });
+        })?;
+        if let Err(full) = crate::directmap::layout(&system) {
+            let g = &system.guests[full.guest];
+            let area = board.table_area;
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::TableAreaFull {
+                        guest: g.name.clone(),
+                        needed: full.needed,
+                        area_base: area.base,
+                        area_size: area.size,
+                        board: board.name,
+                    },
+                    g.spans.header.clone(),
+                    "its tables do not fit",
+                )
+                .with_help(
+                    "each direct-mapped guest takes 16 KiB of L1 table and 1 KiB per MiB holding its devices; use `paging = \"shadow\"` for SRT guests",
+                ),
+            );
+            return None;
+        }
+        return Some(system);
     }
     None
 }
@@ -579,11 +601,18 @@ fn check_region(
                 "guest memory starts at {} on this board",
                 crate::units::hex(m.end())
             ));
-            if m != board.monitor_reservation {
+            if board.trustzone_granule != 0 {
                 d = d.with_note(format!(
                     "the board makes RAM Secure in blocks of {}, so the monitor's {} reservation takes its whole block",
                     format_size(board.trustzone_granule),
                     format_size(board.monitor_reservation.size)
+                ));
+            }
+            let t = board.table_area;
+            if t.size != 0 && !board.monitor_reservation.contains_range(t.base, t.size) {
+                d = d.with_note(format!(
+                    "the direct-mapped guests' translation tables live in {}, Non-secure RAM no guest may cover",
+                    format_range(t.base, t.size)
                 ));
             }
             diags.push(d);

@@ -61,6 +61,11 @@ fn images_are_embedded_with_their_load_and_entry() {
         "{code}"
     );
     assert!(code.contains("entry: 0x7000_0040"), "{code}");
+    // The HRT guest's direct map: TTBR0 at the table area, its RAM as a
+    // supersection; the SRT guests are shadow-paged.
+    assert!(code.contains("ttbr0: 0x60F0_006A"), "{code}");
+    assert!(code.contains("word: 0x7005_1C0E"), "{code}");
+    assert_eq!(code.matches("translation: None").count(), 2, "{code}");
 }
 
 #[test]
@@ -68,7 +73,8 @@ fn linker_memory_comes_from_the_board_and_the_regions() {
     let (_, system) = demo();
     let monitor = mvm_config::tables::monitor_memory_x(&system);
     assert!(
-        monitor.contains("MONITOR (rwx) : ORIGIN = 0x60000000, LENGTH = 0x01000000"),
+        // The reservation's top MiB is the translation table area.
+        monitor.contains("MONITOR (rwx) : ORIGIN = 0x60000000, LENGTH = 0x00F00000"),
         "{monitor}"
     );
     let guest = mvm_config::tables::guest_memory_x(&system, 1);

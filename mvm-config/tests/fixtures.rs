@@ -44,6 +44,7 @@ const CODES: &[&str] = &[
     "monitor-device",
     "device-taken",
     "unschedulable",
+    "table-area-full",
 ];
 
 fn findings(text: &str) -> Vec<String> {

@@ -48,6 +48,8 @@ struct GuestReport {
     core: u32,
     image: String,
     paging: mvm_config::model::Paging,
+    /// Bytes of build-time translation tables (direct map), else 0.
+    table_bytes: u64,
     slack: bool,
     fpu: bool,
     memory: Vec<RegionReport>,
@@ -115,10 +117,14 @@ pub fn run(system: Option<PathBuf>, format: ReportFormat, output: Option<PathBuf
 }
 
 fn build(system: &System, text: &str) -> Report {
+    let tables = mvm_config::directmap::layout(system)
+        .expect("validation rejects a system whose tables do not fit");
     let guests = system
         .guests
         .iter()
-        .map(|g| GuestReport {
+        .zip(&tables)
+        .map(|(g, t)| GuestReport {
+            table_bytes: t.as_ref().map_or(0, |t| t.table_bytes()),
             name: g.name.clone(),
             level: g.level,
             core: g.core,
@@ -225,11 +231,19 @@ fn to_text(report: &Report, system: &System) -> String {
     ));
     for g in &report.guests {
         out.push_str(&format!(
-            "  {} ({}, core {}, {} paging{}{}): image `{}`\n",
+            "  {} ({}, core {}, {} paging{}{}{}): image `{}`\n",
             g.name,
             g.level.as_str(),
             g.core,
             g.paging.as_str(),
+            if g.table_bytes != 0 {
+                format!(
+                    ", {} of tables",
+                    mvm_config::units::format_size(g.table_bytes)
+                )
+            } else {
+                String::new()
+            },
             if g.level == Level::Srt {
                 if g.slack {
                     ", takes slack"

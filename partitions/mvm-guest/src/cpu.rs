@@ -150,3 +150,22 @@ pub fn try_enable_vfp() -> bool {
     };
     true
 }
+
+/// Translates `va` as a PL1 read would (ATS1CPR) and returns PAR: bit 0
+/// set for a fault (FS in bits 6:1), else the physical page in bits 31:12
+/// (bits 31:24 for a supersection, PAR.SS = bit 1) and PAR.NS in bit 9.
+pub fn translate_pl1_read(va: u32) -> u32 {
+    let par: u32;
+    // SAFETY: ATS1CPR only writes PAR; nothing is accessed.
+    unsafe {
+        core::arch::asm!(
+            "mcr p15, 0, {va}, c7, c8, 0",
+            "isb",
+            "mrc p15, 0, {par}, c7, c4, 0",
+            va = in(reg) va,
+            par = out(reg) par,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    par
+}

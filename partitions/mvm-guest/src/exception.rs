@@ -124,7 +124,8 @@ core::arch::global_asm!(
     .global _start
     .type _start, %function
 _start:
-    @ Non-secure SVC, IRQ and asynchronous aborts masked, MMU off.
+    @ Non-secure SVC, IRQ and asynchronous aborts masked; MMU off, or on
+    @ with the monitor's direct map (PA = VA): only SCTLR.V changes here.
     cps #{irq}
     ldr sp, =__mvm_irq_stack_top
     cps #{abt}

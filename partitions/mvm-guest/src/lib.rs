@@ -1,7 +1,9 @@
 //! The MVM guest runtime: start-up, own vectors, hypercalls and a console.
 //!
-//! - A guest starts at `_start` in Non-secure SVC with the MMU off (r0 = 0,
-//!   r1 = ~0, r2 = 0). The runtime gives IRQ, abort, undefined and SVC mode
+//! - A guest starts at `_start` in Non-secure SVC (r0 = 0, r1 = ~0, r2 = 0),
+//!   with its MMU off (shadow paging, for now) or on with the direct map the
+//!   monitor installed (`paging = "direct"`: PA = VA, docs/memory.md). The
+//!   runtime never touches the translation registers, so it runs either way. The runtime gives IRQ, abort, undefined and SVC mode
 //!   their own stacks, zeroes `.bss`, points VBAR at its own vector table and
 //!   calls the function named by [`entry!`].
 //! - The guest owns its exceptions: undefined instruction, aborts and IRQ

@@ -1,0 +1,243 @@
+//! The direct map (PA = VA) of `paging = "direct"` guests, laid out at
+//! build time.
+//!
+//! - Each direct-mapped guest gets an L1 table (16 KiB, 16 KiB aligned) and
+//!   one L2 table (1 KiB) per MiB that holds one of its device pages; all L1
+//!   tables come first in the board's table area, then all L2 tables, so no
+//!   space is lost to alignment.
+//! - RAM regions are Normal memory (write-back write-allocate, shareable),
+//!   as 16 MiB supersections where base and remaining size allow, 1 MiB
+//!   sections otherwise (validation keeps direct-mapped regions 1 MiB
+//!   aligned). Devices are Device memory, never executable, as 4 KiB small
+//!   pages, so that no neighbour of a 4 KiB window is reachable. Nothing
+//!   else is mapped but the core's own MPCore page (below).
+//! - The MPCore private page (SCU, the GIC CPU interface, the global
+//!   timer, the private timers) is mapped as Device for every direct-mapped
+//!   guest: the GIC CPU interface is how a guest takes its interrupts (its
+//!   Non-secure view is banked), the global timer is its clock. The SCU's
+//!   Non-secure access control keeps the private timers Secure on silicon
+//!   (docs/memory.md).
+//! - Descriptors come from `mvm_kernel::vmsa`, the same encoders the
+//!   monitor's future shadow paging will use.
+
+use std::collections::BTreeMap;
+
+use mvm_kernel::vmsa::{self, Memory};
+
+use crate::model::{Guest, Paging, System};
+
+/// One table: its address, size in words, and non-zero words by index.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TableIr {
+    pub address: u32,
+    pub words: u32,
+    pub entries: Vec<(u32, u32)>,
+}
+
+/// A guest's translation: TTBR0 and its tables (L1 first).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TranslationIr {
+    pub ttbr0: u32,
+    pub tables: Vec<TableIr>,
+}
+
+impl TranslationIr {
+    pub fn table_bytes(&self) -> u64 {
+        self.tables.iter().map(|t| u64::from(t.words) * 4).sum()
+    }
+}
+
+/// The tables do not fit in the board's table area.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableAreaFull {
+    /// The first direct-mapped guest (index in the system) whose tables do
+    /// not fit.
+    pub guest: usize,
+    /// Bytes all direct-mapped guests' tables need.
+    pub needed: u64,
+}
+
+/// What one guest maps: sections (L1 index → descriptor) and device pages
+/// (MiB → L2 index → descriptor).
+struct Map {
+    l1: BTreeMap<usize, u32>,
+    pages: BTreeMap<u32, BTreeMap<usize, u32>>,
+}
+
+fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
+    let mut l1 = BTreeMap::new();
+    for r in &guest.memory {
+        let mut va = r.base;
+        let end = r.base + r.size;
+        while va < end {
+            let a = va as u32;
+            if va % u64::from(vmsa::SUPERSECTION) == 0 && end - va >= u64::from(vmsa::SUPERSECTION)
+            {
+                let word = vmsa::supersection(a, Memory::Normal);
+                for i in 0..16 {
+                    l1.insert(vmsa::l1_index(a) + i, word);
+                }
+                va += u64::from(vmsa::SUPERSECTION);
+            } else {
+                l1.insert(vmsa::l1_index(a), vmsa::section(a, Memory::Normal));
+                va += u64::from(vmsa::SECTION);
+            }
+        }
+    }
+    let mut pages: BTreeMap<u32, BTreeMap<usize, u32>> = BTreeMap::new();
+    let page = u64::from(vmsa::SMALL_PAGE);
+    let windows = guest
+        .devices
+        .iter()
+        .map(|d| (d.regs.base, d.regs.size))
+        .chain(cpu_page.map(|p| (p, page)));
+    for (base, size) in windows {
+        let mut va = base / page * page;
+        let end = (base + size).div_ceil(page) * page;
+        while va < end && va < 1 << 32 {
+            let a = va as u32;
+            // RAM and devices never share a MiB on a board (the catalogue
+            // tests say so); a section already there wins.
+            if !l1.contains_key(&vmsa::l1_index(a)) {
+                pages
+                    .entry(a >> 20)
+                    .or_default()
+                    .insert(vmsa::l2_index(a), vmsa::small_page(a, Memory::Device));
+            }
+            va += page;
+        }
+    }
+    Map { l1, pages }
+}
+
+/// Lays out every direct-mapped guest's tables in the board's table area;
+/// one entry per guest of the system, `None` for shadow-paged guests.
+pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFull> {
+    let board = system.board;
+    let area = board.table_area;
+    let cpu_page = crate::boards::cpu_interface_page(board.name);
+    let maps: Vec<Option<Map>> = system
+        .guests
+        .iter()
+        .map(|g| (g.paging == Paging::Direct).then(|| map_of(g, cpu_page)))
+        .collect();
+    let direct = maps.iter().flatten().count() as u64;
+    let l1_bytes = u64::from(vmsa::L1_BYTES);
+    let l2_bytes = u64::from(vmsa::L2_BYTES);
+    let needed = maps
+        .iter()
+        .flatten()
+        .map(|m| l1_bytes + l2_bytes * m.pages.len() as u64)
+        .sum::<u64>();
+    if needed > area.size {
+        let mut used = 0;
+        let mut first = 0;
+        for (i, m) in maps.iter().enumerate() {
+            if let Some(m) = m {
+                used += l1_bytes + l2_bytes * m.pages.len() as u64;
+                if used > area.size {
+                    first = i;
+                    break;
+                }
+            }
+        }
+        return Err(TableAreaFull {
+            guest: first,
+            needed,
+        });
+    }
+    let addr = |a: u64| u32::try_from(a).expect("the table area lies below 4 GiB");
+    let mut next_l1 = area.base;
+    let mut next_l2 = area.base + direct * l1_bytes;
+    Ok(maps
+        .into_iter()
+        .map(|m| {
+            let m = m?;
+            let l1_address = addr(next_l1);
+            next_l1 += l1_bytes;
+            let mut l1 = m.l1;
+            let mut tables = Vec::new();
+            for (mib, entries) in m.pages {
+                let address = addr(next_l2);
+                next_l2 += l2_bytes;
+                l1.insert(mib as usize, vmsa::page_table(address));
+                tables.push(TableIr {
+                    address,
+                    words: vmsa::L2_ENTRIES as u32,
+                    entries: entries.into_iter().map(|(i, w)| (i as u32, w)).collect(),
+                });
+            }
+            tables.insert(
+                0,
+                TableIr {
+                    address: l1_address,
+                    words: vmsa::L1_ENTRIES as u32,
+                    entries: l1.into_iter().map(|(i, w)| (i as u32, w)).collect(),
+                },
+            );
+            Some(TranslationIr {
+                ttbr0: vmsa::ttbr0(l1_address),
+                tables,
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn system(text: &str) -> System {
+        let checked = crate::check(text);
+        assert!(checked.is_ok(), "{:?}", checked.diagnostics);
+        checked.system.expect("valid")
+    }
+
+    #[test]
+    fn an_hrt_guest_gets_supersections_sections_and_device_pages() {
+        let s = system(
+            r#"
+[system]
+name = "t"
+board = "qemu-vexpress-a9"
+[[guest]]
+name = "a"
+level = "hrt"
+core = 0
+image = "x"
+memory = [ { name = "ram", base = 0x7000_0000, size = "17MiB" } ]
+devices = ["uart1", "timer0"]
+[[guest]]
+name = "b"
+level = "srt"
+core = 1
+image = "y"
+period = "10ms"
+budget = "1ms"
+memory = [ { name = "ram", base = 0x7200_0000, size = "1MiB" } ]
+"#,
+        );
+        let tables = layout(&s).expect("fits");
+        assert!(tables[1].is_none(), "shadow-paged guests get no tables");
+        let t = tables[0].as_ref().expect("direct");
+        assert_eq!(t.ttbr0, 0x60F0_006A);
+        let l1 = &t.tables[0];
+        assert_eq!((l1.address, l1.words), (0x60F0_0000, 4096));
+        // 16 supersection entries, one section, one page-table pointer for
+        // 0x100 (uart1, timer0), one for 0x1E0 (the MPCore page).
+        assert_eq!(l1.entries.len(), 19);
+        assert_eq!(l1.entries[0], (0x100, 0x60F0_4001));
+        assert_eq!(l1.entries[1], (0x1E0, 0x60F0_4401));
+        assert_eq!(l1.entries[2], (0x700, 0x7005_1C0E));
+        assert_eq!(l1.entries[17], (0x70F, 0x7005_1C0E));
+        assert_eq!(l1.entries[18], (0x710, 0x7101_1C0E));
+        let devices = &t.tables[1];
+        assert_eq!(devices.address, 0x60F0_4000);
+        assert_eq!(
+            devices.entries,
+            vec![(0x0A, 0x1000_A037), (0x11, 0x1001_1037)]
+        );
+        assert_eq!(t.tables[2].entries, vec![(0x00, 0x1E00_0037)]);
+        assert_eq!(t.table_bytes(), 16 * 1024 + 2 * 1024);
+    }
+}

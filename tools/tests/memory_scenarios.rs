@@ -1,0 +1,79 @@
+//! QEMU scenarios of memory virtualization: each system under
+//! `partitions/tests/` is built with `cargo mvm build` and booted with
+//! `cargo mvm run --for …`, and the guests' reports are checked.
+//!
+//! The scenarios share build directories, so they run one at a time.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn has(&self, needle: &str) -> bool {
+        self.stdout.contains(needle)
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn run(system: &str, duration: &str) -> Run {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["run", "--system", system, "--for", duration])
+        .current_dir(root())
+        .output()
+        .expect("mvm runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn direct_mapped_guests_start_with_their_mmu_on_and_see_only_their_own_regions() {
+    let r = run("partitions/tests/directmap.toml", "1s");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.has("mvm: direct map: 6 translation tables written in"),
+        "{r:?}"
+    );
+    for guest in ["directmap", "directmap-srt"] {
+        for check in [
+            "mmu on ok",
+            "caches on ok",
+            "ram identity ok",
+            "stack identity ok",
+            "ram supersection ok",
+            "non-secure translation ok",
+            "devices identity ok",
+            "device neighbour -> fault ok",
+            "outside -> fault",
+            "done failures=0",
+        ] {
+            let line = format!("[{guest}] directmap: {check}");
+            assert!(r.has(&line), "missing `{line}`: {r:?}");
+        }
+    }
+    assert!(!r.has("FAILED") && !r.has("MAPPED"), "{r:?}");
+}
