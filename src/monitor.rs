@@ -36,8 +36,9 @@ use mvm_kernel::console::LineBuffer;
 use mvm_kernel::context::{Cp15, GicCpu, GuestContext, TrapFrame};
 use mvm_kernel::edf::{Edf, Params};
 use mvm_kernel::fault::{FaultKind, MonitorFault};
-use mvm_kernel::hypercall::{self, Services};
+use mvm_kernel::hypercall::{self, MmuOp, Services};
 use mvm_kernel::plan::{self, CoreAction};
+use mvm_kernel::shadow::{self, Owned, Shadow, TableMemory};
 use mvm_kernel::stats::{self, CoreStats, GuestStats};
 use mvm_kernel::sync::SpinLock;
 use mvm_kernel::sysreg::{self, Scr};
@@ -149,6 +150,20 @@ fn bump(counter: &AtomicU32) {
 }
 
 static COUNTERS: [Counters; GUESTS] = [const { Counters::new() }; GUESTS];
+/// TTBR0 of each shadow-paged guest's boot space (0: none, MMU off) and
+/// its ASID; written by core 0 before the other cores are released.
+static BOOT_SPACES: [AtomicU32; GUESTS] = [const { AtomicU32::new(0) }; GUESTS];
+static BOOT_ASIDS: [AtomicU32; GUESTS] = [const { AtomicU32::new(0) }; GUESTS];
+/// The ASID each guest's entries carry when the monitor keeps its tables
+/// (a direct map, or a shadow-paging boot space): the current space's for a
+/// shadow-paged guest. 0: the guest keeps no entries the monitor tagged
+/// (MMU off), so switching to or from it invalidates the whole TLB.
+static ASIDS: [AtomicU32; GUESTS] = [const { AtomicU32::new(0) }; GUESTS];
+/// Whether a switch between two guests with ASIDs skips TLBIALL (the
+/// default); `false` only to measure the alternative (docs/memory.md).
+const SWITCH_KEEPS_TLB: bool = false;
+/// Shadow-paged guests whose boot space was built.
+static SHADOW_TABLES: AtomicU32 = AtomicU32::new(0);
 
 /// Data only one core touches, from Monitor mode with interrupts masked
 /// (so never re-entered).
@@ -173,6 +188,96 @@ static CONTEXTS: [ContextCell; GUESTS] =
 unsafe fn context(id: u32) -> &'static mut GuestContext {
     // SAFETY: the caller upholds exclusivity.
     unsafe { &mut *CONTEXTS[id as usize].0.get() }
+}
+
+/// A shadow-paged guest's pool bookkeeping and current address space:
+/// written by core 0 at boot (before any guest runs), then only by the
+/// guest's own core, in the monitor.
+struct ShadowCell(UnsafeCell<(Shadow, u32)>);
+// SAFETY: as for `ContextCell`; core 0's boot writes happen before the
+// release of the other cores (which orders them).
+unsafe impl Sync for ShadowCell {}
+
+static SHADOWS: [ShadowCell; GUESTS] =
+    [const { ShadowCell(UnsafeCell::new((Shadow::new(), 0))) }; GUESTS];
+
+/// The table area, addressed physically (the monitor's MMU is off).
+struct PhysicalTables;
+
+impl TableMemory for PhysicalTables {
+    fn read(&self, address: u32) -> u32 {
+        // SAFETY: `shadow` computes addresses in the calling guest's pool
+        // only (the generator placed it in the table area, outside every
+        // guest region and the monitor image); physical, word aligned.
+        unsafe { (address as usize as *const u32).read_volatile() }
+    }
+    fn write(&mut self, address: u32, word: u32) {
+        // SAFETY: as for `read`.
+        unsafe { (address as usize as *mut u32).write_volatile(word) }
+    }
+}
+
+/// The MPCore private page (GIC CPU interface, global timer): mapped for
+/// a shadow-paged guest as for a direct-mapped one (docs/memory.md).
+const CPU_PAGE: u32 = (board::GICC_BASE & !0xFFF) as u32;
+
+/// What `guest` owns, for shadow paging.
+fn owned(guest: &Guest) -> Owned<'_> {
+    Owned {
+        ram: guest.regions,
+        devices: guest.devices,
+        cpu_page: Some(CPU_PAGE),
+    }
+}
+
+/// Creates a shadow-paged guest's space 0 at boot: every page of its
+/// regions at its guest-physical address (writable, executable), its
+/// devices and the MPCore page identity-mapped (Device). The guest starts
+/// in it with its MMU on. `None` for a guest without a pool, or whose pool
+/// cannot hold it (the guest then starts with its MMU off).
+fn boot_space(guest: &Guest) -> Option<shadow::Switch> {
+    let pool = guest.shadow.filter(|p| p.spaces > 0)?;
+    let owned = owned(guest);
+    // SAFETY: core 0 at boot, before any guest runs: no other reference.
+    let (st, current) = unsafe { &mut *SHADOWS[guest.id as usize].0.get() };
+    let mem = &mut PhysicalTables;
+    let space = st.create(&pool, mem).ok()?;
+    *current = space;
+    let rwx = shadow::WRITABLE | shadow::EXECUTABLE;
+    let mut ok = true;
+    for r in owned.ram {
+        let mut offset = 0;
+        while offset < r.size {
+            let gpa = r.guest_base + offset;
+            // Whole aligned MiBs as sections: fast to write, no L2 table.
+            if st.map_section(&pool, &owned, mem, space, gpa, gpa).is_ok() {
+                offset += 1 << 20;
+            } else {
+                ok &= st.map(&pool, &owned, mem, space, gpa, gpa, rwx).is_ok();
+                offset += 0x1000;
+            }
+        }
+    }
+    for (base, size) in owned.windows() {
+        let end = base.saturating_add(size.max(1) - 1);
+        for page in (base & !0xFFF..=end & !0xFFF).step_by(0x1000) {
+            ok &= st
+                .map(&pool, &owned, mem, space, page, page, shadow::WRITABLE)
+                .is_ok();
+        }
+    }
+    if !ok {
+        let _ = st.destroy(&pool, mem, space);
+        CONSOLE.with(|c| {
+            let _ = writeln!(
+                c.uart,
+                "mvm: error: guest `{}`: its pool cannot map its own memory; it starts with its MMU off",
+                guest.name
+            );
+        });
+        return None;
+    }
+    st.switch(&pool, space).ok()
 }
 
 /// A shared core's scheduler and switch state.
@@ -382,6 +487,15 @@ fn boot_shared() {
             load_image(g);
             let t0 = now_ticks();
             install_tables(g);
+            if let Some(t) = g.translation {
+                ASIDS[g.id as usize].store(t.asid.into(), Ordering::Relaxed);
+            }
+            if let Some(sw) = boot_space(g) {
+                BOOT_SPACES[g.id as usize].store(sw.ttbr0, Ordering::Relaxed);
+                BOOT_ASIDS[g.id as usize].store(sw.asid.into(), Ordering::Relaxed);
+                ASIDS[g.id as usize].store(sw.asid.into(), Ordering::Relaxed);
+                SHADOW_TABLES.fetch_add(1, Ordering::Relaxed);
+            }
             TABLE_TICKS.fetch_add(now_ticks() - t0, Ordering::Relaxed);
             for device in g.devices {
                 for &irq in device.interrupts {
@@ -425,9 +539,15 @@ fn boot_shared() {
         .filter_map(|g| g.translation)
         .map(|t| t.tables.len())
         .sum();
-    if tables != 0 {
+    let shadowed = SHADOW_TABLES.load(Ordering::Relaxed);
+    if tables != 0 && shadowed == 0 {
         println!(
             "mvm: direct map: {tables} translation tables written in {} ns",
+            ticks_to_ns(TABLE_TICKS.load(Ordering::Relaxed))
+        );
+    } else if shadowed != 0 {
+        println!(
+            "mvm: translation tables: {tables} of direct maps, shadow paging: {shadowed} boot spaces, written in {} ns",
             ticks_to_ns(TABLE_TICKS.load(Ordering::Relaxed))
         );
     }
@@ -441,16 +561,15 @@ fn boot_shared() {
 
 fn load_image(guest: &Guest) {
     let bytes = guest.image.bytes;
+    let Some(load) = guest.physical(guest.image.load, bytes.len() as u32) else {
+        return;
+    };
     // SAFETY: `check_image` proved `[load, load + len)` lies in the guest's
     // own memory, which the generator keeps apart from the monitor's
     // reservation and from every other guest; the MMU is off, so the
     // address is physical, and no guest runs yet.
     unsafe {
-        core::ptr::copy_nonoverlapping(
-            bytes.as_ptr(),
-            guest.image.load as usize as *mut u8,
-            bytes.len(),
-        )
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), load as usize as *mut u8, bytes.len())
     };
 }
 
@@ -507,7 +626,7 @@ fn enter_dedicated(core: u32, guest: &'static Guest) -> ! {
         arch::save_cp15(&mut cp15);
         // SAFETY: no guest has run on this core, so there is no state to
         // lose; core 0 wrote the tables before releasing this core.
-        unsafe { arch::restore_cp15(&cp15.with_direct_map(t.ttbr0)) };
+        unsafe { arch::restore_cp15(&cp15.with_direct_map(t.ttbr0).with_asid(t.asid)) };
     }
     if is_run_timer_core(core) {
         arm_timer(core, u64::MAX);
@@ -542,8 +661,13 @@ fn enter_shared(core: u32, guests: &'static [u32]) -> ! {
     for (p, &id) in params.iter_mut().zip(guests) {
         let g = guest(id);
         // SAFETY: this core owns its guests' contexts; none runs yet.
+        let boot_space = BOOT_SPACES[id as usize].load(Ordering::Relaxed);
         let cp15 = match g.translation {
-            Some(t) => reset.with_direct_map(t.ttbr0),
+            Some(t) => reset.with_direct_map(t.ttbr0).with_asid(t.asid),
+            None if boot_space != 0 => Cp15 {
+                contextidr: BOOT_ASIDS[id as usize].load(Ordering::Relaxed),
+                ..reset.with_direct_map(boot_space)
+            },
             None => reset,
         };
         *unsafe { context(id) } = GuestContext::fresh(
@@ -625,6 +749,9 @@ fn reschedule(core: u32, st: &mut EdfCore, frame: &mut TrapFrame, mut now: u64) 
 /// interrupts disabled at the distributor (they stay pending); the
 /// incoming guest's are loaded into the processor and `frame`.
 fn switch_to(core: u32, st: &mut EdfCore, server: usize, frame: &mut TrapFrame) {
+    let outgoing_asid = st.current.map_or(0, |out| {
+        ASIDS[st.guests[out] as usize].load(Ordering::Relaxed)
+    });
     if let Some(out) = st.current {
         let id = st.guests[out];
         // SAFETY: this core's own guest, not running now.
@@ -658,10 +785,22 @@ fn switch_to(core: u32, st: &mut EdfCore, server: usize, frame: &mut TrapFrame) 
         unsafe { arch::write_nsacr(nsacr) };
         st.nsacr = nsacr;
     }
+    let asid = ASIDS[id as usize].load(Ordering::Relaxed);
+    if asid != 0 {
+        // The ASID is the monitor's to give: whatever the guest wrote into
+        // CONTEXTIDR[7:0] lasts only until it is switched out.
+        ctx.cp15 = ctx.cp15.with_asid(asid as u8);
+    }
     // SAFETY: the outgoing guest's state was saved above (or there was
-    // none: first entry, or it halted).
+    // none: first entry, or it halted). The TLB is kept only between two
+    // guests whose entries are all non-global under their own ASIDs, and
+    // the incoming guest's ASID was just set to its own.
     unsafe {
-        arch::restore_cp15(&ctx.cp15);
+        if SWITCH_KEEPS_TLB && asid != 0 && outgoing_asid != 0 {
+            arch::restore_cp15_keep_tlb(&ctx.cp15);
+        } else {
+            arch::restore_cp15(&ctx.cp15);
+        }
         arch::restore_banked(&ctx.banked);
     }
     GICC.set_priority_mask(ctx.gic.pmr);
@@ -1064,6 +1203,39 @@ impl Services for Monitor {
             }
             None => false,
         }
+    }
+
+    fn mmu(&self, guest: &Guest, op: MmuOp) -> Result<u32, hypercall::Error> {
+        let pool = guest.shadow.ok_or(hypercall::Error::NotSupported)?;
+        let owned = owned(guest);
+        // SAFETY: the guest's own core, in the monitor (not re-entered).
+        let (st, current) = unsafe { &mut *SHADOWS[guest.id as usize].0.get() };
+        let mem = &mut PhysicalTables;
+        let tlb = match op {
+            MmuOp::Create => return Ok(st.create(&pool, mem)?),
+            MmuOp::Switch { space } => {
+                let sw = st.switch(&pool, space)?;
+                *current = space;
+                ASIDS[guest.id as usize].store(sw.asid.into(), Ordering::Relaxed);
+                // SAFETY: this guest's live state, its own pool's table.
+                unsafe { arch::set_ns_translation(sw.ttbr0, sw.asid.into()) };
+                return Ok(0);
+            }
+            MmuOp::Destroy { space } if space == *current => {
+                return Err(hypercall::Error::InvalidParameter)
+            }
+            MmuOp::Destroy { space } => st.destroy(&pool, mem, space)?,
+            MmuOp::Map {
+                space,
+                va,
+                gpa,
+                flags,
+            } => st.map(&pool, &owned, mem, space, va, gpa, flags)?,
+            MmuOp::Unmap { space, va } => st.unmap(&pool, mem, space, va)?,
+            MmuOp::Flush { space } => st.flush(&pool, space)?,
+        };
+        arch::ns_tlb(tlb);
+        Ok(0)
     }
 
     fn stats(&self, guest: &Guest) -> GuestStats {

@@ -23,18 +23,27 @@ pub enum Paging {
     Shadow,
 }
 
-/// A half-open physical range `[base, base + size)`.
+/// A half-open physical range `[base, base + size)`, seen by its guest at
+/// guest-physical `[guest_base, guest_base + size)` (the same, except for
+/// a shadow-paged guest's region that declares `guest_base`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
     pub base: u32,
     pub size: u32,
+    pub guest_base: u32,
 }
 
 impl Region {
-    /// Whether `[addr, addr + len)` lies inside this region, without
-    /// overflow for any `addr` and `len`.
+    /// Whether physical `[addr, addr + len)` lies inside this region,
+    /// without overflow for any `addr` and `len`.
     pub const fn contains(&self, addr: u32, len: u32) -> bool {
         addr >= self.base && len <= self.size && addr - self.base <= self.size - len
+    }
+
+    /// Whether guest-physical `[addr, addr + len)` lies inside this region,
+    /// without overflow for any `addr` and `len`.
+    pub const fn contains_guest(&self, addr: u32, len: u32) -> bool {
+        addr >= self.guest_base && len <= self.size && addr - self.guest_base <= self.size - len
     }
 }
 
@@ -119,6 +128,8 @@ impl Table {
 pub struct Translation {
     /// TTBR0: the L1 table's address and its walk attributes.
     pub ttbr0: u32,
+    /// The guest's ASID (CONTEXTIDR[7:0]); every entry is non-global.
+    pub asid: u8,
     /// The L1 table first, then the L2 tables it points at.
     pub tables: &'static [Table],
 }
@@ -155,12 +166,25 @@ pub struct Guest {
     /// `Some` exactly for `paging = "direct"`: the tables the monitor
     /// installs before the guest's first instruction.
     pub translation: Option<Translation>,
+    /// `Some` exactly for a shadow-paged guest: its pool of tables in the
+    /// table area and its ASID range.
+    pub shadow: Option<crate::shadow::Pool>,
 }
 
 impl Guest {
-    /// Whether `[addr, addr + len)` lies inside one of the guest's regions.
+    /// Whether guest-physical `[addr, addr + len)` lies inside one of the
+    /// guest's regions (hypercall buffers are guest-physical).
     pub fn owns(&self, addr: u32, len: u32) -> bool {
-        self.regions.iter().any(|r| r.contains(addr, len))
+        self.regions.iter().any(|r| r.contains_guest(addr, len))
+    }
+
+    /// The physical address of guest-physical `[addr, addr + len)`, if it
+    /// lies inside one of the guest's regions.
+    pub fn physical(&self, addr: u32, len: u32) -> Option<u32> {
+        self.regions
+            .iter()
+            .find(|r| r.contains_guest(addr, len))
+            .map(|r| r.base + (addr - r.guest_base))
     }
 }
 
@@ -198,7 +222,11 @@ mod tests {
         let r = Region {
             base: 0x7000_0000,
             size: 0x100_0000,
+            guest_base: 0x8000_0000,
         };
+        assert!(r.contains_guest(0x8000_0000, 0x100_0000));
+        assert!(!r.contains_guest(0x7000_0000, 1));
+        assert!(!r.contains_guest(0x80FF_FFFF, 2));
         assert!(r.contains(0x7000_0000, 0x100_0000));
         assert!(r.contains(0x70FF_FFFF, 1));
         assert!(r.contains(0x7000_0000, 0));
@@ -245,6 +273,7 @@ mod tests {
         .well_formed());
         let tr = Translation {
             ttbr0: 0x60F0_006A,
+            asid: 1,
             tables: &[],
         };
         assert_eq!(tr.table_bytes(), 0);

@@ -89,6 +89,18 @@ impl Cp15 {
     }
 }
 
+impl Cp15 {
+    /// This state with CONTEXTIDR's ASID field (bits [7:0]) set to `asid`
+    /// and its PROCID (bits [31:8]) kept: how the monitor gives a guest
+    /// whose tables it keeps its own ASID at every switch in.
+    pub const fn with_asid(self, asid: u8) -> Self {
+        Cp15 {
+            contextidr: (self.contextidr & !0xFF) | asid as u32,
+            ..self
+        }
+    }
+}
+
 /// The guest's view of the GIC CPU interface that it can change: its
 /// Group 1 enable (GICC_CTLR.EnableGrp1 in the Secure view), the priority
 /// mask and its binary point (GICC_ABPR from the Secure side).
@@ -286,6 +298,15 @@ mod tests {
             vbar: 0x10,
             ..Cp15::default()
         };
+        assert_eq!(
+            Cp15 {
+                contextidr: 0x1234_56FF,
+                ..reset
+            }
+            .with_asid(7)
+            .contextidr,
+            0x1234_5607
+        );
         let c = reset.with_direct_map(0x60F0_006A);
         assert_eq!(c.sctlr, 0x00C5_187D, "M, C, Z, I set");
         assert_eq!((c.ttbr0, c.ttbcr, c.dacr), (0x60F0_006A, 0, 1));

@@ -39,6 +39,28 @@ pub mod abi {
     /// record's full length.
     pub const STATS: u32 = 0x8600_0006;
 
+    /// Shadow paging (a shadow-paged guest with a pool only; others get
+    /// [`NOT_SUPPORTED`]). r0 out: the new address space's id.
+    pub const SPACE_CREATE: u32 = 0x8600_0007;
+    /// r1 = space: load its tables (TTBR0) and its ASID (CONTEXTIDR).
+    pub const SPACE_SWITCH: u32 = 0x8600_0008;
+    /// r1 = space (not the current one): free it and its L2 tables.
+    pub const SPACE_DESTROY: u32 = 0x8600_0009;
+    /// r1 = virtual page | flags ([`MAP_WRITABLE`], [`MAP_EXECUTABLE`],
+    /// [`MAP_DEVICE`] in bits [11:0]), r2 = guest-physical page, r3 = space.
+    pub const MAP: u32 = 0x8600_000A;
+    /// r1 = virtual page, r2 = space.
+    pub const UNMAP: u32 = 0x8600_000B;
+    /// r1 = space: invalidate its TLB entries.
+    pub const FLUSH: u32 = 0x8600_000C;
+
+    /// MAP flag: writable (otherwise read-only).
+    pub const MAP_WRITABLE: u32 = 1 << 0;
+    /// MAP flag: executable (otherwise never executable).
+    pub const MAP_EXECUTABLE: u32 = 1 << 1;
+    /// MAP flag: Device memory (a device page always is).
+    pub const MAP_DEVICE: u32 = 1 << 2;
+
     /// Major version in bits [31:16], minor in [15:0] (SMCCC style).
     pub const ABI_VERSION: u32 = 0x0001_0000;
 
@@ -60,6 +82,15 @@ pub mod abi {
     pub const INVALID_PARAMETER: i32 = -3;
     /// A length above the call's limit ([`CONSOLE_WRITE_MAX`]).
     pub const TOO_LONG: i32 = -4;
+    /// MAP: the guest-physical page is not the caller's (another guest's,
+    /// the monitor's, the table area, a device it does not own).
+    pub const DENIED: i32 = -5;
+    /// SPACE_CREATE or MAP: the caller's pool is full.
+    pub const NO_MEMORY: i32 = -6;
+    /// MAP: the virtual page is already mapped in that space.
+    pub const ALREADY_MAPPED: i32 = -7;
+    /// UNMAP: the virtual page is not mapped in that space.
+    pub const NOT_MAPPED: i32 = -8;
 }
 
 /// Why a hypercall was refused; [`Error::code`] is what r0 returns.
@@ -68,6 +99,23 @@ pub enum Error {
     NotSupported,
     InvalidParameter,
     TooLong,
+    Denied,
+    NoMemory,
+    AlreadyMapped,
+    NotMapped,
+}
+
+impl From<crate::shadow::Error> for Error {
+    fn from(e: crate::shadow::Error) -> Self {
+        use crate::shadow::Error as S;
+        match e {
+            S::InvalidParameter => Self::InvalidParameter,
+            S::Denied => Self::Denied,
+            S::NoMemory => Self::NoMemory,
+            S::AlreadyMapped => Self::AlreadyMapped,
+            S::NotMapped => Self::NotMapped,
+        }
+    }
 }
 
 impl Error {
@@ -76,6 +124,10 @@ impl Error {
             Self::NotSupported => abi::NOT_SUPPORTED,
             Self::InvalidParameter => abi::INVALID_PARAMETER,
             Self::TooLong => abi::TOO_LONG,
+            Self::Denied => abi::DENIED,
+            Self::NoMemory => abi::NO_MEMORY,
+            Self::AlreadyMapped => abi::ALREADY_MAPPED,
+            Self::NotMapped => abi::NOT_MAPPED,
         }
     }
 
@@ -110,40 +162,86 @@ pub enum Call {
         addr: u32,
         len: u32,
     },
+    /// A shadow-paging request from a guest with a pool; its arguments
+    /// are checked by [`crate::shadow`].
+    Mmu(MmuOp),
 }
 
-/// Checks that `[addr, addr + len)` is the caller's own memory. An empty
-/// buffer names no memory, so any address is accepted with it.
-fn own_buffer(guest: &Guest, addr: u32, len: u32) -> Result<(), Error> {
-    if len == 0 || guest.owns(addr, len) {
-        Ok(())
-    } else {
-        Err(Error::InvalidParameter)
+/// A shadow-paging request, as decoded from r1..r3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmuOp {
+    Create,
+    Switch {
+        space: u32,
+    },
+    Destroy {
+        space: u32,
+    },
+    Map {
+        space: u32,
+        va: u32,
+        gpa: u32,
+        flags: u32,
+    },
+    Unmap {
+        space: u32,
+        va: u32,
+    },
+    Flush {
+        space: u32,
+    },
+}
+
+/// Checks that guest-physical `[addr, addr + len)` is the caller's own
+/// memory and returns its physical address. An empty buffer names no
+/// memory, so any address is accepted with it (and returned unchanged).
+fn own_buffer(guest: &Guest, addr: u32, len: u32) -> Result<u32, Error> {
+    if len == 0 {
+        return Ok(addr);
     }
+    guest.physical(addr, len).ok_or(Error::InvalidParameter)
 }
 
 /// Decodes r0..r3 of a call from `guest`.
 pub fn decode(regs: &[u32; 4], guest: &Guest) -> Result<Call, Error> {
-    let [id, a1, a2, _] = *regs;
+    let [id, a1, a2, a3] = *regs;
     match id {
         abi::VERSION => Ok(Call::Version),
         abi::CONSOLE_WRITE => {
             if a2 > abi::CONSOLE_WRITE_MAX {
                 return Err(Error::TooLong);
             }
-            own_buffer(guest, a1, a2)?;
-            Ok(Call::ConsoleWrite { addr: a1, len: a2 })
+            let addr = own_buffer(guest, a1, a2)?;
+            Ok(Call::ConsoleWrite { addr, len: a2 })
         }
         abi::INFO => {
-            own_buffer(guest, a1, a2)?;
-            Ok(Call::Info { addr: a1, len: a2 })
+            let addr = own_buffer(guest, a1, a2)?;
+            Ok(Call::Info { addr, len: a2 })
         }
         abi::YIELD => Ok(Call::Yield),
         abi::TIME => Ok(Call::Time),
         abi::HALT_SELF => Ok(Call::HaltSelf),
         abi::STATS => {
-            own_buffer(guest, a1, a2)?;
-            Ok(Call::Stats { addr: a1, len: a2 })
+            let addr = own_buffer(guest, a1, a2)?;
+            Ok(Call::Stats { addr, len: a2 })
+        }
+        abi::SPACE_CREATE..=abi::FLUSH => {
+            if guest.shadow.is_none_or(|p| p.spaces == 0) {
+                return Err(Error::NotSupported);
+            }
+            Ok(Call::Mmu(match id {
+                abi::SPACE_CREATE => MmuOp::Create,
+                abi::SPACE_SWITCH => MmuOp::Switch { space: a1 },
+                abi::SPACE_DESTROY => MmuOp::Destroy { space: a1 },
+                abi::MAP => MmuOp::Map {
+                    space: a3,
+                    va: a1 & !0xFFF,
+                    gpa: a2,
+                    flags: a1 & 0xFFF,
+                },
+                abi::UNMAP => MmuOp::Unmap { space: a2, va: a1 },
+                _ => MmuOp::Flush { space: a1 },
+            }))
         }
         _ => Err(Error::NotSupported),
     }
@@ -174,6 +272,12 @@ pub trait Services {
     fn yield_now(&self, guest: &Guest) -> bool;
     /// `guest`'s own figures, as of now.
     fn stats(&self, guest: &Guest) -> GuestStats;
+    /// Serves a shadow-paging request of `guest` (which has a pool); r0's
+    /// value on success.
+    fn mmu(&self, guest: &Guest, op: MmuOp) -> Result<u32, Error> {
+        let _ = (guest, op);
+        Err(Error::NotSupported)
+    }
 }
 
 /// What the monitor does once a hypercall has been served.
@@ -256,6 +360,10 @@ fn serve_slow<S: Services>(regs: &mut [u32; 4], guest: &Guest, services: &S) -> 
             }
             [record.len() as u32, 0, 0, 0]
         }
+        Ok(Call::Mmu(op)) => match services.mmu(guest, op) {
+            Ok(r0) => [r0, 0, 0, 0],
+            Err(e) => [e.register(), 0, 0, 0],
+        },
         Err(e) => [e.register(), 0, 0, 0],
     };
     outcome
@@ -271,10 +379,12 @@ mod tests {
     const RAM: Region = Region {
         base: 0x7200_0000,
         size: 0x0100_0000,
+        guest_base: 0x7200_0000,
     };
     const EXTRA: Region = Region {
         base: 0x7400_0000,
         size: 0x1000,
+        guest_base: 0x7400_0000,
     };
     const GUEST: Guest = Guest {
         id: 1,
@@ -292,6 +402,7 @@ mod tests {
         server: None,
         fpu: false,
         translation: None,
+        shadow: None,
     };
     /// The monitor's reservation and another guest's region, as the demo
     /// system lays them out.
@@ -345,16 +456,113 @@ mod tests {
     }
 
     #[test]
+    fn shadow_paging_calls_decode_for_guests_with_a_pool_only() {
+        // No pool: not supported, whatever the arguments.
+        for id in SPACE_CREATE..=FLUSH {
+            assert_eq!(decode(&[id, 0, 0, 0], &GUEST), Err(Error::NotSupported));
+        }
+        let pool = crate::shadow::Pool {
+            l1_base: 0x60F1_0000,
+            spaces: 2,
+            l2_base: 0x60F1_8000,
+            page_tables: 4,
+            asid: 3,
+        };
+        let g = Guest {
+            shadow: Some(pool),
+            ..GUEST
+        };
+        assert_eq!(
+            decode(&[MAP, 0x4000_0000 | MAP_WRITABLE, 0x8000_0000, 1], &g),
+            Ok(Call::Mmu(MmuOp::Map {
+                space: 1,
+                va: 0x4000_0000,
+                gpa: 0x8000_0000,
+                flags: MAP_WRITABLE
+            }))
+        );
+        assert_eq!(
+            decode(&[UNMAP, 0x4000_0000, 1, 0], &g),
+            Ok(Call::Mmu(MmuOp::Unmap {
+                space: 1,
+                va: 0x4000_0000
+            }))
+        );
+        assert_eq!(
+            decode(&[SPACE_CREATE, 0, 0, 0], &g),
+            Ok(Call::Mmu(MmuOp::Create))
+        );
+        assert_eq!(
+            decode(&[FLUSH, 1, 0, 0], &g),
+            Ok(Call::Mmu(MmuOp::Flush { space: 1 }))
+        );
+        // An empty pool is no pool.
+        let none = Guest {
+            shadow: Some(crate::shadow::Pool { spaces: 0, ..pool }),
+            ..GUEST
+        };
+        assert_eq!(
+            decode(&[SPACE_CREATE, 0, 0, 0], &none),
+            Err(Error::NotSupported)
+        );
+        // The default `mmu` service refuses, with the error in r0.
+        let fake = Fake::new();
+        let mut regs = [SPACE_CREATE, 0, 0, 0];
+        serve(&mut regs, || &g, &fake);
+        assert_eq!(regs, [NOT_SUPPORTED as u32, 0, 0, 0]);
+        for (e, code) in [
+            (crate::shadow::Error::Denied, DENIED),
+            (crate::shadow::Error::NoMemory, NO_MEMORY),
+            (crate::shadow::Error::AlreadyMapped, ALREADY_MAPPED),
+            (crate::shadow::Error::NotMapped, NOT_MAPPED),
+            (crate::shadow::Error::InvalidParameter, INVALID_PARAMETER),
+        ] {
+            assert_eq!(Error::from(e).code(), code);
+        }
+    }
+
+    #[test]
+    fn buffers_are_guest_physical() {
+        const MOVED: Region = Region {
+            base: 0x7200_0000,
+            size: 0x1000,
+            guest_base: 0x8000_0000,
+        };
+        let g = Guest {
+            regions: &[MOVED],
+            ..GUEST
+        };
+        assert_eq!(
+            decode(&[CONSOLE_WRITE, 0x8000_0010, 4, 0], &g),
+            Ok(Call::ConsoleWrite {
+                addr: 0x7200_0010,
+                len: 4
+            })
+        );
+        // Its physical address is not one of its guest-physical ones.
+        assert_eq!(
+            decode(&[CONSOLE_WRITE, 0x7200_0010, 4, 0], &g),
+            Err(Error::InvalidParameter)
+        );
+        assert_eq!(
+            decode(&[STATS, 0x8000_0FF0, 0x20, 0], &g),
+            Err(Error::InvalidParameter)
+        );
+    }
+
+    #[test]
     fn console_write_spanning_two_regions_is_refused() {
         // Even if two of its regions were adjacent, one buffer must lie in
         // one region: the check never merges regions.
         const A: Region = Region {
             base: 0x7000_0000,
             size: 0x1000,
+            guest_base: 0x7000_0000,
         };
         const B: Region = Region {
             base: 0x7000_1000,
             size: 0x1000,
+            guest_base: 0x7000_1000,
         };
         let g = Guest {
             regions: &[A, B],

@@ -25,6 +25,7 @@ pub mod fault;
 pub mod hypercall;
 pub mod plan;
 pub mod semihosting;
+pub mod shadow;
 pub mod stats;
 pub mod sync;
 pub mod sysreg;

@@ -206,6 +206,7 @@ mod tests {
             server: None,
             fpu: false,
             translation: None,
+            shadow: None,
         }
     }
 
@@ -343,6 +344,7 @@ mod tests {
         const RAM: Region = Region {
             base: 0x7000_0000,
             size: 0x100_0000,
+            guest_base: 0x7000_0000,
         };
         let ok = Guest {
             regions: &[RAM],

@@ -90,6 +90,76 @@ pub const fn small_page(base: u32, memory: Memory) -> u32 {
     (base & !(SMALL_PAGE - 1)) | attributes | L2_AP_FULL | L2_SMALL
 }
 
+/// L2 small page: not global (nG, bit 11): the entry is tagged with the
+/// ASID current when it was walked, so it matches only that ASID.
+pub const L2_NG: u32 = 1 << 11;
+/// L1 section or supersection: not global (nG, bit 17).
+pub const L1_NG: u32 = 1 << 17;
+/// L2 small page: AP[2] (bit 9), read-only with AP[1:0] = 0b11.
+const L2_AP2: u32 = 1 << 9;
+
+/// What a shadow-paged guest may do with one of its pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub writable: bool,
+    pub executable: bool,
+}
+
+/// A non-global 4 KiB small page mapping `base` (4 KiB aligned; low bits
+/// are dropped), as shadow paging writes it: read-only unless `writable`
+/// (AP[2] = 1, AP[1:0] = 0b11: read-only at PL1 and PL0), never executable
+/// unless `executable` (Device memory is never executable).
+pub const fn shadow_page(base: u32, memory: Memory, access: Access) -> u32 {
+    let mut word = small_page(base, memory) | L2_NG;
+    if !access.writable {
+        word |= L2_AP2;
+    }
+    if !access.executable {
+        word |= L2_XN;
+    }
+    word
+}
+
+/// The physical page, memory type and access a small-page word written by
+/// [`shadow_page`] or [`small_page`] encodes; `None` for a word that is no
+/// small page (a fault entry included). Used by tests to walk tables back.
+pub const fn decode_small_page(word: u32) -> Option<(u32, Memory, Access, bool)> {
+    if word & L2_SMALL == 0 {
+        return None;
+    }
+    let memory = if word & L2_C != 0 {
+        Memory::Normal
+    } else {
+        Memory::Device
+    };
+    let access = Access {
+        writable: word & L2_AP2 == 0,
+        executable: word & L2_XN == 0,
+    };
+    Some((word & !(SMALL_PAGE - 1), memory, access, word & L2_NG == 0))
+}
+
+/// A non-global 1 MiB section mapping `base`, read-write and executable
+/// (shadow paging's boot space: a guest's own RAM).
+pub const fn shadow_section(base: u32, memory: Memory) -> u32 {
+    section(base, memory) | L1_NG
+}
+
+/// Whether an L1 word is a section (not a supersection, not a table).
+pub const fn is_section(word: u32) -> bool {
+    word & 0b11 == L1_SECTION && word & L1_SUPERSECTION == 0
+}
+
+/// The L2 table an L1 page-table entry points at; `None` for any other
+/// kind of L1 entry.
+pub const fn decode_page_table(word: u32) -> Option<u32> {
+    if word & 0b11 == L1_PAGE_TABLE {
+        Some(word & !(L2_BYTES - 1))
+    } else {
+        None
+    }
+}
+
 /// The L1 index of `va`.
 pub const fn l1_index(va: u32) -> usize {
     (va >> 20) as usize
@@ -186,6 +256,42 @@ mod tests {
         assert_eq!(small_page(0x1000_A000, Memory::Device), 0x1000_A037);
         // Normal small page: S(10) | TEX=001(8:6) | AP=11 | C | B | small.
         assert_eq!(small_page(0x7000_1000, Memory::Normal), 0x7000_147E);
+    }
+
+    #[test]
+    fn shadow_pages_are_non_global_and_decode_back() {
+        let rw = Access {
+            writable: true,
+            executable: false,
+        };
+        // Normal small page | nG(11) | XN(0).
+        assert_eq!(shadow_page(0x7000_1000, Memory::Normal, rw), 0x7000_1C7F);
+        let rx = Access {
+            writable: false,
+            executable: true,
+        };
+        // Read-only: AP[2] (bit 9); executable: XN clear.
+        assert_eq!(shadow_page(0x7000_1000, Memory::Normal, rx), 0x7000_1E7E);
+        assert_eq!(
+            decode_small_page(0x7000_1E7E),
+            Some((0x7000_1000, Memory::Normal, rx, false))
+        );
+        let dev = shadow_page(0x1000_A000, Memory::Device, rw);
+        assert_eq!(dev, 0x1000_A837);
+        assert_eq!(
+            decode_small_page(dev),
+            Some((0x1000_A000, Memory::Device, rw, false))
+        );
+        assert_eq!(decode_small_page(0), None);
+        assert_eq!(
+            decode_page_table(page_table(0x60F0_4400)),
+            Some(0x60F0_4400)
+        );
+        assert_eq!(
+            decode_page_table(section(0x7000_0000, Memory::Normal)),
+            None
+        );
+        assert_eq!(decode_page_table(0), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub fn system(n: usize) -> String {
         out.push_str(&format!(
             "\n[[guest]]\nname = \"g{i}\"\nlevel = \"srt\"\ncore = 1\nimage = \"demo-logger\"\n\
              period = \"{period}ns\"\nbudget = \"{budget}ns\"\ndeadline = \"{deadline}ns\"\n\
+             address_spaces = 0\npage_tables = 0\n\
              memory = [ {{ name = \"ram\", base = {:#x}, size = \"1MiB\" }} ]\n",
             0x6200_0000u64 + ((i as u64) << 20)
         ));

@@ -64,15 +64,15 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
         Paging::Shadow => quote!(Paging::Shadow),
     };
     let regions = g.regions.iter().map(|r| {
-        let (base, size) = (addr_lit(r.base), addr_lit(r.size));
-        quote!(Region { base: #base, size: #size })
+        let (base, size, gb) = (addr_lit(r.base), addr_lit(r.size), addr_lit(r.guest_base));
+        quote!(Region { base: #base, size: #size, guest_base: #gb })
     });
     let devices = g.devices.iter().map(|d| {
         let (name, base, size) = (d.name, addr_lit(d.base), addr_lit(d.size));
         let irqs = d.interrupts.iter().map(|&i| u32_lit(i));
-        quote!(Device { name: #name, regs: Region { base: #base, size: #size }, interrupts: &[#(#irqs),*] })
+        quote!(Device { name: #name, regs: Region { base: #base, size: #size, guest_base: #base }, interrupts: &[#(#irqs),*] })
     });
-    let first = g.regions[0].base;
+    let first = g.regions[0].guest_base;
     let image = match program {
         GuestProgram::Image { load, entry, path } => {
             let (load, entry) = (addr_lit(*load), addr_lit(*entry));
@@ -99,6 +99,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
         None => (quote!(None), quote!()),
         Some(t) => {
             let ttbr0 = addr_lit(t.ttbr0);
+            let asid = Literal::u8_unsuffixed(g.asid);
             let tables = t.tables.iter().map(|table| {
                 let (address, words) = (addr_lit(table.address), u32_lit(table.words));
                 let entries = table.entries.iter().map(|&(index, word)| {
@@ -111,7 +112,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
                 quote!(Table { address: #address, words: #words, entries: &[#(#entries),*] })
             });
             (
-                quote!(Some(Translation { ttbr0: #ttbr0, tables: &[#(#tables),*] })),
+                quote!(Some(Translation { ttbr0: #ttbr0, asid: #asid, tables: &[#(#tables),*] })),
                 quote! {
                     const _: () = {
                         let t = match #ident.translation { Some(t) => t, None => panic!() };
@@ -132,6 +133,33 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             )
         }
     };
+    let (shadow, shadow_checks) = match &g.pool {
+        None => (quote!(None), quote!()),
+        Some((p, asid)) => {
+            let (l1, spaces, l2, tables) = (
+                addr_lit(p.l1_base),
+                u32_lit(p.spaces),
+                addr_lit(p.l2_base),
+                u32_lit(p.page_tables),
+            );
+            let asid = Literal::u8_unsuffixed(*asid);
+            (
+                quote!(Some(ShadowPool { l1_base: #l1, spaces: #spaces, l2_base: #l2, page_tables: #tables, asid: #asid })),
+                quote! {
+                    const _: () = {
+                        let p = match #ident.shadow { Some(p) => p, None => panic!() };
+                        assert!(p.l1_base % 0x4000 == 0 && p.l2_base % 0x400 == 0, "pool tables are aligned to their size");
+                        assert!(
+                            (p.spaces == 0 || MVM_TABLE_AREA.contains(p.l1_base, p.spaces * 0x4000))
+                                && (p.page_tables == 0 || MVM_TABLE_AREA.contains(p.l2_base, p.page_tables * 0x400)),
+                            "the pool lies in the board's table area"
+                        );
+                        assert!(p.asid as u32 + p.spaces <= 256, "the ASIDs fit in 8 bits");
+                    };
+                },
+            )
+        }
+    };
     quote! {
         #[doc = #doc]
         pub const #ident: Guest = Guest {
@@ -146,14 +174,16 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             server: #server,
             fpu: #fpu,
             translation: #translation,
+            shadow: #shadow,
         };
         #translation_checks
+        #shadow_checks
         const _: () = assert!(
-            #ident.regions[0].contains(#ident.image.load, #ident.image.bytes.len() as u32),
+            #ident.regions[0].contains_guest(#ident.image.load, #ident.image.bytes.len() as u32),
             "the image fits in the guest's first region"
         );
         const _: () = assert!(
-            #ident.regions[0].contains(#ident.image.entry, 4),
+            #ident.regions[0].contains_guest(#ident.image.entry, 4),
             "the entry point lies in the guest's first region"
         );
     }
@@ -217,10 +247,11 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
     let (area_base, area_size) = (addr_lit(ir.table_area.base), addr_lit(ir.table_area.size));
     let tokens = quote! {
         use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Level, Paging, Region, Server, System, Table, Translation};
+        use ::mvm_kernel::shadow::Pool as ShadowPool;
 
         /// The board's translation table area: the direct-mapped guests'
         /// tables, Non-secure RAM no guest region covers.
-        pub const MVM_TABLE_AREA: Region = Region { base: #area_base, size: #area_size };
+        pub const MVM_TABLE_AREA: Region = Region { base: #area_base, size: #area_size, guest_base: #area_base };
 
         #(#guests)*
 

@@ -180,6 +180,41 @@ pub enum ErrorKind {
         area_base: u64,
         area_size: u64,
         board: &'static str,
+        /// Whether shadow-paged guests' pools take part.
+        pools: bool,
+    },
+    /// `guest_base` different from `base` on a direct-mapped guest.
+    GuestBaseDirect {
+        guest: String,
+        region: String,
+        base: u64,
+        guest_base: u64,
+    },
+    /// `guest_base` not 4 KiB aligned, or its range past 4 GiB.
+    GuestBaseInvalid {
+        guest: String,
+        region: String,
+        guest_base: u64,
+        size: u64,
+    },
+    /// Two regions of one guest overlapping in guest-physical addresses.
+    GuestBaseOverlap {
+        guest: String,
+        region: String,
+        guest_base: u64,
+        size: u64,
+        other_region: String,
+        other_guest_base: u64,
+        other_size: u64,
+    },
+    /// `address_spaces` or `page_tables` on a direct-mapped guest.
+    PoolKeyDirect { guest: String, key: &'static str },
+    /// A shadow-paged guest's pool cannot hold its boot space.
+    PoolTooSmall {
+        guest: String,
+        needed: u64,
+        page_tables: u32,
+        address_spaces: u32,
     },
 }
 
@@ -238,6 +273,11 @@ impl ErrorKind {
             ErrorKind::Unschedulable(_) => "unschedulable",
             ErrorKind::AnalysisInconclusive { .. } => "analysis-inconclusive",
             ErrorKind::TableAreaFull { .. } => "table-area-full",
+            ErrorKind::GuestBaseDirect { .. } => "guest-base-direct",
+            ErrorKind::GuestBaseInvalid { .. } => "guest-base-invalid",
+            ErrorKind::GuestBaseOverlap { .. } => "guest-base-overlap",
+            ErrorKind::PoolKeyDirect { .. } => "pool-key-direct",
+            ErrorKind::PoolTooSmall { .. } => "pool-too-small",
         }
     }
 }
@@ -398,11 +438,37 @@ impl fmt::Display for ErrorKind {
                     if u.first { "" } else { " (a violation, not proven to be the first)" }
                 )
             }
-            ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board } => write!(
+            ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board, pools } => write!(
                 f,
-                "the translation tables of the direct-mapped guests need {} ({needed} bytes), more than the table area {} of board `{board}`; guest `{guest}` is the first that does not fit",
+                "the translation tables of the direct-mapped guests{} need {} ({needed} bytes), more than the table area {} of board `{board}`; guest `{guest}` is the first that does not fit",
+                if *pools { " and the shadow-paged guests' pools" } else { "" },
                 format_size(*needed),
                 format_range(*area_base, *area_size)
+            ),
+            ErrorKind::GuestBaseDirect { guest, region, base, guest_base } => write!(
+                f,
+                "region `{region}` of guest `{guest}` has `guest_base = {}` but the guest is direct-mapped (guest-physical = physical), so it must equal `base = {}`",
+                crate::units::hex(*guest_base),
+                crate::units::hex(*base)
+            ),
+            ErrorKind::GuestBaseInvalid { guest, region, guest_base, size } => write!(
+                f,
+                "region `{region}` of guest `{guest}`: guest-physical range {} must be 4 KiB aligned and end at or below 4 GiB",
+                format_range(*guest_base, *size)
+            ),
+            ErrorKind::GuestBaseOverlap { guest, region, guest_base, size, other_region, other_guest_base, other_size } => write!(
+                f,
+                "region `{region}` of guest `{guest}` at guest-physical {} overlaps its region `{other_region}` at guest-physical {}",
+                format_range(*guest_base, *size),
+                format_range(*other_guest_base, *other_size)
+            ),
+            ErrorKind::PoolKeyDirect { guest, key } => write!(
+                f,
+                "`{key}` sizes a shadow-paging pool, but guest `{guest}` is direct-mapped"
+            ),
+            ErrorKind::PoolTooSmall { guest, needed, page_tables, address_spaces } => write!(
+                f,
+                "the boot space of guest `{guest}` (its memory and devices, mapped by the monitor before its first instruction) needs 1 address space and {needed} page tables; its pool has {address_spaces} address spaces and {page_tables} page tables"
             ),
             ErrorKind::AnalysisInconclusive { core, reason } => write!(
                 f,

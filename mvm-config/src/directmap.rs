@@ -17,6 +17,9 @@
 //!   Non-secure view is banked), the global timer is its clock. The SCU's
 //!   Non-secure access control keeps the private timers Secure on silicon
 //!   (docs/memory.md).
+//! - Every entry is non-global (nG = 1): it matches only the guest's own
+//!   ASID, so a switch between guests needs no full TLB invalidation
+//!   (docs/memory.md, "ASIDs").
 //! - Descriptors come from `mvm_kernel::vmsa`, the same encoders the
 //!   monitor's future shadow paging will use.
 
@@ -50,11 +53,24 @@ impl TranslationIr {
 /// The tables do not fit in the board's table area.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableAreaFull {
-    /// The first direct-mapped guest (index in the system) whose tables do
-    /// not fit.
+    /// The first guest (index in the system) whose tables do not fit:
+    /// direct-mapped guests' tables are placed first, then the pools.
     pub guest: usize,
-    /// Bytes all direct-mapped guests' tables need.
+    /// Bytes all tables need.
     pub needed: u64,
+    /// Whether shadow-paged guests' pools take part.
+    pub pools: bool,
+}
+
+/// Where a shadow-paged guest's pool lies in the table area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PoolIr {
+    /// The first L1 table (16 KiB aligned); `spaces` follow it.
+    pub l1_base: u32,
+    pub spaces: u32,
+    /// The first L2 table (1 KiB aligned); `page_tables` follow it.
+    pub l2_base: u32,
+    pub page_tables: u32,
 }
 
 /// What one guest maps: sections (L1 index → descriptor) and device pages
@@ -73,13 +89,16 @@ fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
             let a = va as u32;
             if va % u64::from(vmsa::SUPERSECTION) == 0 && end - va >= u64::from(vmsa::SUPERSECTION)
             {
-                let word = vmsa::supersection(a, Memory::Normal);
+                let word = vmsa::supersection(a, Memory::Normal) | vmsa::L1_NG;
                 for i in 0..16 {
                     l1.insert(vmsa::l1_index(a) + i, word);
                 }
                 va += u64::from(vmsa::SUPERSECTION);
             } else {
-                l1.insert(vmsa::l1_index(a), vmsa::section(a, Memory::Normal));
+                l1.insert(
+                    vmsa::l1_index(a),
+                    vmsa::section(a, Memory::Normal) | vmsa::L1_NG,
+                );
                 va += u64::from(vmsa::SECTION);
             }
         }
@@ -99,10 +118,10 @@ fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
             // RAM and devices never share a MiB on a board (the catalogue
             // tests say so); a section already there wins.
             if !l1.contains_key(&vmsa::l1_index(a)) {
-                pages
-                    .entry(a >> 20)
-                    .or_default()
-                    .insert(vmsa::l2_index(a), vmsa::small_page(a, Memory::Device));
+                pages.entry(a >> 20).or_default().insert(
+                    vmsa::l2_index(a),
+                    vmsa::small_page(a, Memory::Device) | vmsa::L2_NG,
+                );
             }
             va += page;
         }
@@ -124,26 +143,41 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
     let direct = maps.iter().flatten().count() as u64;
     let l1_bytes = u64::from(vmsa::L1_BYTES);
     let l2_bytes = u64::from(vmsa::L2_BYTES);
-    let needed = maps
-        .iter()
-        .flatten()
-        .map(|m| l1_bytes + l2_bytes * m.pages.len() as u64)
-        .sum::<u64>();
-    if needed > area.size {
-        let mut used = 0;
-        let mut first = 0;
-        for (i, m) in maps.iter().enumerate() {
-            if let Some(m) = m {
-                used += l1_bytes + l2_bytes * m.pages.len() as u64;
-                if used > area.size {
-                    first = i;
-                    break;
-                }
+    // Direct-mapped guests' tables first, then the pools from the next
+    // 16 KiB boundary (pool L1 tables, then pool L2 tables), so adding a
+    // shadow-paged guest never moves a direct map.
+    let mut used = 0u64;
+    let mut first = None;
+    for (i, m) in maps.iter().enumerate() {
+        if let Some(m) = m {
+            used += l1_bytes + l2_bytes * m.pages.len() as u64;
+            if used > area.size && first.is_none() {
+                first = Some(i);
             }
         }
+    }
+    if system
+        .guests
+        .iter()
+        .any(|g| g.pool.is_some_and(|p| p.bytes() != 0))
+    {
+        used = used.next_multiple_of(l1_bytes);
+    }
+    let mut pools = false;
+    for (i, g) in system.guests.iter().enumerate() {
+        if let Some(p) = g.pool {
+            pools |= p.bytes() != 0;
+            used += p.bytes();
+            if used > area.size && first.is_none() {
+                first = Some(i);
+            }
+        }
+    }
+    if let Some(first) = first {
         return Err(TableAreaFull {
             guest: first,
-            needed,
+            needed: used,
+            pools,
         });
     }
     let addr = |a: u64| u32::try_from(a).expect("the table area lies below 4 GiB");
@@ -181,6 +215,83 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
             })
         })
         .collect())
+}
+
+/// L2 tables a shadow-paged guest's boot space takes (the monitor builds it
+/// at boot, `src/monitor.rs`): one per MiB of guest-physical space that
+/// holds RAM not mapped by a whole section (a MiB aligned in both address
+/// spaces), one of its device pages or the MPCore page.
+pub fn boot_page_tables(guest: &Guest, cpu_page: Option<u64>) -> u64 {
+    let mib = u64::from(vmsa::SECTION);
+    let mut mibs = std::collections::BTreeSet::new();
+    for (r, &gb) in guest.memory.iter().zip(&guest.guest_bases) {
+        let mut offset = 0;
+        while offset < r.size {
+            let (g, p) = (gb + offset, r.base + offset);
+            if g % mib == 0 && p % mib == 0 && r.size - offset >= mib {
+                offset += mib;
+            } else {
+                mibs.insert(g / mib);
+                offset += u64::from(vmsa::SMALL_PAGE);
+            }
+        }
+    }
+    let windows = guest
+        .devices
+        .iter()
+        .map(|d| (d.regs.base, d.regs.size))
+        .chain(cpu_page.map(|p| (p, u64::from(vmsa::SMALL_PAGE))));
+    for (base, size) in windows {
+        let mut page = base / mib * mib;
+        while page < base + size.max(1) {
+            if page + mib > base {
+                mibs.insert(page / mib);
+            }
+            page += mib;
+        }
+    }
+    mibs.len() as u64
+}
+
+/// Lays out every shadow-paged guest's pool after the direct maps (see
+/// [`layout`], which checks that everything fits); one entry per guest,
+/// `None` for direct-mapped guests.
+pub fn pools(system: &System) -> Vec<Option<PoolIr>> {
+    let area = system.board.table_area;
+    let cpu_page = crate::boards::cpu_interface_page(system.board.name);
+    let l1_bytes = u64::from(vmsa::L1_BYTES);
+    let l2_bytes = u64::from(vmsa::L2_BYTES);
+    let direct: u64 = system
+        .guests
+        .iter()
+        .filter(|g| g.paging == Paging::Direct)
+        .map(|g| l1_bytes + l2_bytes * map_of(g, cpu_page).pages.len() as u64)
+        .sum();
+    let mut next_l1 = (area.base + direct).next_multiple_of(l1_bytes);
+    let spaces: u64 = system
+        .guests
+        .iter()
+        .filter_map(|g| g.pool)
+        .map(|p| u64::from(p.address_spaces))
+        .sum();
+    let mut next_l2 = next_l1 + spaces * l1_bytes;
+    let addr = |a: u64| u32::try_from(a).expect("the table area lies below 4 GiB");
+    system
+        .guests
+        .iter()
+        .map(|g| {
+            let p = g.pool?;
+            let pool = PoolIr {
+                l1_base: addr(next_l1),
+                spaces: p.address_spaces,
+                l2_base: addr(next_l2),
+                page_tables: p.page_tables,
+            };
+            next_l1 += u64::from(p.address_spaces) * l1_bytes;
+            next_l2 += u64::from(p.page_tables) * l2_bytes;
+            Some(pool)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -228,16 +339,29 @@ memory = [ { name = "ram", base = 0x7200_0000, size = "1MiB" } ]
         assert_eq!(l1.entries.len(), 19);
         assert_eq!(l1.entries[0], (0x100, 0x60F0_4001));
         assert_eq!(l1.entries[1], (0x1E0, 0x60F0_4401));
-        assert_eq!(l1.entries[2], (0x700, 0x7005_1C0E));
-        assert_eq!(l1.entries[17], (0x70F, 0x7005_1C0E));
-        assert_eq!(l1.entries[18], (0x710, 0x7101_1C0E));
+        assert_eq!(l1.entries[2], (0x700, 0x7007_1C0E));
+        assert_eq!(l1.entries[17], (0x70F, 0x7007_1C0E));
+        assert_eq!(l1.entries[18], (0x710, 0x7103_1C0E));
         let devices = &t.tables[1];
         assert_eq!(devices.address, 0x60F0_4000);
         assert_eq!(
             devices.entries,
-            vec![(0x0A, 0x1000_A037), (0x11, 0x1001_1037)]
+            vec![(0x0A, 0x1000_A837), (0x11, 0x1001_1837)]
         );
-        assert_eq!(t.tables[2].entries, vec![(0x00, 0x1E00_0037)]);
+        assert_eq!(t.tables[2].entries, vec![(0x00, 0x1E00_0837)]);
         assert_eq!(t.table_bytes(), 16 * 1024 + 2 * 1024);
+        // b's default pool after a's 18 KiB, from the next 16 KiB: two L1
+        // tables, then 32 L2 tables.
+        let pools = pools(&s);
+        assert_eq!(pools[0], None);
+        assert_eq!(
+            pools[1],
+            Some(PoolIr {
+                l1_base: 0x60F0_8000,
+                spaces: 2,
+                l2_base: 0x60F1_0000,
+                page_tables: 32
+            })
+        );
     }
 }

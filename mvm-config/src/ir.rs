@@ -41,12 +41,25 @@ pub struct GuestIr {
     pub devices: Vec<DeviceIr>,
     /// The direct map's tables, for `paging = "direct"` guests.
     pub translation: Option<TranslationIr>,
+    /// Its first ASID: every guest with tables the monitor keeps (a direct
+    /// map: one; a shadow-paging pool: one per address space) gets its own
+    /// range, from 1 in the order guests are declared; 0 for a guest with
+    /// none. The table area bounds them: at most 64 L1 tables of 16 KiB
+    /// fit in its 1 MiB, far below the 255 ASIDs.
+    pub asid: u8,
+    /// The pool of tables of a shadow-paged guest, and its first ASID
+    /// (one per address space; shadow-paged guests get consecutive
+    /// ranges from 1 in the order they are declared).
+    pub pool: Option<(crate::directmap::PoolIr, u8)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct RegionIr {
     pub base: u32,
     pub size: u32,
+    /// Guest-physical base (equal to `base` but for a shadow-paged guest's
+    /// region with `guest_base`).
+    pub guest_base: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -81,6 +94,29 @@ pub fn lower(system: &System) -> SystemIr {
     let mut translations = crate::directmap::layout(system)
         .expect("validation rejects a system whose tables do not fit")
         .into_iter();
+    let mut next_asid = 1u32;
+    let asids: Vec<u8> = system
+        .guests
+        .iter()
+        .map(|g| {
+            let count = match (g.paging, g.pool) {
+                (crate::model::Paging::Direct, _) => 1,
+                (_, Some(p)) => p.address_spaces,
+                (_, None) => 0,
+            };
+            if count == 0 {
+                return 0;
+            }
+            let first = u8::try_from(next_asid)
+                .expect("the table area holds fewer than 255 L1 tables, so ASIDs fit in 8 bits");
+            next_asid += count;
+            first
+        })
+        .collect();
+    let mut pools = crate::directmap::pools(system)
+        .into_iter()
+        .zip(asids.clone())
+        .map(|(p, asid)| p.map(|p| (p, asid)));
     SystemIr {
         name: system.name.clone(),
         board: system.board.name,
@@ -88,6 +124,7 @@ pub fn lower(system: &System) -> SystemIr {
         table_area: RegionIr {
             base: addr(system.board.table_area.base),
             size: addr(system.board.table_area.size),
+            guest_base: addr(system.board.table_area.base),
         },
         guests: system
             .guests
@@ -113,9 +150,11 @@ pub fn lower(system: &System) -> SystemIr {
                     regions: g
                         .memory
                         .iter()
-                        .map(|r| RegionIr {
+                        .zip(&g.guest_bases)
+                        .map(|(r, &gb)| RegionIr {
                             base: addr(r.base),
                             size: addr(r.size),
+                            guest_base: addr(gb),
                         })
                         .collect(),
                     devices: g
@@ -129,6 +168,8 @@ pub fn lower(system: &System) -> SystemIr {
                         })
                         .collect(),
                     translation: translations.next().flatten(),
+                    asid: asids[i],
+                    pool: pools.next().flatten(),
                 }
             })
             .collect(),

@@ -85,6 +85,27 @@ impl Region {
     }
 }
 
+/// A shadow-paged guest's pool of translation tables, in the board's
+/// table area: `address_spaces` L1 tables of 16 KiB, `page_tables` L2
+/// tables of 1 KiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ShadowPool {
+    pub address_spaces: u32,
+    pub page_tables: u32,
+}
+
+impl ShadowPool {
+    /// Address spaces when `address_spaces` is not given.
+    pub const DEFAULT_SPACES: u32 = 2;
+    /// L2 tables when `page_tables` is not given.
+    pub const DEFAULT_PAGE_TABLES: u32 = 32;
+
+    /// Bytes of the pool.
+    pub fn bytes(&self) -> u64 {
+        u64::from(self.address_spaces) * 16 * 1024 + u64::from(self.page_tables) * 1024
+    }
+}
+
 /// Where each key of a guest was written, for later diagnostics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GuestSpans {
@@ -114,7 +135,12 @@ pub struct Guest {
     /// Uses VFP/NEON: the monitor saves and restores its VFP state.
     pub fpu: bool,
     pub memory: Vec<Region>,
+    /// The guest-physical address of each region of `memory`, in order:
+    /// `base` unless a shadow-paged guest declares `guest_base`.
+    pub guest_bases: Vec<u64>,
     pub devices: Vec<&'static Device>,
+    /// `Some` exactly for shadow-paged guests.
+    pub pool: Option<ShadowPool>,
     pub spans: GuestSpans,
 }
 

@@ -30,10 +30,22 @@ pub const TOP_KEYS: &[&str] = &["system", "guest"];
 pub const SYSTEM_KEYS: &[&str] = &["name", "board", "overhead"];
 pub const OVERHEAD_KEYS: &[&str] = &["switch"];
 pub const GUEST_KEYS: &[&str] = &[
-    "name", "level", "core", "image", "memory", "devices", "period", "budget", "deadline",
-    "paging", "slack", "fpu",
+    "name",
+    "level",
+    "core",
+    "image",
+    "memory",
+    "devices",
+    "period",
+    "budget",
+    "deadline",
+    "paging",
+    "slack",
+    "fpu",
+    "address_spaces",
+    "page_tables",
 ];
-pub const REGION_KEYS: &[&str] = &["name", "base", "size"];
+pub const REGION_KEYS: &[&str] = &["name", "base", "size", "guest_base"];
 
 /// The whole file.
 #[derive(Clone, Debug, Default)]
@@ -67,6 +79,8 @@ pub struct RawGuest {
     pub paging: Option<Located<String>>,
     pub slack: Option<Located<bool>>,
     pub fpu: Option<Located<bool>>,
+    pub address_spaces: Option<Located<i128>>,
+    pub page_tables: Option<Located<i128>>,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +90,7 @@ pub struct RawRegion {
     pub name: Option<Located<String>>,
     pub base: Option<Located<i128>>,
     pub size: Option<Located<RawSize>>,
+    pub guest_base: Option<Located<i128>>,
 }
 
 /// A size as written: bytes, or a string with a unit.
@@ -209,6 +224,8 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
         paging: optional(t, "paging", diags, string),
         slack: optional(t, "slack", diags, boolean),
         fpu: optional(t, "fpu", diags, boolean),
+        address_spaces: optional(t, "address_spaces", diags, integer),
+        page_tables: optional(t, "page_tables", diags, integer),
         span,
     }
 }
@@ -240,6 +257,7 @@ fn regions(
         };
         out.push(RawRegion {
             base: required(t, "base", &table, &span, diags, integer),
+            guest_base: optional(t, "guest_base", diags, integer),
             size: required(t, "size", &table, &span, diags, |v, key, sp, d| match v {
                 DeValue::String(s) => Some(RawSize::Text(s.to_string())),
                 DeValue::Integer(_) => integer(v, key, sp, d).map(RawSize::Bytes),

@@ -28,6 +28,11 @@ pub struct MemorySummary {
     /// Where its L1 table lives (direct map).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub l1_table: Option<u64>,
+    /// A shadow-paged guest's pool of tables in the table area.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<crate::directmap::PoolIr>,
+    /// Bytes of that pool, else 0.
+    pub pool_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -178,11 +183,22 @@ impl Summary {
                     crate::units::format_size(m.table_bytes),
                     crate::units::hex(l1)
                 ),
-                None => format!(
-                    "  memory of `{}`: {} paging (not built yet: the guest runs with its MMU off)\n",
-                    m.name,
-                    m.paging.as_str()
-                ),
+                None => match m.pool {
+                    Some(p) if m.pool_bytes != 0 => format!(
+                        "  memory of `{}`: shadow paging, pool of {} ({} address spaces from {}, {} page tables from {})\n",
+                        m.name,
+                        crate::units::format_size(m.pool_bytes),
+                        p.spaces,
+                        crate::units::hex(p.l1_base.into()),
+                        p.page_tables,
+                        crate::units::hex(p.l2_base.into())
+                    ),
+                    _ => format!(
+                        "  memory of `{}`: {} paging without a pool (the guest runs with its MMU off)\n",
+                        m.name,
+                        m.paging.as_str()
+                    ),
+                },
             });
         }
         out
@@ -192,15 +208,19 @@ impl Summary {
 fn memory(system: &System) -> Vec<MemorySummary> {
     let tables = crate::directmap::layout(system)
         .expect("validation rejects a system whose tables do not fit");
+    let pools = crate::directmap::pools(system);
     system
         .guests
         .iter()
         .zip(tables)
-        .map(|(g, t)| MemorySummary {
+        .zip(pools)
+        .map(|((g, t), pool)| MemorySummary {
             name: g.name.clone(),
             paging: g.paging,
             table_bytes: t.as_ref().map_or(0, |t| t.table_bytes()),
             l1_table: t.map(|t| u64::from(t.tables[0].address)),
+            pool,
+            pool_bytes: g.pool.map_or(0, |p| p.bytes()),
         })
         .collect()
 }

@@ -10,7 +10,7 @@
 use mvm_board::{Board, Device, Owner, PhysRange};
 
 use crate::diag::{suggest, Diagnostic, ErrorKind, Span};
-use crate::model::{Guest, GuestSpans, Level, Paging, Region, ServerParams, System};
+use crate::model::{Guest, GuestSpans, Level, Paging, Region, ServerParams, ShadowPool, System};
 use crate::plan::{plan, PlanEntry};
 use crate::raw::{Located, RawFile, RawGuest, RawSize};
 use crate::units::{format_range, format_size, format_time, parse_size, parse_time};
@@ -29,7 +29,9 @@ struct Draft {
     slack: bool,
     fpu: bool,
     memory: Vec<Region>,
+    guest_bases: Vec<u64>,
     devices: Vec<(&'static Device, Span)>,
+    pool: Option<ShadowPool>,
     spans: GuestSpans,
     image: Option<String>,
 }
@@ -90,6 +92,41 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
             guests,
             cores,
         })?;
+        let cpu_page = crate::boards::cpu_interface_page(board.name);
+        for g in &system.guests {
+            let Some(pool) = g.pool else { continue };
+            if pool.address_spaces == 0
+                && g.memory
+                    .iter()
+                    .zip(&g.guest_bases)
+                    .all(|(r, &gb)| r.base == gb)
+            {
+                // No pool at all: the guest runs with its MMU off, at its
+                // physical addresses, which are its guest-physical ones.
+                continue;
+            }
+            let needed = crate::directmap::boot_page_tables(g, cpu_page);
+            if pool.address_spaces == 0 || u64::from(pool.page_tables) < needed {
+                diags.push(
+                    Diagnostic::new(
+                        ErrorKind::PoolTooSmall {
+                            guest: g.name.clone(),
+                            needed,
+                            page_tables: pool.page_tables,
+                            address_spaces: pool.address_spaces,
+                        },
+                        g.spans.header.clone(),
+                        "its boot space does not fit its pool",
+                    )
+                    .with_help(format!(
+                        "give it `address_spaces = 1` or more and `page_tables = {needed}` or more (1 MiB-aligned regions take none)"
+                    )),
+                );
+            }
+        }
+        if !diags.is_empty() {
+            return None;
+        }
         if let Err(full) = crate::directmap::layout(&system) {
             let g = &system.guests[full.guest];
             let area = board.table_area;
@@ -101,6 +138,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
                         area_base: area.base,
                         area_size: area.size,
                         board: board.name,
+                        pools: full.pools,
                     },
                     g.spans.header.clone(),
                     "its tables do not fit",
@@ -127,7 +165,9 @@ fn finish(d: Draft) -> Option<Guest> {
         slack: d.slack,
         fpu: d.fpu,
         memory: d.memory,
+        guest_bases: d.guest_bases,
         devices: d.devices.into_iter().map(|(dev, _)| dev).collect(),
+        pool: d.pool,
         spans: d.spans,
     })
 }
@@ -311,9 +351,12 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         Some(Level::Srt) => server_params(g, &label, diags),
         None => None,
     };
-    let memory = regions(g, &label, paging, board, diags);
+    let (memory, guest_bases) = regions(g, &label, paging, board, diags);
     let devices = devices(g, &label, board, diags);
+    let pool = pool(g, &label, paging, diags);
     Draft {
+        pool,
+        guest_bases,
         level,
         core,
         paging,
@@ -334,6 +377,64 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         },
         name,
     }
+}
+
+/// The shadow-paging pool keys: `Some` for a shadow-paged guest.
+fn pool(
+    g: &RawGuest,
+    guest: &str,
+    paging: Option<Paging>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ShadowPool> {
+    let mut count = |key: &'static str, value: &Option<Located<i128>>, max: u32, default: u32| {
+        let Some(v) = value else { return default };
+        if paging == Some(Paging::Direct) {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::PoolKeyDirect {
+                        guest: guest.to_string(),
+                        key,
+                    },
+                    v.span.clone(),
+                    "only for `paging = \"shadow\"`",
+                )
+                .with_help(format!("remove `{key}`")),
+            );
+            return default;
+        }
+        match u32::try_from(v.value) {
+            Ok(n) if n <= max => n,
+            _ => {
+                diags.push(Diagnostic::new(
+                    ErrorKind::IntegerOutOfRange {
+                        key,
+                        value: v.value,
+                        min: 0,
+                        max: max.into(),
+                    },
+                    v.span.clone(),
+                    "not a table count",
+                ));
+                default
+            }
+        }
+    };
+    let address_spaces = count(
+        "address_spaces",
+        &g.address_spaces,
+        mvm_kernel::shadow::MAX_SPACES,
+        ShadowPool::DEFAULT_SPACES,
+    );
+    let page_tables = count(
+        "page_tables",
+        &g.page_tables,
+        mvm_kernel::shadow::MAX_PAGE_TABLES,
+        ShadowPool::DEFAULT_PAGE_TABLES,
+    );
+    (paging == Some(Paging::Shadow)).then_some(ShadowPool {
+        address_spaces,
+        page_tables,
+    })
 }
 
 fn hrt_server_key(guest: &str, key: &'static str, span: Span) -> Diagnostic {
@@ -452,9 +553,9 @@ fn regions(
     paging: Option<Paging>,
     board: Option<&'static Board>,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<Region> {
+) -> (Vec<Region>, Vec<u64>) {
     let Some(memory) = &g.memory else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     if memory.value.is_empty() {
         diags.push(
@@ -463,6 +564,7 @@ fn regions(
         );
     }
     let mut out: Vec<Region> = Vec::new();
+    let mut guest_bases: Vec<u64> = Vec::new();
     for r in &memory.value {
         let Some(name) = &r.name else { continue };
         let region = checked_name("region", name, diags);
@@ -499,17 +601,114 @@ fn regions(
         let (Some(region), Some(base), Some(size)) = (region, base, size) else {
             continue;
         };
+        let guest_base = match &r.guest_base {
+            None => Some(base),
+            Some(b) => match u64::try_from(b.value) {
+                Ok(v) if v < PHYS_LIMIT => Some(v),
+                _ => {
+                    diags.push(Diagnostic::new(
+                        ErrorKind::IntegerOutOfRange {
+                            key: "guest_base",
+                            value: b.value,
+                            min: 0,
+                            max: PHYS_LIMIT - 1,
+                        },
+                        b.span.clone(),
+                        "outside the 32-bit address space",
+                    ));
+                    None
+                }
+            },
+        };
+        let Some(guest_base) = guest_base else {
+            continue;
+        };
         let region = Region {
             name: region,
             base,
             size,
             span: r.span.clone(),
         };
+        let gb_span = r.guest_base.as_ref().map(|b| b.span.clone());
+        if !check_guest_base(&region, guest_base, guest, paging, gb_span, diags) {
+            continue;
+        }
         if check_region(&region, guest, paging, board, diags) {
+            if let Some((o, &o_base)) = out
+                .iter()
+                .zip(&guest_bases)
+                .find(|(o, &o_base)| guest_base < o_base + o.size && o_base < guest_base + size)
+            {
+                diags.push(
+                    Diagnostic::new(
+                        ErrorKind::GuestBaseOverlap {
+                            guest: guest.to_string(),
+                            region: region.name.clone(),
+                            guest_base,
+                            size,
+                            other_region: o.name.clone(),
+                            other_guest_base: o_base,
+                            other_size: o.size,
+                        },
+                        region.span.clone(),
+                        "guest-physical ranges overlap",
+                    )
+                    .with_secondary(o.span.clone(), "the other region"),
+                );
+                continue;
+            }
             out.push(region);
+            guest_bases.push(guest_base);
         }
     }
-    out
+    (out, guest_bases)
+}
+
+/// The rules about `guest_base`; `true` when it passed.
+fn check_guest_base(
+    r: &Region,
+    guest_base: u64,
+    guest: &str,
+    paging: Option<Paging>,
+    span: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(span) = span else { return true };
+    match paging {
+        Some(Paging::Direct) if guest_base != r.base => {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::GuestBaseDirect {
+                        guest: guest.to_string(),
+                        region: r.name.clone(),
+                        base: r.base,
+                        guest_base,
+                    },
+                    span,
+                    "a direct map has guest-physical = physical",
+                )
+                .with_help("remove `guest_base`, or use `paging = \"shadow\"` (SRT guests)"),
+            );
+            false
+        }
+        Some(Paging::Shadow)
+            if !guest_base.is_multiple_of(Paging::Shadow.granule())
+                || guest_base + r.size > PHYS_LIMIT =>
+        {
+            diags.push(Diagnostic::new(
+                ErrorKind::GuestBaseInvalid {
+                    guest: guest.to_string(),
+                    region: r.name.clone(),
+                    guest_base,
+                    size: r.size,
+                },
+                span,
+                "not a valid guest-physical range",
+            ));
+            false
+        }
+        _ => true,
+    }
 }
 
 fn size(s: &Located<RawSize>, diags: &mut Vec<Diagnostic>) -> Option<u64> {

@@ -64,7 +64,7 @@ fn images_are_embedded_with_their_load_and_entry() {
     // The HRT guest's direct map: TTBR0 at the table area, its RAM as a
     // supersection; the SRT guests are shadow-paged.
     assert!(code.contains("ttbr0: 0x60F0_006A"), "{code}");
-    assert!(code.contains("word: 0x7005_1C0E"), "{code}");
+    assert!(code.contains("word: 0x7007_1C0E"), "{code}");
     assert_eq!(code.matches("translation: None").count(), 2, "{code}");
 }
 

@@ -45,6 +45,11 @@ const CODES: &[&str] = &[
     "device-taken",
     "unschedulable",
     "table-area-full",
+    "guest-base-direct",
+    "guest-base-invalid",
+    "guest-base-overlap",
+    "pool-key-direct",
+    "pool-too-small",
 ];
 
 fn findings(text: &str) -> Vec<String> {

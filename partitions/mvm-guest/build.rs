@@ -5,8 +5,8 @@
 //! first memory region from `system.toml`, e.g.
 //! `MEMORY { RAM : ORIGIN = 0x72000000, LENGTH = 0x1000000 }`; it is copied
 //! to `OUT_DIR/memory.x`, which `mvm-guest.ld` includes. Each guest's own
-//! build script passes `-Tmvm-guest.ld` (link arguments do not propagate
-//! from a library; search paths do).
+//! build script passes `-Tmvm-guest.ld` through `mvm-guest-build` (link
+//! arguments do not propagate from a library; search paths do).
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
-//! Links the guest with the runtime's script (`mvm-guest.ld`, which mvm-guest's
-//! build script puts on the link search path with this guest's memory.x).
+//! The shared guest build steps (`mvm-guest-build`): link with the
+//! runtime's script.
 fn main() {
-    println!("cargo::rustc-link-arg-bins=-Tmvm-guest.ld");
+    mvm_guest_build::link();
 }

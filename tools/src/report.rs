@@ -50,6 +50,8 @@ struct GuestReport {
     paging: mvm_config::model::Paging,
     /// Bytes of build-time translation tables (direct map), else 0.
     table_bytes: u64,
+    /// Bytes of a shadow-paged guest's pool of tables, else 0.
+    pool_bytes: u64,
     slack: bool,
     fpu: bool,
     memory: Vec<RegionReport>,
@@ -125,6 +127,7 @@ fn build(system: &System, text: &str) -> Report {
         .zip(&tables)
         .map(|(g, t)| GuestReport {
             table_bytes: t.as_ref().map_or(0, |t| t.table_bytes()),
+            pool_bytes: g.pool.map_or(0, |p| p.bytes()),
             name: g.name.clone(),
             level: g.level,
             core: g.core,
@@ -240,6 +243,11 @@ fn to_text(report: &Report, system: &System) -> String {
                 format!(
                     ", {} of tables",
                     mvm_config::units::format_size(g.table_bytes)
+                )
+            } else if g.pool_bytes != 0 {
+                format!(
+                    ", {} pool of tables",
+                    mvm_config::units::format_size(g.pool_bytes)
                 )
             } else {
                 String::new()

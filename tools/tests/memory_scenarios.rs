@@ -77,3 +77,49 @@ fn direct_mapped_guests_start_with_their_mmu_on_and_see_only_their_own_regions()
     }
     assert!(!r.has("FAILED") && !r.has("MAPPED"), "{r:?}");
 }
+
+#[test]
+fn shadow_paged_guests_at_one_guest_physical_base_see_only_their_own_data() {
+    let r = run("partitions/tests/shadow.toml", "2s");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.has("shadow paging: 2 boot spaces"), "{r:?}");
+    for guest in ["shadow-a", "shadow-b"] {
+        for check in [
+            "linked at the shared guest-physical base ok",
+            "map own data page ok",
+            "data page aliases its guest-physical page ok",
+            "hostile other guest's physical memory -> -5 ok",
+            "hostile own physical memory -> -5 ok",
+            "hostile monitor reservation -> -5 ok",
+            "hostile table area -> -5 ok",
+            "hostile device not owned (uart1) -> -5 ok",
+            "hostile console uart0 -> -5 ok",
+            "hostile past the end of its RAM -> -5 ok",
+            "hostile top page (wrapping) -> -5 ok",
+            "hostile misaligned guest-physical -> -3 ok",
+            "hostile unknown flag bits -> -3 ok",
+            "hostile executable device -> -3 ok",
+            "hostile occupied virtual page -> -7 ok",
+            "hostile virtual page inside its boot section -> -7 ok",
+            "hostile bad space id -> -3 ok",
+            "hostile space not created -> -3 ok",
+            "hostile switch to a bad space -> -3 ok",
+            "hostile destroy the current space -> -3 ok",
+            "hostile unmap an unmapped page -> -8 ok",
+            "timed maps accepted ok",
+            "second space created ok",
+            "destroy it ok",
+            "hostile pool exhausted -> -6 ok",
+            "pool exhausted after 3 more page tables; still running",
+            "own data after many switches ok",
+            "done failures=0",
+        ] {
+            let line = format!("[{guest}] shadow: {check}");
+            assert!(r.has(&line), "missing `{line}`: {r:?}");
+        }
+        let figure = format!("[{guest}] mvm-shadow guest={guest} map_instructions=");
+        assert!(r.has(&figure), "missing `{figure}`: {r:?}");
+    }
+    assert!(r.has("mvm: all guests halted"), "{r:?}");
+    assert!(!r.has("FAILED") && !r.has("FAULT"), "{r:?}");
+}

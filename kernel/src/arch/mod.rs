@@ -390,14 +390,17 @@ mvm_save_cp15:
     isb
     bx lr
 
-    @ mvm_restore_cp15(&Cp15): the reverse, then what isolation between two
-    @ guests needs: the Non-secure TLB and branch predictor invalidated (no
-    @ VMIDs or ASIDs are managed yet) and the local exclusive monitor
-    @ cleared (a guest preempted between LDREX and STREX must not let the
-    @ next guest's STREX succeed).
+    @ mvm_restore_cp15(&Cp15, tlbiall: u32): the reverse, then what
+    @ isolation between two guests needs: the Non-secure TLB invalidated
+    @ unless `tlbiall` is 0 (both guests' entries are non-global under
+    @ ASIDs of their own: docs/memory.md), the branch predictor invalidated
+    @ and the local exclusive monitor cleared (a guest preempted between
+    @ LDREX and STREX must not let the next guest's STREX succeed).
     .section .text.mvm_restore_cp15, "ax"
     .global mvm_restore_cp15
 mvm_restore_cp15:
+    push {{r4}}
+    mov r4, r1
     mov r1, #{scr_monitor_ns}
     mcr p15, 0, r1, c1, c1, 0          @ SCR.NS = 1
     isb
@@ -427,13 +430,15 @@ mvm_restore_cp15:
     mcr p15, 0, r3, c13, c0, 4         @ TPIDRPRW
     mcr p15, 2, r12, c0, c0, 0         @ CSSELR
     mov r1, #0
-    mcr p15, 0, r1, c8, c7, 0          @ TLBIALL (Non-secure entries)
+    cmp r4, #0
+    mcrne p15, 0, r1, c8, c7, 0        @ TLBIALL (Non-secure entries)
     mcr p15, 0, r1, c7, c5, 6          @ BPIALL
     clrex
     dsb
     mov r1, #{scr_monitor}
     mcr p15, 0, r1, c1, c1, 0          @ SCR.NS = 0
     isb
+    pop {{r4}}
     bx lr
 
     @ mvm_vfp_switch(save: *mut Vfp or null, load: &Vfp): VFP/NEON state
@@ -490,7 +495,7 @@ unsafe extern "C" {
     fn mvm_save_banked(banked: *mut Banked);
     fn mvm_restore_banked(banked: *const Banked);
     fn mvm_save_cp15(cp15: *mut Cp15);
-    fn mvm_restore_cp15(cp15: *const Cp15);
+    fn mvm_restore_cp15(cp15: *const Cp15, tlbiall: u32);
     fn mvm_vfp_switch(save: *mut Vfp, load: *const Vfp);
     static __monitor_stacks_end: u8;
     static mvm_secondaries_released: AtomicU32;
@@ -604,7 +609,19 @@ pub fn save_cp15(cp15: &mut Cp15) {
 /// replaced (save it first).
 pub unsafe fn restore_cp15(cp15: &Cp15) {
     // SAFETY: as for `save_cp15`; the caller accepts the replacement.
-    unsafe { mvm_restore_cp15(cp15) }
+    unsafe { mvm_restore_cp15(cp15, 1) }
+}
+
+/// [`restore_cp15`] without the TLB invalidation.
+///
+/// # Safety
+/// As for [`restore_cp15`], and the TLB may keep the outgoing guest's
+/// entries only because they are all non-global under ASIDs that are the
+/// outgoing guest's own, and the incoming state's ASID is the incoming
+/// guest's own (docs/memory.md, "ASIDs").
+pub unsafe fn restore_cp15_keep_tlb(cp15: &Cp15) {
+    // SAFETY: as above; the caller vouches for the ASIDs.
+    unsafe { mvm_restore_cp15(cp15, 0) }
 }
 
 /// Moves the VFP registers out to `save` (if any) and loads `load`.
@@ -646,5 +663,69 @@ pub unsafe fn write_nsacr(value: u32) {
     // SAFETY: the caller means to grant these rights.
     unsafe {
         core::arch::asm!("mcr p15, 0, {}, c1, c1, 2", "isb", in(reg) value, options(nostack, preserves_flags))
+    };
+}
+
+/// Loads a shadow-paged guest's address space into the running
+/// (Non-secure) CP15 state: TTBR0 and CONTEXTIDR (its ASID). No TLB
+/// maintenance: every shadow entry is non-global, tagged with its ASID.
+///
+/// # Safety
+/// Monitor mode, on the core where the guest whose state is live made the
+/// call; `ttbr0` points at one of that guest's L1 tables in the table area.
+pub unsafe fn set_ns_translation(ttbr0: u32, contextidr: u32) {
+    // SAFETY: the caller vouches for the tables; SCR.NS is set around the
+    // writes only and restored to 0.
+    unsafe {
+        core::arch::asm!(
+            "dsb",
+            "mcr p15, 0, {ns}, c1, c1, 0",
+            "isb",
+            "mcr p15, 0, {ttbr0}, c2, c0, 0",
+            "mcr p15, 0, {ctx}, c13, c0, 1",
+            "isb",
+            "mcr p15, 0, {s}, c1, c1, 0",
+            "isb",
+            ns = in(reg) crate::SCR_MONITOR | crate::sysreg::Scr::NS,
+            s = in(reg) crate::SCR_MONITOR,
+            ttbr0 = in(reg) ttbr0,
+            ctx = in(reg) contextidr,
+            options(nostack, preserves_flags)
+        )
+    };
+}
+
+/// Makes table writes visible to the Non-secure walker and does the TLB
+/// maintenance a shadow-paging edit needs, on this core's Non-secure TLB.
+pub fn ns_tlb(tlb: crate::shadow::Tlb) {
+    use crate::shadow::Tlb;
+    let (op, value) = match tlb {
+        Tlb::None => (0, 0),
+        Tlb::Page { va, asid } => (1, (va & !0xFFF) | u32::from(asid)),
+        Tlb::Asid(asid) => (2, u32::from(asid)),
+    };
+    // SAFETY: barriers and TLB invalidation lose no state (the walker
+    // refills entries from the tables); SCR.NS is set around them so that
+    // they reach the Non-secure entries, and restored to 0.
+    unsafe {
+        core::arch::asm!(
+            "dsb",
+            "cmp {op}, #0",
+            "beq 2f",
+            "mcr p15, 0, {ns}, c1, c1, 0",
+            "isb",
+            "cmp {op}, #1",
+            "mcreq p15, 0, {value}, c8, c7, 1",
+            "mcrne p15, 0, {value}, c8, c7, 2",
+            "dsb",
+            "mcr p15, 0, {s}, c1, c1, 0",
+            "isb",
+            "2:",
+            op = in(reg) op,
+            value = in(reg) value,
+            ns = in(reg) crate::SCR_MONITOR | crate::sysreg::Scr::NS,
+            s = in(reg) crate::SCR_MONITOR,
+            options(nostack)
+        )
     };
 }

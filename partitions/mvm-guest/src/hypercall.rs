@@ -24,12 +24,16 @@ impl Error {
             abi::NOT_SUPPORTED => "not supported",
             abi::INVALID_PARAMETER => "invalid parameter",
             abi::TOO_LONG => "too long",
+            abi::DENIED => "denied",
+            abi::NO_MEMORY => "no memory",
+            abi::ALREADY_MAPPED => "already mapped",
+            abi::NOT_MAPPED => "not mapped",
             _ => "unknown error",
         }
     }
 }
 
-fn result(r0: u32) -> Result<u32, Error> {
+pub(crate) fn result(r0: u32) -> Result<u32, Error> {
     if (r0 as i32) < 0 {
         Err(Error(r0 as i32))
     } else {
@@ -68,7 +72,7 @@ pub unsafe fn call(id: u32, args: [u32; 3]) -> [u32; 4] {
 
 /// A call that neither writes guest memory nor needs the caller's
 /// guarantees.
-fn call_checked(id: u32, args: [u32; 3]) -> [u32; 4] {
+pub(crate) fn call_checked(id: u32, args: [u32; 3]) -> [u32; 4] {
     // SAFETY: `id` is not a call that writes guest memory (INFO goes through
     // `info`), so any arguments are safe: the monitor checks them.
     unsafe { call(id, args) }

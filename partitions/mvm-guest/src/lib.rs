@@ -1,9 +1,12 @@
 //! The MVM guest runtime: start-up, own vectors, hypercalls and a console.
 //!
 //! - A guest starts at `_start` in Non-secure SVC (r0 = 0, r1 = ~0, r2 = 0),
-//!   with its MMU off (shadow paging, for now) or on with the direct map the
-//!   monitor installed (`paging = "direct"`: PA = VA, docs/memory.md). The
-//!   runtime never touches the translation registers, so it runs either way. The runtime gives IRQ, abort, undefined and SVC mode
+//!   with its MMU on: the direct map (`paging = "direct"`: PA = VA), or a
+//!   shadow-paged guest's boot space (virtual = guest-physical), both
+//!   installed by the monitor (docs/memory.md); off only for a shadow-paged
+//!   guest without a pool. The runtime never touches the translation
+//!   registers, so it runs either way; [`mmu`] asks the monitor for more
+//!   mappings and address spaces. The runtime gives IRQ, abort, undefined and SVC mode
 //!   their own stacks, zeroes `.bss`, points VBAR at its own vector table and
 //!   calls the function named by [`entry!`].
 //! - The guest owns its exceptions: undefined instruction, aborts and IRQ
@@ -25,6 +28,7 @@ pub mod console;
 pub mod cpu;
 pub mod exception;
 pub mod hypercall;
+pub mod mmu;
 
 /// A guest's first memory region (RAM), where its image, stacks and `.bss`
 /// live.
