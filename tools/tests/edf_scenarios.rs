@@ -9,42 +9,16 @@
 //! one at a time.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+mod common;
+use common::Run;
 
 const NS_PER_S: u64 = 1_000_000_000;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
 
 /// One `mvm-stats` line: its `key=value` pairs.
 type Fields = BTreeMap<String, String>;
 
 impl Run {
-    fn has(&self, needle: &str) -> bool {
-        self.stdout.contains(needle)
-    }
-
     fn stats_lines(&self) -> Vec<Fields> {
         self.stdout
             .lines()
@@ -130,17 +104,7 @@ impl From<&Fields> for Stats {
 }
 
 fn run(system: &str) -> Run {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
-        .args(["run", "--system", system, "--for", "1s"])
-        .current_dir(root())
-        .output()
-        .expect("mvm runs");
-    let r = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let r = common::run(system, "1s");
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
     assert!(!r.has("did not answer"), "every core's figures: {r:?}");

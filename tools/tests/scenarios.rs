@@ -4,58 +4,10 @@
 //!
 //! The scenarios share build directories, so they run one at a time.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn has(&self, needle: &str) -> bool {
-        self.stdout.contains(needle)
-    }
-
-    fn lines(&self, prefix: &str) -> Vec<&str> {
-        self.stdout
-            .lines()
-            .filter(|l| l.starts_with(prefix))
-            .collect()
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn run(system: &str, duration: &str) -> Run {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
-        .args(["run", "--system", system, "--for", duration])
-        .current_dir(root())
-        .output()
-        .expect("mvm runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+mod common;
+use common::{one_at_a_time, root, run};
 
 fn hash_of(system: &str) -> String {
     let text = std::fs::read_to_string(root().join(system)).expect("scenario description");
@@ -133,7 +85,7 @@ fn guest_faults_go_to_the_guests_own_vectors() {
 fn ctrl_c_ends_an_unbounded_run_cleanly() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = one_at_a_time();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mvm"))
         .args(["run", "--system", "partitions/tests/boot.toml"])
         .current_dir(root())

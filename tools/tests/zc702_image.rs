@@ -11,27 +11,21 @@
 //! (`target/mvm-guests`, `target/mvm-build`); `cargo test` runs test
 //! binaries one after another, so they never race.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use mvm_config::image::{areas, check_layout, Owner};
 use object::Object;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+mod common;
+use common::root;
 
 const SYSTEM: &str = "partitions/examples/zc702.toml";
 
 /// `cpsid aif`, the first instruction of `_start` (kernel/src/arch).
 const CPSID_AIF: u32 = 0xF10C_01C0;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 #[test]
 fn the_zc702_image_builds_and_is_laid_out_for_the_board() {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
         .args(["build", "--system", SYSTEM])
         .current_dir(root())
