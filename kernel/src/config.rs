@@ -98,7 +98,7 @@ impl Table {
     /// words and of an L2 table of 256 words).
     pub const fn well_formed(&self) -> bool {
         let bytes = self.words.wrapping_mul(4);
-        if !bytes.is_power_of_two() || self.address % bytes != 0 {
+        if !bytes.is_power_of_two() || !self.address.is_multiple_of(bytes) {
             return false;
         }
         let mut i = 0;

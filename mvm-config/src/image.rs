@@ -182,6 +182,9 @@ pub fn areas(system: &crate::model::System) -> Vec<(Owner<'_>, Region)> {
         .collect()
 }
 
+/// A loadable segment's `(base, size)` and the area that holds it.
+pub type Placed<'a> = ((u64, u64), Owner<'a>);
+
 /// Checks a whole image as a boot loader would load it (JTAG, U-Boot
 /// `bootelf`, QEMU `-kernel`): every loadable byte, `.bss` included, lies
 /// inside one area, and the entry point is the monitor's. Returns each
@@ -189,7 +192,7 @@ pub fn areas(system: &crate::model::System) -> Vec<(Owner<'_>, Region)> {
 pub fn check_layout<'a>(
     elf_bytes: &[u8],
     areas: &[(Owner<'a>, Region)],
-) -> Result<Vec<((u64, u64), Owner<'a>)>, ImageError> {
+) -> Result<Vec<Placed<'a>>, ImageError> {
     let (entry, segments) = load_segments(elf_bytes)?;
     let owner = |base: u64, size: u64| {
         areas

@@ -74,8 +74,7 @@ impl Run {
         self.stdout
             .lines()
             .filter_map(|l| l.strip_prefix(prefix.as_str()))
-            .filter(|l| l.contains(needle))
-            .last()
+            .rfind(|l| l.contains(needle))
     }
 }
 
