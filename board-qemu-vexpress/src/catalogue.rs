@@ -29,13 +29,15 @@ pub const BOARD: Board = Board {
     // is far smaller than 15 MiB (docs/memory.md).
     table_area: PhysRange::new(0x60F0_0000, MIB),
     // Measured: a job costs the monitor two timer-interrupt-to-guest
-    // switches (in and out), 765 instructions each between two VFP guests
-    // (the dearer case) under `-icount shift=0`, where an instruction is
-    // 1 ns: 1530 ns, rounded up. Reproduce with
+    // switches (in and out); between two VFP guests (the dearer case) the
+    // slower of the two benchmark guests sees 727 instructions per switch
+    // under `-icount shift=0`, where an instruction is 1 ns: 1454 ns, with a
+    // margin 1.6 us. Reproduce with
     // `cargo mvm run --system partitions/tests/switch-bench-fpu.toml --for 1s`
     // (docs/world-switch.md, docs/performance.md).
     default_switch_overhead_ns: 1_600,
-    default_switch_overhead_source: "measured: 2 world switches of 765 instructions, rounded up",
+    default_switch_overhead_source:
+        "measured: 2 world switches of at most 727 instructions, with a margin",
     devices: &[
         Device {
             name: "uart0",

@@ -64,27 +64,84 @@ pub struct Decision {
     pub until: u64,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+/// A server's state that the decision reads at every event, kept compact
+/// (the statistics live apart, in [`Edf::stats`]).
+#[derive(Clone, Copy, Debug)]
 struct Server {
-    params: Params,
+    /// The earliest time at which [`Edf::release`] has work for this
+    /// server: its next release, or its current job's deadline if that is
+    /// not judged yet (`u64::MAX` once halted).
+    due: u64,
+    /// The server's next event as the decision sees it: its next release,
+    /// or its job's deadline if earlier, unjudged and with budget left
+    /// (`u64::MAX` once halted).
+    event: u64,
     /// Absolute deadline of the current job.
     deadline: u64,
     /// Budget left of the current job.
     left: u64,
+    /// When the next job is released.
+    next_release: u64,
+    params: Params,
     /// The current job gave up its budget (or the server its slack).
     yielded: bool,
     /// The current job's deadline has been checked for a miss.
     judged: bool,
-    /// When the next job is released.
-    next_release: u64,
     halted: bool,
-    stats: Stats,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            due: u64::MAX,
+            event: u64::MAX,
+            deadline: 0,
+            left: 0,
+            next_release: 0,
+            params: Params::default(),
+            yielded: false,
+            judged: true,
+            halted: false,
+        }
+    }
+}
+
+impl Server {
+    /// Recomputes `due` and `event` after `judged`, `left`, `deadline`,
+    /// `next_release` or `halted` changed.
+    #[inline(always)]
+    fn refresh(&mut self) {
+        if self.halted {
+            self.due = u64::MAX;
+            self.event = u64::MAX;
+        } else {
+            self.refresh_live();
+        }
+    }
+
+    /// [`Server::refresh`] for a server that is not halted.
+    #[inline(always)]
+    fn refresh_live(&mut self) {
+        if self.judged {
+            self.due = self.next_release;
+            self.event = self.next_release;
+        } else {
+            let first = self.deadline.min(self.next_release);
+            self.due = first;
+            self.event = if self.left > 0 {
+                first
+            } else {
+                self.next_release
+            };
+        }
+    }
 }
 
 /// EDF over at most `N` servers.
 #[derive(Clone, Debug)]
 pub struct Edf<const N: usize> {
     servers: [Server; N],
+    stats: [Stats; N],
     len: usize,
     /// What runs since `since`.
     running: Option<(usize, Mode)>,
@@ -121,13 +178,14 @@ impl<const N: usize> Edf<N> {
         }
         let mut edf = Edf {
             servers,
+            stats: [Stats::default(); N],
             len: params.len(),
             running: None,
             since: now,
             slack_next: 0,
         };
-        for s in &mut edf.servers[..edf.len] {
-            Self::release(s, now);
+        for (s, st) in edf.servers[..edf.len].iter_mut().zip(&mut edf.stats) {
+            Self::release(s, st, now);
         }
         edf
     }
@@ -141,13 +199,13 @@ impl<const N: usize> Edf<N> {
     }
 
     pub fn stats(&self, server: usize) -> Stats {
-        self.servers[server].stats
+        self.stats[server]
     }
 
     /// A server's figures as of `now`: as [`Edf::stats`], plus the time the
     /// running server has had since the last event (not yet accounted).
     pub fn stats_at(&self, server: usize, now: u64) -> Stats {
-        let mut stats = self.servers[server].stats;
+        let mut stats = self.stats[server];
         if let Some((i, mode)) = self.running {
             if i == server {
                 let elapsed = now.saturating_sub(self.since);
@@ -173,6 +231,7 @@ impl<const N: usize> Edf<N> {
             let s = &mut self.servers[i];
             s.yielded = true;
             s.left = 0;
+            s.refresh();
         }
     }
 
@@ -180,40 +239,51 @@ impl<const N: usize> Edf<N> {
     pub fn halt_running(&mut self, now: u64) {
         self.account(now);
         if let Some((i, _)) = self.running {
-            self.servers[i].halted = true;
-            self.servers[i].left = 0;
+            let s = &mut self.servers[i];
+            s.halted = true;
+            s.left = 0;
+            s.refresh();
         }
     }
 
     /// Charges the running server for the time since the last event.
+    #[inline(always)]
     fn account(&mut self, now: u64) {
         let elapsed = now.saturating_sub(self.since);
         self.since = now;
         let Some((i, mode)) = self.running else {
             return;
         };
-        let s = &mut self.servers[i];
         match mode {
             Mode::Budget => {
+                let s = &mut self.servers[i];
+                let st = &mut self.stats[i];
                 let used = elapsed.min(s.left);
                 s.left -= used;
-                s.stats.used_ns += used;
+                st.used_ns += used;
                 // Count the stop once, when the budget runs out.
-                if used > 0 && s.left == 0 && !s.yielded {
-                    s.stats.overruns += 1;
+                if used > 0 && s.left == 0 {
+                    if !s.yielded {
+                        st.overruns += 1;
+                    }
+                    // Without budget left only the next release is an
+                    // event (`due` does not depend on the budget).
+                    if !s.halted {
+                        s.event = s.next_release;
+                    }
                 }
             }
-            Mode::Slack => s.stats.slack_ns += elapsed,
+            Mode::Slack => self.stats[i].slack_ns += elapsed,
         }
     }
 
     /// Judges a deadline that has come and releases a job that is due.
     #[inline(always)]
-    fn release(s: &mut Server, now: u64) {
+    fn release(s: &mut Server, st: &mut Stats, now: u64) {
         if !s.judged && s.deadline <= now {
             s.judged = true;
             if s.left > 0 && !s.yielded {
-                s.stats.misses += 1;
+                st.misses += 1;
             }
             s.left = 0;
         }
@@ -229,10 +299,10 @@ impl<const N: usize> Edf<N> {
                 late / s.params.period
             };
             if !s.judged && s.left > 0 && !s.yielded {
-                s.stats.misses += 1;
+                st.misses += 1;
             }
-            s.stats.jobs += 1 + behind;
-            s.stats.misses += behind;
+            st.jobs += 1 + behind;
+            st.misses += behind;
             let release = s.next_release + behind * s.params.period;
             s.next_release = release + s.params.period;
             s.deadline = release + s.params.deadline;
@@ -240,40 +310,38 @@ impl<const N: usize> Edf<N> {
             s.yielded = false;
             s.judged = s.deadline <= now;
         }
+        s.refresh_live();
     }
 
     /// Decides what runs from `now` on: call it at every event (the timer,
     /// a yield, a halt).
     ///
-    /// One pass over the servers judges deadlines, releases jobs, finds the
-    /// next event (a release, or the deadline of a job that still has
-    /// budget) and the earliest deadline with budget left (the lowest index
+    /// One pass over the servers judges deadlines and releases jobs (only
+    /// for servers with something due: one comparison with the server's
+    /// cached `due` otherwise), finds the next event (each server's cached
+    /// `event`) and the earliest deadline with budget left (the lowest index
     /// on a tie): this runs on every timer interrupt of a shared core.
     pub fn schedule(&mut self, now: u64) -> Decision {
         self.account(now);
         let mut next = u64::MAX;
-        let mut earliest: Option<usize> = None;
+        let mut earliest = usize::MAX;
         let mut earliest_deadline = u64::MAX;
-        for (i, s) in self.servers[..self.len].iter_mut().enumerate() {
-            if s.halted {
-                continue;
+        let len = self.len.min(N);
+        for i in 0..len {
+            let s = &mut self.servers[i];
+            if s.due <= now && !s.halted {
+                Self::release(s, &mut self.stats[i], now);
             }
-            Self::release(s, now);
-            let event = if !s.judged && s.left > 0 {
-                s.deadline.min(s.next_release)
-            } else {
-                s.next_release
-            };
-            next = next.min(event);
+            next = next.min(s.event);
             if s.left > 0 && s.deadline < earliest_deadline {
-                earliest = Some(i);
+                earliest = i;
                 earliest_deadline = s.deadline;
             }
         }
-        let decision = if let Some(i) = earliest {
+        let decision = if earliest < len {
             Decision {
-                run: Some((i, Mode::Budget)),
-                until: next.min(now.saturating_add(self.servers[i].left)),
+                run: Some((earliest, Mode::Budget)),
+                until: next.min(now.saturating_add(self.servers[earliest].left)),
             }
         } else if let Some(i) = self.slack_candidate() {
             self.slack_next = if i + 1 == self.len { 0 } else { i + 1 };
