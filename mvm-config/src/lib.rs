@@ -50,7 +50,10 @@ impl Checked {
 pub fn check(text: &str) -> Checked {
     let mut diagnostics = Vec::new();
     let raw = raw::read(text, &mut diagnostics);
-    let system = if diagnostics.iter().any(|d| d.code() == "syntax") {
+    let system = if diagnostics
+        .iter()
+        .any(|d| matches!(d.kind, diag::ErrorKind::Syntax { .. }))
+    {
         None
     } else {
         validate::validate(&raw, &mut diagnostics)
