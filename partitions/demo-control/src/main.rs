@@ -108,16 +108,12 @@ static GLOBAL_TIMER: GlobalTimer = unsafe { GlobalTimer::new(board::GLOBAL_TIMER
 static TICKS: AtomicU32 = AtomicU32::new(0);
 
 fn on_irq(_frame: &mut ExceptionFrame) {
-    let iar = GICC.acknowledge();
-    let id = Gicc::interrupt_id(iar);
-    if id >= Gicc::SPECIAL_IDS {
-        return;
-    }
-    if id == TIMER_IRQ {
-        devices::clear_timer();
-        TICKS.fetch_add(1, Ordering::Relaxed);
-    }
-    GICC.end_of_interrupt(iar);
+    mvm_guest::irq::serve(&GICC, |id| {
+        if id == TIMER_IRQ {
+            devices::clear_timer();
+            TICKS.fetch_add(1, Ordering::Relaxed);
+        }
+    });
 }
 
 fn millis_since_reset() -> u64 {

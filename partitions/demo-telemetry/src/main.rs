@@ -46,16 +46,12 @@ mod sampler {
     static SAMPLES: AtomicU32 = AtomicU32::new(0);
 
     fn on_irq(_frame: &mut ExceptionFrame) {
-        let iar = GICC.acknowledge();
-        let id = Gicc::interrupt_id(iar);
-        if id >= Gicc::SPECIAL_IDS {
-            return;
-        }
-        if id == TIMER_IRQ {
-            TIMER.clear_interrupt();
-            SAMPLES.fetch_add(1, Ordering::Relaxed);
-        }
-        GICC.end_of_interrupt(iar);
+        mvm_guest::irq::serve(&GICC, |id| {
+            if id == TIMER_IRQ {
+                TIMER.clear_interrupt();
+                SAMPLES.fetch_add(1, Ordering::Relaxed);
+            }
+        });
     }
 
     pub fn run() -> ! {

@@ -28,6 +28,7 @@ pub mod console;
 pub mod cpu;
 pub mod exception;
 pub mod hypercall;
+pub mod irq;
 pub mod mmu;
 
 /// A guest's first memory region (RAM), where its image, stacks and `.bss`
