@@ -1,7 +1,6 @@
 //! The monitor's board module for the Xilinx ZC702 (Zynq-7000).
 //!
-//! - Same interface as `board_qemu.rs` (see there and
-//!   `docs/architecture.md`).
+//! - Same interface as `board_qemu.rs`: `mvm_kernel::monitor::Platform`.
 //! - Console: UART1, the USB-UART, a Cadence UART re-initialised at
 //!   115200 8N1 from the 100 MHz UART_REF_CLK the boot loader set.
 //! - Secure set-up: the SLCR's TrustZone registers (`TZ_DDR_RAM` from the
@@ -22,34 +21,53 @@ use mvm_kernel::config::System;
 use mvm_kernel::timing::Clock;
 use mvm_kernel::{arch, sysreg};
 
-pub use board_zc702 as board;
+use board_zc702 as board;
+use mvm_kernel::monitor::Platform;
 
-/// The monitor's console: UART1, a Cadence UART.
-pub type Console = board::cadence_uart::CadenceUart;
+/// The Xilinx ZC702.
+pub struct Board;
 
-/// The monitor's console, not initialised.
-///
-/// # Safety
-/// UART1 is the monitor's (the catalogue keeps it from guests); the caller
-/// serialises the handles' users (a lock, or a report that must not wait
-/// for one).
-pub const unsafe fn console() -> Console {
-    // SAFETY: as the caller vouches.
-    unsafe { Console::new(board::CONSOLE_UART_BASE) }
+impl Platform for Board {
+    /// UART1, the USB-UART, a Cadence UART.
+    type Console = board::cadence_uart::CadenceUart;
+    const NAME: &'static str = board::BOARD.name;
+    const CORES: u32 = board::BOARD.cores;
+    const MPCORE_BASE: usize = board::MPCORE_BASE;
+    const CLOCK: Clock = CLOCK;
+    /// No: DDR holds whatever it held at power-on and no boot loader writes
+    /// the parameters, so every run on the board is unbounded.
+    const LOADER_PARAMETERS: bool = false;
+
+    unsafe fn console() -> Self::Console {
+        // SAFETY: UART1 is the monitor's (the catalogue keeps it from
+        // guests); the caller serialises the handles' users.
+        unsafe { Self::Console::new(board::CONSOLE_UART_BASE) }
+    }
+
+    /// 115200 8N1 (CD 124, BDIV 6 from 100 MHz).
+    fn init_console(uart: &mut Self::Console) {
+        uart.init(board::cadence_uart::CONSOLE_DIVISORS);
+    }
+
+    fn write_bytes(uart: &mut Self::Console, bytes: &[u8]) {
+        uart.write_bytes(bytes);
+    }
+
+    fn secure_devices(system: &System, out: &mut Self::Console) {
+        secure_devices(system, out)
+    }
+
+    fn start_secondary_cores(out: &mut Self::Console) {
+        start_secondary_cores(out)
+    }
+
+    fn end_run(out: &mut Self::Console, status: u32) -> ! {
+        end_run(out, status)
+    }
 }
-
-/// Core 0, first thing: 115200 8N1 (CD 124, BDIV 6 from 100 MHz).
-pub fn init_console(uart: &mut Console) {
-    uart.init(board::cadence_uart::CONSOLE_DIVISORS);
-}
-
-/// Whether the loader's parameters (`.mvm_parameters`: the run's length)
-/// are to be read: no, DDR holds whatever it held at power-on and no boot
-/// loader writes them, so every run on the board is unbounded.
-pub const LOADER_PARAMETERS: bool = false;
 
 /// PERIPHCLK: CPU_6x4x / 2 = 333.333 MHz, exactly 3 ns a tick.
-pub const CLOCK: Clock = Clock::ns_per_tick(3);
+const CLOCK: Clock = Clock::ns_per_tick(3);
 const _: () = assert!(
     board::clocks::PERIPHCLK.ns_in_ticks_floor(1) == 3
         && board::clocks::PERIPHCLK.ns_in_ticks_ceil(1) == 3
@@ -59,7 +77,7 @@ const _: () = assert!(
 
 /// Core 0, before the guests: the TrustZone address-space set-up (see the
 /// module's notes). Warnings and a summary go to `out`.
-pub fn secure_devices(system: &System, out: &mut Console) {
+fn secure_devices(system: &System, out: &mut board::cadence_uart::CadenceUart) {
     let mut plan = trustzone::Plan::new(board::BOARD.ram, board::BOARD.monitor_reservation);
     for g in system.guests {
         for d in g.devices {
@@ -110,7 +128,7 @@ pub fn secure_devices(system: &System, out: &mut Console) {
 
 /// Core 0, after `arch::release_secondary_cores`: CPU1 leaves the boot ROM
 /// for `_start`, where it finds the release flag already set.
-pub fn start_secondary_cores(out: &mut Console) {
+fn start_secondary_cores(out: &mut board::cadence_uart::CadenceUart) {
     // SAFETY: reading OCM_CFG; core 0 is the SLCR's only user at boot.
     let slcr = unsafe { Slcr::new(board::SLCR_BASE) };
     let entry = arch::reset_entry();
@@ -129,7 +147,7 @@ pub fn start_secondary_cores(out: &mut Console) {
 
 /// The end of a run: the last line, then this core parks (no host to exit
 /// to). The caller holds the console, so nothing prints after this line.
-pub fn end_run(out: &mut Console, status: u32) -> ! {
+fn end_run(out: &mut board::cadence_uart::CadenceUart, status: u32) -> ! {
     let _ = writeln!(
         out,
         "mvm: end of run, exit status {status}; no host to exit to: core {} parked",

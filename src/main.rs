@@ -4,22 +4,21 @@
 //!   schedulable and generates `MVM_SYSTEM` (the kernel's tables, with the
 //!   guests' images for Arm builds) into `OUT_DIR`; an invalid description
 //!   fails the build with the diagnostics of `cargo mvm check`.
-//! - For the target (`armv7a-none-eabi`), this crate is the monitor: it
-//!   wires the board's drivers to the kernel's policy (`monitor.rs`, the
-//!   same for every board) and links at the board's monitor reservation
-//!   (`monitor.ld`). The description's board (`cfg(mvm_board)`, set by
-//!   `build.rs`) selects the one module of board-specific behaviour:
-//!   `board_qemu.rs` or `board_zc702.rs`, seen by the monitor as
-//!   `platform`.
+//! - For the target (`armv7a-none-eabi`), this crate is the monitor: one
+//!   `mvm_kernel::monitor!` call puts the kernel's monitor over the
+//!   generated tables and the board, and the image links at the board's
+//!   monitor reservation (`monitor.ld`). The description's board
+//!   (`cfg(mvm_board)`, set by `build.rs`) selects the one module of
+//!   board-specific behaviour: `board_qemu.rs` or `board_zc702.rs`, whose
+//!   `Board` implements `mvm_kernel::monitor::Platform`.
 //! - On the host it prints the plan the monitor would boot, which keeps the
 //!   generated tables compiling in every `cargo build` and `cargo test`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::missing_safety_doc)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 include!(concat!(env!("OUT_DIR"), "/mvm_system.rs"));
-
-#[cfg(target_os = "none")]
-mod monitor;
 
 #[cfg(all(target_os = "none", mvm_board = "qemu-vexpress-a9"))]
 #[path = "board_qemu.rs"]
@@ -27,6 +26,14 @@ mod platform;
 #[cfg(all(target_os = "none", mvm_board = "zc702"))]
 #[path = "board_zc702.rs"]
 mod platform;
+
+#[cfg(target_os = "none")]
+mvm_kernel::monitor!(
+    platform: platform::Board,
+    system: MVM_SYSTEM,
+    guests: MVM_GUESTS.len(),
+    slots: if MVM_MAX_SERVERS_PER_CORE > 1 { MVM_MAX_SERVERS_PER_CORE } else { 1 },
+);
 
 #[cfg(not(target_os = "none"))]
 fn main() {

@@ -6,6 +6,7 @@
 //! - Plain `const`-constructible data: slices of `'static` items, no
 //!   allocation, no interior mutability.
 //! - Addresses are physical and 32-bit (Cortex-A9 without LPAE).
+#![forbid(unsafe_code)]
 
 /// A guest's real-time level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

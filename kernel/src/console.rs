@@ -6,6 +6,7 @@
 //! - A guest cannot forge a monitor line or repaint the terminal: every line
 //!   gets its prefix, and control characters (including carriage return and
 //!   escape) are shown as `?`.
+#![forbid(unsafe_code)]
 
 /// Longest line emitted in one piece; a longer line is split.
 pub const LINE_MAX: usize = 200;

@@ -12,6 +12,7 @@
 //!   registers are read and written from Monitor mode with SCR.NS = 1.
 //! - [`Vfp`]: FPEXC, FPSCR and d0-d31, only for guests with `fpu = true`.
 //! - Why each register is (or is not) here: `docs/world-switch.md`.
+#![forbid(unsafe_code)]
 
 use crate::{mode, GuestEntry, GUEST_ENTRY_SPSR};
 

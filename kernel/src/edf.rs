@@ -15,6 +15,7 @@
 //!   [`SLACK_SLICE_NS`], to servers with `slack = true` that have not
 //!   yielded it; never while any job has budget left.
 //! - Fixed capacity `N` (the most servers on one core), no allocation.
+#![forbid(unsafe_code)]
 
 /// The longest slice of idle time given to one slack server before the
 /// next one gets a turn.
@@ -92,17 +93,7 @@ struct Server {
 
 impl Default for Server {
     fn default() -> Self {
-        Server {
-            due: u64::MAX,
-            event: u64::MAX,
-            deadline: 0,
-            left: 0,
-            next_release: 0,
-            params: Params::default(),
-            yielded: false,
-            judged: true,
-            halted: false,
-        }
+        Server::IDLE
     }
 }
 
@@ -161,7 +152,46 @@ impl Default for Params {
     }
 }
 
+impl Server {
+    const IDLE: Self = Server {
+        due: u64::MAX,
+        event: u64::MAX,
+        deadline: 0,
+        left: 0,
+        next_release: 0,
+        params: Params {
+            period: 1,
+            budget: 0,
+            deadline: 1,
+            slack: false,
+        },
+        yielded: false,
+        judged: true,
+        halted: false,
+    };
+}
+
+impl Stats {
+    const ZERO: Self = Stats {
+        jobs: 0,
+        misses: 0,
+        used_ns: 0,
+        slack_ns: 0,
+        overruns: 0,
+    };
+}
+
 impl<const N: usize> Edf<N> {
+    /// No server: what a core that is not shared holds.
+    pub const EMPTY: Self = Edf {
+        servers: [Server::IDLE; N],
+        stats: [Stats::ZERO; N],
+        len: 0,
+        running: None,
+        since: 0,
+        slack_next: 0,
+    };
+
     /// Servers released together at `now` (the synchronous release that the
     /// build-time analysis assumed). Panics if more than `N` are given,
     /// which the generated tables rule out at compile time.

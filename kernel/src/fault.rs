@@ -5,6 +5,7 @@
 //!   the Arm manual's words), and only that core stops.
 //! - Guests' own faults never come here: SCR.EA = 0 and the guests' own
 //!   vector tables take them in the Non-secure world.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

@@ -247,34 +247,36 @@ pub fn decode(regs: &[u32; 4], guest: &Guest) -> Result<Call, Error> {
     }
 }
 
-/// What serving hypercalls needs from the monitor (the image wires it).
+/// What serving hypercalls needs from the monitor: one call's view of it
+/// (the calling core's state, taken once for the call).
 pub trait Services {
-    /// Passes guest bytes `[addr, addr + len)` to `f` as the monitor sees
-    /// them.
+    /// The calling guest.
+    fn caller(&self) -> &'static Guest;
+    /// Copies guest bytes `[addr, addr + out.len())` into `out`.
     ///
     /// # Safety
     /// The range lies inside the calling guest's regions, as [`decode`]
     /// checks.
-    unsafe fn with_guest_bytes(&self, addr: u32, len: u32, f: &mut dyn FnMut(&[u8]));
+    unsafe fn read_guest_bytes(&mut self, addr: u32, out: &mut [u8]);
     /// Copies `bytes` to guest memory at `addr`.
     ///
     /// # Safety
     /// `[addr, addr + bytes.len())` lies inside the calling guest's regions.
-    unsafe fn write_guest_bytes(&self, addr: u32, bytes: &[u8]);
+    unsafe fn write_guest_bytes(&mut self, addr: u32, bytes: &[u8]);
     /// Appends `bytes` to `guest`'s console output.
-    fn console_write(&self, guest: &Guest, bytes: &[u8]);
+    fn console_write(&mut self, guest: &Guest, bytes: &[u8]);
     /// Nanoseconds since boot.
-    fn now_ns(&self) -> u64;
+    fn now_ns(&mut self) -> u64;
     /// Stops `guest` on this core for good.
-    fn halt(&self, guest: &Guest) -> !;
+    fn halt(&mut self, guest: &Guest) -> !;
     /// `guest` gives up the rest of its budget; whether the core must now
     /// choose what runs next (false: the guest simply continues).
-    fn yield_now(&self, guest: &Guest) -> bool;
+    fn yield_now(&mut self, guest: &Guest) -> bool;
     /// `guest`'s own figures, as of now.
-    fn stats(&self, guest: &Guest) -> GuestStats;
+    fn stats(&mut self, guest: &Guest) -> GuestStats;
     /// Serves a shadow-paging request of `guest` (which has a pool); r0's
     /// value on success.
-    fn mmu(&self, guest: &Guest, op: MmuOp) -> Result<u32, Error> {
+    fn mmu(&mut self, guest: &Guest, op: MmuOp) -> Result<u32, Error> {
         let _ = (guest, op);
         Err(Error::NotSupported)
     }
@@ -292,36 +294,33 @@ pub enum Outcome {
 }
 
 /// Serves one hypercall in place: `regs` holds r0..r3 on entry and the
-/// results on return. `caller` finds the calling guest; the null call
-/// ([`abi::VERSION`]) is answered inline without it, so the fast path needs
-/// no callee-saved registers.
+/// results on return. The null call ([`abi::VERSION`]) is answered inline,
+/// without the monitor's state, so the fast path needs no callee-saved
+/// registers; `services` gives that state for every other call.
 #[inline(always)]
-pub fn serve<'g, S: Services>(
-    regs: &mut [u32; 4],
-    caller: impl FnOnce() -> &'g Guest,
-    services: &S,
-) -> Outcome {
+pub fn serve<S: Services>(regs: &mut [u32; 4], services: impl FnOnce() -> S) -> Outcome {
     if regs[0] == abi::VERSION {
         *regs = [abi::ABI_VERSION, 0, 0, 0];
         Outcome::Resume
     } else {
-        serve_slow(regs, caller(), services)
+        serve_slow(regs, &mut services())
     }
 }
 
 #[inline(never)]
-fn serve_slow<S: Services>(regs: &mut [u32; 4], guest: &Guest, services: &S) -> Outcome {
+/// Serves a call other than the null call (see [`serve`]).
+pub fn serve_slow<S: Services>(regs: &mut [u32; 4], services: &mut S) -> Outcome {
+    let guest = services.caller();
     let mut outcome = Outcome::Resume;
     *regs = match decode(regs, guest) {
         Ok(Call::Version) => [abi::ABI_VERSION, 0, 0, 0],
         Ok(Call::ConsoleWrite { addr, len }) => {
             if len > 0 {
+                let mut bytes = [0; abi::CONSOLE_WRITE_MAX as usize];
+                let bytes = &mut bytes[..len as usize];
                 // SAFETY: `decode` checked that the range is the caller's.
-                unsafe {
-                    services.with_guest_bytes(addr, len, &mut |bytes| {
-                        services.console_write(guest, bytes)
-                    })
-                };
+                unsafe { services.read_guest_bytes(addr, bytes) };
+                services.console_write(guest, bytes);
             }
             [len, 0, 0, 0]
         }
@@ -508,7 +507,11 @@ mod tests {
         // The default `mmu` service refuses, with the error in r0.
         let fake = Fake::new();
         let mut regs = [SPACE_CREATE, 0, 0, 0];
-        serve(&mut regs, || &g, &fake);
+        let g: &'static Guest = Box::leak(Box::new(g));
+        serve(&mut regs, || FakeCall {
+            fake: &fake,
+            guest: g,
+        });
         assert_eq!(regs, [NOT_SUPPORTED as u32, 0, 0, 0]);
         for (e, code) in [
             (crate::shadow::Error::Denied, DENIED),
@@ -685,27 +688,36 @@ mod tests {
         }
     }
 
-    impl Services for Fake {
-        unsafe fn with_guest_bytes(&self, addr: u32, len: u32, f: &mut dyn FnMut(&[u8])) {
-            f(&self.ram.borrow()[Self::offset(addr, len as usize)])
+    /// One call of `guest` served by a [`Fake`].
+    struct FakeCall<'a> {
+        fake: &'a Fake,
+        guest: &'static Guest,
+    }
+
+    impl Services for FakeCall<'_> {
+        fn caller(&self) -> &'static Guest {
+            self.guest
         }
-        unsafe fn write_guest_bytes(&self, addr: u32, bytes: &[u8]) {
-            self.ram.borrow_mut()[Self::offset(addr, bytes.len())].copy_from_slice(bytes)
+        unsafe fn read_guest_bytes(&mut self, addr: u32, out: &mut [u8]) {
+            out.copy_from_slice(&self.fake.ram.borrow()[Fake::offset(addr, out.len())])
         }
-        fn console_write(&self, guest: &Guest, bytes: &[u8]) {
+        unsafe fn write_guest_bytes(&mut self, addr: u32, bytes: &[u8]) {
+            self.fake.ram.borrow_mut()[Fake::offset(addr, bytes.len())].copy_from_slice(bytes)
+        }
+        fn console_write(&mut self, guest: &Guest, bytes: &[u8]) {
             assert_eq!(guest.name, "hostile");
-            self.console.borrow_mut().extend_from_slice(bytes);
+            self.fake.console.borrow_mut().extend_from_slice(bytes);
         }
-        fn now_ns(&self) -> u64 {
-            self.now
+        fn now_ns(&mut self) -> u64 {
+            self.fake.now
         }
-        fn halt(&self, guest: &Guest) -> ! {
+        fn halt(&mut self, guest: &Guest) -> ! {
             panic!("halt {}", guest.name)
         }
-        fn yield_now(&self, _guest: &Guest) -> bool {
+        fn yield_now(&mut self, _guest: &Guest) -> bool {
             true
         }
-        fn stats(&self, _guest: &Guest) -> GuestStats {
+        fn stats(&mut self, _guest: &Guest) -> GuestStats {
             GuestStats {
                 jobs: 0x0102,
                 fiq: 9,
@@ -720,7 +732,10 @@ mod tests {
 
     fn serve_outcome(fake: &Fake, regs: [u32; 4]) -> ([u32; 4], Outcome) {
         let mut regs = regs;
-        let outcome = serve(&mut regs, || &GUEST, fake);
+        let outcome = serve(&mut regs, || FakeCall {
+            fake,
+            guest: &GUEST,
+        });
         (regs, outcome)
     }
 
@@ -806,11 +821,9 @@ mod tests {
     fn version_yield_and_time() {
         let fake = Fake::new();
         let mut regs = [VERSION, 1, 2, 3];
-        let outcome = serve(
-            &mut regs,
-            || unreachable!("the fast path needs no guest"),
-            &fake,
-        );
+        let outcome = serve(&mut regs, || -> FakeCall<'_> {
+            unreachable!("the fast path needs no monitor state")
+        });
         assert_eq!(outcome, Outcome::Resume);
         assert_eq!(regs, [ABI_VERSION, 0, 0, 0]);
         assert_eq!(serve_fake(&fake, [YIELD, 1, 2, 3]), [0, 0, 0, 0]);

@@ -16,6 +16,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::missing_safety_doc)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod config;
 pub mod console;
@@ -26,14 +27,17 @@ pub mod hypercall;
 pub mod plan;
 pub mod semihosting;
 pub mod shadow;
+pub mod state;
 pub mod stats;
-pub mod sync;
+pub mod switch;
 pub mod sysreg;
 pub mod timing;
 pub mod vmsa;
 
 #[cfg(all(target_arch = "arm", feature = "monitor"))]
 pub mod arch;
+#[cfg(all(target_arch = "arm", feature = "monitor"))]
+pub mod monitor;
 
 /// Cores the monitor supports (Cortex-A9 MPCore: up to 4; both boards: 2).
 /// Cores beyond this park at reset.

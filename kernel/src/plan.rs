@@ -10,10 +10,13 @@
 //!   outside guest memory.
 //! - The banner text is produced here, so the host build of the image prints
 //!   exactly what the monitor prints on UART0.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 
 use crate::config::{CorePlan, Guest, Level, System};
+use crate::context::Cp15;
+use crate::shadow;
 
 /// What a core does once the monitor is ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +68,38 @@ pub fn core_action(system: &System, core: u32, capacity: usize) -> CoreAction {
                 CoreAction::Edf { guests }
             }
         }
+    }
+}
+
+/// The guests (indices into the guest table) `action` runs: a dedicated
+/// core's one, a shared core's servers in server order, or none.
+pub fn guests_of(action: &CoreAction) -> &[u32] {
+    match action {
+        CoreAction::Enter(g) => core::slice::from_ref(&g.id),
+        CoreAction::Edf { guests } => guests,
+        _ => &[],
+    }
+}
+
+/// An SRT guest's server, as the kernel's EDF takes it.
+pub fn server_params(guest: &Guest) -> Option<crate::edf::Params> {
+    guest.server.map(|s| crate::edf::Params {
+        period: s.period_ns,
+        budget: s.budget_ns,
+        deadline: s.deadline_ns,
+        slack: s.slack,
+    })
+}
+
+/// The CP15 state a guest's first instruction runs with: `reset` (the
+/// Non-secure reset values, read on the guest's core) with its direct map
+/// installed (MMU on, its tables, its ASID), or its shadow-paging boot
+/// space (`boot_space`, likewise), or as it is (MMU off).
+pub fn initial_cp15(reset: Cp15, guest: &Guest, boot_space: Option<shadow::Switch>) -> Cp15 {
+    match (guest.translation, boot_space) {
+        (Some(t), _) => reset.with_direct_map(t.ttbr0).with_asid(t.asid),
+        (None, Some(space)) => reset.with_direct_map(space.ttbr0).with_asid(space.asid),
+        (None, None) => reset,
     }
 }
 
@@ -240,6 +275,59 @@ mod tests {
             CorePlan::Edf { guests: &[1] },
         ],
     };
+
+    #[test]
+    fn the_boot_plan_names_each_cores_guests_and_their_first_cp15() {
+        let action = core_action(&DEMO, 0, 4);
+        assert_eq!(guests_of(&action), [0]);
+        let action = core_action(&DEMO, 1, 4);
+        assert_eq!(guests_of(&action), [1]);
+        assert_eq!(guests_of(&CoreAction::Idle), [] as [u32; 0]);
+        assert_eq!(
+            server_params(&GUESTS[0]),
+            None,
+            "an HRT guest has no server"
+        );
+        assert_eq!(
+            server_params(&GUESTS[1]),
+            Some(crate::edf::Params {
+                period: 10,
+                budget: 1,
+                deadline: 10,
+                slack: true
+            })
+        );
+
+        let reset = Cp15 {
+            sctlr: 0x00C5_0078,
+            contextidr: 0xABCD_0000,
+            ..Cp15::default()
+        };
+        // MMU off: the reset state as it is.
+        assert_eq!(initial_cp15(reset, &GUESTS[1], None), reset);
+        // A direct map: its tables, its ASID, PROCID kept.
+        let direct = Guest {
+            translation: Some(crate::config::Translation {
+                ttbr0: 0x60F0_006A,
+                asid: 3,
+                tables: &[],
+            }),
+            ..GUESTS[0]
+        };
+        let cp15 = initial_cp15(reset, &direct, None);
+        assert_eq!(cp15.ttbr0, 0x60F0_006A);
+        assert_eq!(cp15.contextidr, 0xABCD_0003);
+        assert_eq!(cp15.sctlr & 1, 1, "MMU on");
+        assert_eq!(cp15.ttbcr, 0);
+        // A shadow-paging boot space.
+        let space = shadow::Switch {
+            ttbr0: 0x60F4_006A,
+            asid: 9,
+        };
+        let cp15 = initial_cp15(reset, &GUESTS[1], Some(space));
+        assert_eq!((cp15.ttbr0, cp15.contextidr), (0x60F4_006A, 0xABCD_0009));
+        assert_eq!(cp15.sctlr & 1, 1, "MMU on");
+    }
 
     fn banner(system: &System) -> String {
         let mut s = String::new();

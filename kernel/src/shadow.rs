@@ -14,6 +14,7 @@
 //!   needs ([`Tlb`]).
 //! - Pure logic over a [`TableMemory`]: a `Vec` on the host (tests walk the
 //!   tables back), physical memory in the monitor (MMU off).
+#![forbid(unsafe_code)]
 
 use crate::vmsa::{self, Access, Memory};
 
@@ -228,6 +229,63 @@ impl Shadow {
             .find(|&j| self.l2_used[(j / 32) as usize] & (1 << (j % 32)) == 0)?;
         self.l2_used[(j / 32) as usize] |= 1 << (j % 32);
         Some(pool.l2_base + j * vmsa::L2_BYTES)
+    }
+
+    /// Creates a guest's address space 0 as it boots in it: every page of
+    /// its regions at its guest-physical address (writable, executable;
+    /// whole aligned MiBs as sections, which are fast to write and need no
+    /// L2 table), its devices and the MPCore page identity-mapped
+    /// (Device). `Err` when the pool is too small to hold it: the space is
+    /// destroyed again and the guest starts with its MMU off.
+    pub fn build_boot_space(
+        &mut self,
+        pool: &Pool,
+        owned: &Owned<'_>,
+        mem: &mut impl TableMemory,
+    ) -> Result<Switch, Error> {
+        let space = self.create(pool, mem)?;
+        let built = self.map_own_memory(pool, owned, mem, space);
+        match built {
+            Ok(()) => self.switch(pool, space),
+            Err(e) => {
+                self.destroy(pool, mem, space)?;
+                Err(e)
+            }
+        }
+    }
+
+    fn map_own_memory(
+        &mut self,
+        pool: &Pool,
+        owned: &Owned<'_>,
+        mem: &mut impl TableMemory,
+        space: u32,
+    ) -> Result<(), Error> {
+        for r in owned.ram {
+            let mut offset = 0;
+            while offset < r.size {
+                let gpa = r.guest_base + offset;
+                if self.map_section(pool, owned, mem, space, gpa, gpa).is_ok() {
+                    offset += vmsa::SECTION;
+                } else {
+                    self.map(pool, owned, mem, space, gpa, gpa, WRITABLE | EXECUTABLE)?;
+                    offset += vmsa::SMALL_PAGE;
+                }
+            }
+        }
+        for (base, size) in owned.windows() {
+            let end = base.saturating_add(size.max(1) - 1);
+            let last = end & !(vmsa::SMALL_PAGE - 1);
+            let mut page = base & !(vmsa::SMALL_PAGE - 1);
+            loop {
+                self.map(pool, owned, mem, space, page, page, WRITABLE)?;
+                if page == last {
+                    break;
+                }
+                page += vmsa::SMALL_PAGE;
+            }
+        }
+        Ok(())
     }
 
     /// L2 tables in use (all spaces).
@@ -662,6 +720,51 @@ mod tests {
                 asid: 7
             })
         );
+        assert_eq!(s.page_tables_used(), 0);
+    }
+
+    #[test]
+    fn boot_spaces_map_the_guests_own_memory_or_nothing() {
+        let mut mem = area();
+        let mut s = Shadow::new();
+        let sw = s.build_boot_space(&POOL, &OWNED, &mut mem).unwrap();
+        assert_eq!(sw, s.switch(&POOL, 0).unwrap());
+        // The whole MiB as one section; the 8 KiB region and the device
+        // and MPCore pages as small pages.
+        assert_eq!(
+            mem.read(POOL.l1_base + 4 * 0x800),
+            vmsa::section(0x7100_0000, Memory::Normal) | vmsa::L1_NG
+        );
+        let mut mapped = Vec::new();
+        for i in 0..4096u32 {
+            let word = mem.read(POOL.l1_base + 4 * i);
+            if let Some(table) = vmsa::decode_page_table(word) {
+                for j in 0..256u32 {
+                    if mem.read(table + 4 * j) != 0 {
+                        mapped.push((i << 20) | (j << 12));
+                    }
+                }
+            } else if word != 0 {
+                mapped.push(i << 20);
+            }
+        }
+        assert_eq!(
+            mapped,
+            [0x1000_A000, CPU_PAGE, 0x8000_0000, 0x8020_0000, 0x8020_1000],
+            "only its own memory"
+        );
+        // A pool without L2 tables cannot hold the small pages: the space
+        // is given back and nothing stays mapped.
+        let tiny = Pool {
+            page_tables: 0,
+            ..POOL
+        };
+        let mut s = Shadow::new();
+        assert_eq!(
+            s.build_boot_space(&tiny, &OWNED, &mut mem),
+            Err(Error::NoMemory)
+        );
+        assert!(!s.exists(&tiny, 0));
         assert_eq!(s.page_tables_used(), 0);
     }
 

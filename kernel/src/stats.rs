@@ -6,6 +6,7 @@
 //! - The line formats are a contract for tools: one `mvm-stats` line per
 //!   guest and per core, `key=value` pairs separated by single spaces, in a
 //!   fixed order. Extra figures go on `mvm-detail` lines.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 
@@ -31,6 +32,16 @@ pub struct GuestStats {
 }
 
 impl GuestStats {
+    /// Sets the figures its EDF server keeps (jobs, misses, used, slack,
+    /// overruns).
+    pub fn set_server(&mut self, s: &crate::edf::Stats) {
+        self.jobs = s.jobs;
+        self.misses = s.misses;
+        self.used_ns = s.used_ns;
+        self.slack_ns = s.slack_ns;
+        self.overruns = s.overruns;
+    }
+
     /// Monitor entries attributable to the guest.
     pub fn entries(&self) -> u64 {
         self.smc.saturating_add(self.fiq)

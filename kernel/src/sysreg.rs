@@ -67,11 +67,15 @@ impl Nsacr {
         Self(<Self as SysRegRead>::read_raw())
     }
 
+    /// Writes NSACR (`aarch32-cpu` reads it but has no write), then an
+    /// ISB so that the next instruction sees the new rights.
+    ///
     /// # Safety
     /// Secure PL1 only; grants the Non-secure world the listed resources.
     pub unsafe fn write(value: Self) {
         // SAFETY: the caller is Secure PL1 and means to grant these rights.
         unsafe { <Self as SysRegWrite>::write_raw(value.0) }
+        isb();
     }
 }
 impl SysReg for Nsacr {
@@ -111,6 +115,15 @@ impl SysReg for Mvbar {
 }
 impl SysRegRead for Mvbar {}
 impl SysRegWrite for Mvbar {}
+
+/// An instruction synchronization barrier (no-op off target).
+pub fn isb() {
+    #[cfg(target_arch = "arm")]
+    // SAFETY: a barrier has no other effect.
+    unsafe {
+        core::arch::asm!("isb", options(nomem, nostack, preserves_flags))
+    };
+}
 
 /// This core's number: MPIDR.Aff0.
 pub fn core_id() -> u32 {

@@ -12,6 +12,7 @@
 //! - A one-shot never fires late: the caller waits out the last fraction of
 //!   a prescaled tick on the global timer, so the end of a run lands on the
 //!   requested nanosecond (give or take one global-timer tick).
+#![forbid(unsafe_code)]
 
 pub const NS_PER_S: u64 = 1_000_000_000;
 

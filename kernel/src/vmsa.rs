@@ -10,6 +10,7 @@
 //!   map has one address space. Shadow paging will add the other choices.
 //! - Pure data, host-tested against values computed by hand from the
 //!   manual; `mvm-config` uses it at build time, the monitor at run time.
+#![forbid(unsafe_code)]
 
 /// Bytes covered by one section (L1 entry).
 pub const SECTION: u32 = 1 << 20;

@@ -636,34 +636,24 @@ pub unsafe fn vfp_switch(save: Option<&mut Vfp>, load: &Vfp) {
 }
 
 /// Points this core's Secure TPIDRPRW at `value` (the current guest's
-/// counters), so the SMC fast path finds them in one instruction.
+/// figures), so the SMC fast path finds them in one instruction.
+#[inline(always)]
 pub fn set_secure_thread_pointer(value: u32) {
     // SAFETY: with SCR.NS = 0 this writes the Secure copy, which no
-    // Non-secure code can read or write.
-    unsafe {
-        core::arch::asm!("mcr p15, 0, {}, c13, c0, 4", in(reg) value, options(nostack, preserves_flags))
-    };
+    // Non-secure code can read or write, and which only the monitor uses.
+    unsafe { aarch32_cpu::register::Tpidrprw::write(aarch32_cpu::register::Tpidrprw(value)) }
 }
 
 /// This core's Secure TPIDRPRW.
+#[inline(always)]
 pub fn secure_thread_pointer() -> u32 {
-    let value: u32;
-    // SAFETY: reading a register has no side effects.
-    unsafe {
-        core::arch::asm!("mrc p15, 0, {}, c13, c0, 4", out(reg) value, options(nomem, nostack, preserves_flags))
-    };
-    value
+    aarch32_cpu::register::Tpidrprw::read().0
 }
 
-/// Writes NSACR.
-///
-/// # Safety
-/// Secure PL1; grants the Non-secure world the listed rights.
-pub unsafe fn write_nsacr(value: u32) {
-    // SAFETY: the caller means to grant these rights.
-    unsafe {
-        core::arch::asm!("mcr p15, 0, {}, c1, c1, 2", "isb", in(reg) value, options(nostack, preserves_flags))
-    };
+/// Orders every earlier memory access before every later one (DSB).
+pub fn dsb() {
+    // SAFETY: a barrier has no other effect.
+    unsafe { core::arch::asm!("dsb", options(nostack, preserves_flags)) };
 }
 
 /// Loads a shadow-paged guest's address space into the running

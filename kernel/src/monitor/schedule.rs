@@ -1,0 +1,126 @@
+//! A core's timer, its waits and its EDF decisions.
+
+use core::sync::atomic::Ordering;
+
+use mpcore::gic::Gicc;
+
+use super::{Monitor, Platform, SGI_SNAPSHOT};
+use crate::context::TrapFrame;
+use crate::state::{CoreState, Role};
+use crate::timing::{self, OneShot};
+
+impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
+    /// Asks EDF what runs from `now` on and makes it so: switches guests if
+    /// that changed, waits in the monitor while nothing can run, and arms
+    /// the timer for the next event. `frame` holds the running guest's
+    /// registers on entry and the chosen guest's on return.
+    pub(super) fn reschedule(&self, st: &mut CoreState<S>, frame: &mut TrapFrame, mut now: u64) {
+        loop {
+            let decision = st.edf.schedule(Self::ticks_to_ns(now));
+            if let Some((server, _)) = decision.run {
+                if st.current != Some(server) {
+                    self.switch_to(st, server, frame);
+                }
+                self.arm_timer(st, decision.until);
+                return;
+            }
+            self.arm_timer(st, decision.until);
+            st.idle_since = now;
+            self.wait_for_timer(st);
+            now = self.now_ticks();
+            st.idle_ticks += now - st.idle_since;
+            st.idle_since = 0;
+        }
+    }
+
+    /// Arms this core's private timer for the earlier of the scheduler's
+    /// next event (`until_ns`, `u64::MAX` for none) and, on the core that
+    /// ends a bounded run, the run's end.
+    pub(super) fn arm_timer(&self, st: &CoreState<S>, until_ns: u64) {
+        let run_end = if st.run_timer {
+            self.run_end_ticks.load(Ordering::Relaxed)
+        } else {
+            0
+        };
+        match timing::next_event_ticks(until_ns, run_end, P::CLOCK) {
+            Some(target) => {
+                let shot: OneShot = timing::shot_until(target, self.now_ticks());
+                Self::PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
+            }
+            None => Self::PRIVATE_TIMER.stop(),
+        }
+    }
+
+    /// Whether the run ends at `now` (within the last fraction of a
+    /// prescaled tick, which is waited out).
+    pub(super) fn run_end_due(&self, st: &CoreState<S>, now: u64) -> bool {
+        st.run_timer && now + 256 >= self.run_end_ticks.load(Ordering::Relaxed)
+    }
+
+    /// Waits in the monitor (WFI, interrupts masked: a pending one still
+    /// wakes the core) until this core's private timer fires; answers
+    /// figure requests meanwhile, and ends the run when it is due.
+    pub(super) fn wait_for_timer(&self, st: &mut CoreState<S>) {
+        let core = crate::sysreg::core_id();
+        loop {
+            crate::arch::wait_for_interrupt();
+            let iar = Self::GICC.acknowledge();
+            let id = Gicc::interrupt_id(iar);
+            if id >= Gicc::SPECIAL_IDS {
+                continue;
+            }
+            Self::GICC.end_of_interrupt(iar);
+            if id == SGI_SNAPSHOT {
+                self.publish(core, st);
+            } else if id == mpcore::IRQ_PRIVATE_TIMER {
+                Self::PRIVATE_TIMER.clear_event();
+                let now = self.now_ticks();
+                if self.run_end_due(st, now) {
+                    self.finish_run(core, Some(st), now);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Stops this core for good. The core that times a bounded run keeps
+    /// serving its timer, so that the run ends even if its guests halted;
+    /// a shared core keeps answering figure requests.
+    pub(super) fn park(&self, st: &mut CoreState<S>) -> ! {
+        if !st.run_timer && st.role != Role::Shared {
+            crate::arch::park()
+        }
+        if st.run_timer {
+            self.arm_timer(st, u64::MAX);
+        }
+        loop {
+            self.wait_for_timer(st);
+            self.arm_timer(st, u64::MAX);
+        }
+    }
+
+    /// Stops a core whose monitor faulted: its state is not touched again;
+    /// if it times a bounded run, it still ends it.
+    pub(super) fn park_faulted(&self, core: u32) -> ! {
+        let run_timer =
+            self.run_end_ticks.load(Ordering::Relaxed) != 0 && core == self.run_timer_core();
+        if !run_timer {
+            crate::arch::park()
+        }
+        let end = self.run_end_ticks.load(Ordering::Relaxed);
+        loop {
+            let now = self.now_ticks();
+            if now >= end {
+                self.finish_run(core, None, now);
+            }
+            let shot = timing::shot_until(end, now);
+            Self::PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
+            crate::arch::wait_for_interrupt();
+            let iar = Self::GICC.acknowledge();
+            if Gicc::interrupt_id(iar) < Gicc::SPECIAL_IDS {
+                Self::GICC.end_of_interrupt(iar);
+            }
+            Self::PRIVATE_TIMER.clear_event();
+        }
+    }
+}

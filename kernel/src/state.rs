@@ -1,0 +1,212 @@
+//! The monitor's state: one [`GuestState`] per guest, one [`CoreState`]
+//! per core, and the figures other cores read.
+//!
+//! - A guest runs on one core only, so its state lives in its core's
+//!   [`CoreState`]: a core's monitor entry holds the one `&mut` to all the
+//!   state it may touch, and passes it down.
+//! - What another core reads (counters, figures published for the end of
+//!   a run) is atomics, apart: [`GuestFigures`], [`CoreFigures`].
+//! - Plain data, no hardware: the monitor's Arm shell (`crate::monitor`)
+//!   holds it in its statics.
+#![forbid(unsafe_code)]
+
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use crate::config::Guest;
+use crate::context::GuestContext;
+use crate::edf::{Edf, Stats};
+use crate::shadow::{self, Shadow};
+use crate::switch;
+
+/// One guest's state, owned by its core.
+pub struct GuestState {
+    pub guest: &'static Guest,
+    /// Its saved registers while it is not in the processor.
+    pub context: GuestContext,
+    /// Shadow paging: its pool's bookkeeping and its current space.
+    pub shadow: Shadow,
+    pub space: u32,
+    /// The ASID its translation entries carry (the current space's for a
+    /// shadow-paged guest); 0: none the monitor tagged (MMU off), so a
+    /// switch to or from it invalidates the whole TLB.
+    pub asid: u8,
+    /// The shadow-paging space it boots in (MMU on from its first
+    /// instruction), if its pool could hold one.
+    pub boot_space: Option<shadow::Switch>,
+}
+
+impl GuestState {
+    pub fn new(guest: &'static Guest) -> Self {
+        Self {
+            guest,
+            context: GuestContext::ZERO,
+            shadow: Shadow::new(),
+            space: 0,
+            asid: guest.translation.map_or(0, |t| t.asid),
+            boot_space: None,
+        }
+    }
+
+    /// What the world switch needs to know of it, in slot `slot`.
+    pub fn side(&self, slot: usize) -> switch::Side {
+        switch::Side {
+            slot,
+            fpu: self.guest.fpu,
+            asid: self.asid,
+        }
+    }
+}
+
+/// What a core does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// No guest (or its guests could not be loaded): parked.
+    Idle,
+    /// Handed to its one HRT guest (slot 0).
+    Dedicated,
+    /// EDF over its SRT guests (server `i` is slot `i`).
+    Shared,
+}
+
+/// One core's state: its guests and its scheduler. Only that core touches
+/// it once the cores are released (core 0 fills every core's at boot,
+/// before).
+pub struct CoreState<const S: usize> {
+    pub role: Role,
+    pub guests: heapless::Vec<GuestState, S>,
+    /// A shared core's scheduler (empty elsewhere).
+    pub edf: Edf<S>,
+    /// The slot whose state is in the processor (`None` before the first
+    /// guest and after a halt).
+    pub current: Option<usize>,
+    /// VFP ownership and NSACR, as the last switch left them.
+    pub unit: switch::Unit,
+    /// This core's private timer also ends a bounded run.
+    pub run_timer: bool,
+    pub idle_ticks: u64,
+    /// When the current wait for the next event began (0: not waiting).
+    pub idle_since: u64,
+    pub switches: u64,
+}
+
+impl<const S: usize> CoreState<S> {
+    pub const EMPTY: Self = Self {
+        role: Role::Idle,
+        guests: heapless::Vec::new(),
+        edf: Edf::EMPTY,
+        current: None,
+        unit: switch::Unit {
+            vfp_owner: None,
+            nsacr: crate::NSACR_NO_FPU,
+        },
+        run_timer: false,
+        idle_ticks: 0,
+        idle_since: 0,
+        switches: 0,
+    };
+
+    /// The guest whose state is in the processor.
+    pub fn running(&self) -> Option<&'static Guest> {
+        self.current.map(|slot| self.guests[slot].guest)
+    }
+
+    /// The slot of guest `id` on this core.
+    pub fn slot_of(&self, id: u32) -> Option<usize> {
+        self.guests.iter().position(|g| g.guest.id == id)
+    }
+}
+
+/// Plain increment of a counter only its own core writes (no
+/// read-modify-write loop: the core that ends a run only reads it).
+#[inline(always)]
+pub fn bump(counter: &AtomicU32) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+}
+
+/// A guest's counters and published figures. Its core writes them; the
+/// core that ends a run reads them.
+#[repr(C)]
+pub struct GuestFigures {
+    /// Hypercalls. The SMC entry finds it through the Secure TPIDRPRW,
+    /// which points at the running guest's figures.
+    pub smc: AtomicU32,
+    pub fiq: AtomicU32,
+    pub switches_in: AtomicU32,
+    /// jobs, misses, used_ns, slack_ns, overruns, as published last.
+    published: [AtomicU64; 5],
+}
+
+impl GuestFigures {
+    pub const fn new() -> Self {
+        Self {
+            smc: AtomicU32::new(0),
+            fiq: AtomicU32::new(0),
+            switches_in: AtomicU32::new(0),
+            published: [const { AtomicU64::new(0) }; 5],
+        }
+    }
+
+    pub fn publish(&self, s: &Stats) {
+        for (slot, value) in self
+            .published
+            .iter()
+            .zip([s.jobs, s.misses, s.used_ns, s.slack_ns, s.overruns])
+        {
+            slot.store(value, Ordering::Relaxed);
+        }
+    }
+
+    pub fn published(&self) -> Stats {
+        let [jobs, misses, used_ns, slack_ns, overruns] =
+            self.published.each_ref().map(|v| v.load(Ordering::Relaxed));
+        Stats {
+            jobs,
+            misses,
+            used_ns,
+            slack_ns,
+            overruns,
+        }
+    }
+}
+
+impl Default for GuestFigures {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A core's figures that other cores read.
+pub struct CoreFigures {
+    /// Core 0 loaded this core's guests.
+    pub loaded: AtomicBool,
+    /// Global timer count just before the core's first guest entry.
+    pub entry_ticks: AtomicU64,
+    pub idle_ticks: AtomicU64,
+    pub switches: AtomicU64,
+    /// The figure request this core answered last.
+    pub answered: AtomicU32,
+    /// Monitor entries caused only by the end of the run.
+    pub run_end_entries: AtomicU32,
+}
+
+impl CoreFigures {
+    pub const fn new() -> Self {
+        Self {
+            loaded: AtomicBool::new(false),
+            entry_ticks: AtomicU64::new(0),
+            idle_ticks: AtomicU64::new(0),
+            switches: AtomicU64::new(0),
+            answered: AtomicU32::new(0),
+            run_end_entries: AtomicU32::new(0),
+        }
+    }
+}
+
+impl Default for CoreFigures {
+    fn default() -> Self {
+        Self::new()
+    }
+}
