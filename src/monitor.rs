@@ -1250,6 +1250,10 @@ impl Services for Monitor {
                 s.used_ns = e.used_ns;
                 s.slack_ns = e.slack_ns;
                 s.overruns = e.overruns;
+                let p = st.edf.params(server);
+                s.period_ns = p.period;
+                s.budget_ns = p.budget;
+                s.release_ns = st.edf.job_release(server);
             }
         }
         s
