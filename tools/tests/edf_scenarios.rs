@@ -101,7 +101,7 @@ impl Run {
             .stdout
             .lines()
             .filter_map(|l| l.strip_prefix(prefix.as_str()))
-            .last()
+            .next_back()
             .unwrap_or_else(|| panic!("{name} reports what it received: {self:?}"));
         let n = |key: &str| -> u64 {
             line.split(' ')
