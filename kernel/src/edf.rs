@@ -248,6 +248,18 @@ impl<const N: usize> Edf<N> {
         stats
     }
 
+    /// A server's parameters.
+    pub fn params(&self, server: usize) -> Params {
+        self.servers[server].params
+    }
+
+    /// When the server's latest job was released (releases handled so
+    /// far; the next one is a period later).
+    pub fn job_release(&self, server: usize) -> u64 {
+        let s = &self.servers[server];
+        s.next_release - s.params.period
+    }
+
     /// The server running now, if any.
     pub fn running(&self) -> Option<(usize, Mode)> {
         self.running
@@ -457,6 +469,21 @@ mod tests {
             }
         );
         assert_eq!(edf.stats(0).used_ns, 3 * MS);
+    }
+
+    #[test]
+    fn job_release_follows_the_period_grid() {
+        let start = 7;
+        let mut edf: Edf<2> = Edf::new(&[p(10, 3, 10, false), p(4, 1, 4, false)], start);
+        assert_eq!((edf.job_release(0), edf.job_release(1)), (start, start));
+        assert_eq!(edf.params(1), p(4, 1, 4, false));
+        edf.schedule(start + 5 * MS);
+        assert_eq!(edf.job_release(0), start);
+        assert_eq!(edf.job_release(1), start + 4 * MS);
+        // A late event skips whole periods; releases stay on the grid.
+        edf.schedule(start + 31 * MS);
+        assert_eq!(edf.job_release(0), start + 30 * MS);
+        assert_eq!(edf.job_release(1), start + 28 * MS);
     }
 
     #[test]

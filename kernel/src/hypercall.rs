@@ -762,10 +762,11 @@ mod tests {
             serve_fake(&fake, [STATS, 0x7200_0040, 200, 0]),
             [len, 0, 0, 0]
         );
-        let record = GuestStats::from_bytes(&fake.ram.borrow()[0x40..0x80]);
+        let end = 0x40 + GuestStats::BYTES;
+        let record = GuestStats::from_bytes(&fake.ram.borrow()[0x40..end]);
         assert_eq!(record.jobs, 0x0102);
         assert_eq!(record.fiq, 9);
-        assert_eq!(fake.ram.borrow()[0x80], 0xAA, "nothing past the record");
+        assert_eq!(fake.ram.borrow()[end], 0xAA, "nothing past the record");
         assert_eq!(
             serve_fake(&fake, [STATS, MONITOR, 8, 0])[0],
             Error::InvalidParameter.register()

@@ -29,6 +29,15 @@ pub struct GuestStats {
     pub fiq: u64,
     /// Times the guest was switched in after another guest.
     pub switches_in: u64,
+    /// Its server's period (0 for HRT guests).
+    pub period_ns: u64,
+    /// Its server's budget per period (0 for HRT guests).
+    pub budget_ns: u64,
+    /// When its current job was released, in the TIME hypercall's clock
+    /// (0 for HRT guests). Jobs are released every `period_ns` from it, in
+    /// both directions: the first at the core's first entry into its
+    /// guests.
+    pub release_ns: u64,
 }
 
 impl GuestStats {
@@ -48,10 +57,11 @@ impl GuestStats {
     }
 
     /// Length of the STATS record.
-    pub const BYTES: usize = 8 * 8;
+    pub const BYTES: usize = 11 * 8;
 
     /// The STATS record: jobs, misses, used_ns, slack_ns, overruns, smc,
-    /// fiq, switches_in, each a little-endian `u64`.
+    /// fiq, switches_in, period_ns, budget_ns, release_ns, each a
+    /// little-endian `u64`.
     pub fn to_bytes(&self) -> [u8; Self::BYTES] {
         let fields = [
             self.jobs,
@@ -62,6 +72,9 @@ impl GuestStats {
             self.smc,
             self.fiq,
             self.switches_in,
+            self.period_ns,
+            self.budget_ns,
+            self.release_ns,
         ];
         let mut out = [0; Self::BYTES];
         for (chunk, f) in out.chunks_exact_mut(8).zip(fields) {
@@ -72,13 +85,14 @@ impl GuestStats {
 
     /// Reads a STATS record (missing trailing fields read as 0).
     pub fn from_bytes(bytes: &[u8]) -> Self {
-        let mut f = [0u64; 8];
+        let mut f = [0u64; 11];
         for (field, chunk) in f.iter_mut().zip(bytes.chunks_exact(8)) {
             let mut b = [0; 8];
             b.copy_from_slice(chunk);
             *field = u64::from_le_bytes(b);
         }
-        let [jobs, misses, used_ns, slack_ns, overruns, smc, fiq, switches_in] = f;
+        let [jobs, misses, used_ns, slack_ns, overruns, smc, fiq, switches_in, period_ns, budget_ns, release_ns] =
+            f;
         GuestStats {
             jobs,
             misses,
@@ -88,6 +102,9 @@ impl GuestStats {
             smc,
             fiq,
             switches_in,
+            period_ns,
+            budget_ns,
+            release_ns,
         }
     }
 }
@@ -167,6 +184,7 @@ mod tests {
             smc: 3,
             fiq: 200,
             switches_in: 99,
+            ..GuestStats::default()
         };
         let mut s = String::new();
         write_guest_line(&mut s, "telemetry", 1, &g).unwrap();
@@ -199,9 +217,13 @@ mod tests {
             smc: 6,
             fiq: u64::MAX,
             switches_in: 8,
+            period_ns: 9,
+            budget_ns: 10,
+            release_ns: 11,
         };
         let bytes = g.to_bytes();
         assert_eq!(&bytes[..8], &1u64.to_le_bytes());
+        assert_eq!(&bytes[80..], &11u64.to_le_bytes(), "release_ns last");
         assert_eq!(GuestStats::from_bytes(&bytes), g);
         assert_eq!(
             GuestStats::from_bytes(&bytes[..20]),
@@ -211,6 +233,16 @@ mod tests {
                 ..GuestStats::default()
             },
             "a short buffer holds whole leading fields only"
+        );
+        assert_eq!(
+            GuestStats::from_bytes(&bytes[..64]),
+            GuestStats {
+                period_ns: 0,
+                budget_ns: 0,
+                release_ns: 0,
+                ..g
+            },
+            "the record of before the server's parameters were appended"
         );
         assert_eq!(g.entries(), u64::MAX, "saturates");
     }

@@ -10,6 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use board_qemu_vexpress::BOARD;
+
 mod common;
 use common::Run;
 
@@ -75,6 +77,47 @@ impl Run {
             .lines()
             .filter_map(|l| l.strip_prefix(prefix.as_str()))
             .rfind(|l| l.contains(needle))
+    }
+}
+
+/// The last `mvm-greedy` report of a `test-greedy` guest: what it
+/// executed, by its own clock, in each complete period of its server.
+#[derive(Debug)]
+struct Greedy {
+    periods: u64,
+    min_ns: u64,
+    max_ns: u64,
+    period_ns: u64,
+    budget_ns: u64,
+    /// The longest interval the guest counts as its own without being
+    /// able to tell whether another party had part of it.
+    resolution_ns: u64,
+}
+
+impl Run {
+    fn greedy(&self, name: &str) -> Greedy {
+        let prefix = format!("[{name}] mvm-greedy guest={name} ");
+        let line = self
+            .stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(prefix.as_str()))
+            .next_back()
+            .unwrap_or_else(|| panic!("{name} reports what it received: {self:?}"));
+        let n = |key: &str| -> u64 {
+            line.split(' ')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name}: no {key} in `{line}`"))
+        };
+        Greedy {
+            periods: n("periods"),
+            min_ns: n("min_ns"),
+            max_ns: n("max_ns"),
+            period_ns: n("period_ns"),
+            budget_ns: n("budget_ns"),
+            resolution_ns: n("resolution_ns"),
+        }
     }
 }
 
@@ -177,17 +220,11 @@ fn three_servers_get_their_budgets_and_miss_nothing() {
             "{}: its budget in every period: {g:?}",
             s.name
         );
-        assert!(
-            g.used_ns <= g.jobs * s.budget,
-            "{}: never more than its budget (slack = false): {g:?}",
-            s.name
-        );
-        let share = NS_PER_S * s.budget / s.period;
-        assert!(
-            g.used_ns.abs_diff(share) <= s.budget,
-            "{}: share within one job of budget/period ({share} ns): {g:?}",
-            s.name
-        );
+        // No upper bound from `used_ns`: the monitor caps what it charges
+        // at the budget, so `used_ns <= jobs * budget` could not fail. What
+        // a guest really executes per period is measured by the guest
+        // itself in `budgets_measured_by_the_guests` and
+        // `a_slack_hog_gets_its_budget_and_idle_time_only`.
         assert_eq!(g.slack_ns, 0, "{}: {g:?}", s.name);
     }
     let idle = r.core(1).idle_ns;
@@ -321,4 +358,148 @@ fn the_demo_runs_telemetry_and_logger_together() {
         assert_eq!(g.misses, 0, "{name}: {g:?}");
     }
     assert_dedicated_core_untouched(&r);
+}
+
+/// A `test-greedy` server: its parameters and how many pieces each of its
+/// jobs runs in (1, plus one per preemption, known from the schedule).
+struct Measured {
+    name: &'static str,
+    period: u64,
+    budget: u64,
+    pieces: u64,
+}
+
+/// What a job may lack of its budget, as its guest measures it.
+///
+/// The monitor charges the world switch to the incoming guest's budget:
+/// every piece of a job (a stretch between being switched in and being
+/// stopped) pays, from its budget, the switch in (from the instant the
+/// decision reads the clock to the guest's first instruction, about
+/// 600-700 instructions) and the monitor entry that ends it (up to the
+/// clock read). The analysis charges each job the board's default
+/// overhead, two switches; so a piece may lack up to that overhead, plus
+/// the guest's resolution (the loop iteration a switch splits is counted
+/// by neither side). See docs/world-switch.md, "Budgets measured by the
+/// guest".
+fn tolerance(pieces: u64, resolution_ns: u64) -> u64 {
+    pieces * (BOARD.default_switch_overhead_ns + resolution_ns)
+}
+
+/// Every complete period was measured (all but the first, the one in
+/// progress, the ones a report was printed in and those after the last
+/// report), and the guest received at least its budget less the
+/// tolerance in each.
+fn assert_budget_received(r: &Run, s: &Measured) -> Greedy {
+    let g = r.greedy(s.name);
+    assert_eq!(
+        (g.period_ns, g.budget_ns),
+        (s.period, s.budget),
+        "{}: STATS gives the guest its server: {g:?}",
+        s.name
+    );
+    let whole = NS_PER_S / s.period;
+    assert!(
+        g.periods >= whole * 6 / 10,
+        "{}: most of its {whole} periods measured: {g:?}",
+        s.name
+    );
+    let tolerance = tolerance(s.pieces, g.resolution_ns);
+    assert!(
+        g.min_ns + tolerance >= s.budget,
+        "{}: at least its budget less {tolerance} ns ({} piece(s)) in every period: {g:?}",
+        s.name,
+        s.pieces
+    );
+    g
+}
+
+#[test]
+fn budgets_measured_by_the_guests() {
+    let r = run("partitions/tests/edf-budgets.toml");
+    // Per 16 ms: fast 0-1, mid 1-3, slow 3-4, fast 4-5 (its release
+    // preempts slow), slow 5-6.5, idle; fast 8-9, mid 9-11, fast 12-13.
+    let servers = [
+        Measured {
+            name: "fast",
+            period: 4_000_000,
+            budget: 1_000_000,
+            pieces: 1,
+        },
+        Measured {
+            name: "mid",
+            period: 8_000_000,
+            budget: 2_000_000,
+            pieces: 1,
+        },
+        Measured {
+            name: "slow",
+            period: 16_000_000,
+            budget: 2_500_000,
+            pieces: 2,
+        },
+    ];
+    for s in &servers {
+        let g = assert_budget_received(&r, s);
+        assert!(
+            g.max_ns <= s.budget + g.resolution_ns,
+            "{}: never more than its budget (slack = false): {g:?}",
+            s.name
+        );
+        let stats = r.guest(s.name);
+        assert_eq!(stats.misses, 0, "{}: {stats:?}", s.name);
+    }
+    assert!(
+        r.core(1).idle_ns > NS_PER_S / 4,
+        "a third of core 1 is left idle: {:?}",
+        r.core(1)
+    );
+}
+
+#[test]
+fn a_slack_hog_gets_its_budget_and_idle_time_only() {
+    let r = run("partitions/tests/edf-greedy-slack.toml");
+    // Per 10 ms: often 0-1, hog 1-4 (its deadline ties with seldom's, the
+    // lower index wins), seldom 4-5, often 5-6 (its release preempts
+    // seldom: same deadline, lower index), seldom 6-7, hog in slack 7-10.
+    let often = Measured {
+        name: "often",
+        period: 5_000_000,
+        budget: 1_000_000,
+        pieces: 1,
+    };
+    let seldom = Measured {
+        name: "seldom",
+        period: 10_000_000,
+        budget: 2_000_000,
+        pieces: 2,
+    };
+    let hog = Measured {
+        name: "hog",
+        period: 10_000_000,
+        budget: 3_000_000,
+        pieces: 2,
+    };
+    for s in [&often, &seldom] {
+        let g = assert_budget_received(&r, s);
+        assert!(
+            g.max_ns <= s.budget + g.resolution_ns,
+            "{}: never more than its budget beside a hog (slack = false): {g:?}",
+            s.name
+        );
+    }
+    let g = assert_budget_received(&r, &hog);
+    // The others' budgets in one of the hog's periods; the rest of the
+    // core is the hog's budget and the core's idle time.
+    let others = often.budget * (hog.period / often.period) + seldom.budget;
+    let most = hog.period - others;
+    assert!(
+        g.max_ns <= most + g.resolution_ns,
+        "the hog never gets more than its budget and the idle time ({most} ns): {g:?}"
+    );
+    assert!(
+        g.min_ns > hog.budget + (most - hog.budget) / 2,
+        "the hog (slack = true) does receive the idle time: {g:?}"
+    );
+    assert_eq!(r.core(1).idle_ns, 0, "a slack server takes all idle time");
+    assert_eq!(r.guest("hog").misses, 0);
 }

@@ -1,0 +1,126 @@
+//! QEMU scenario: the measured world switch stays within the board's
+//! default overhead, so the default cannot silently fall behind the code.
+//!
+//! The schedulability analysis charges every job `[system.overhead]
+//! switch`, by default the board's `default_switch_overhead_ns`: one switch
+//! into the job and one out of it. The `test-bench` guests measure the
+//! switch from the gaps in their own timelines (partitions/test-bench,
+//! docs/world-switch.md); this test runs both benchmarks, without and with
+//! VFP state switched, and asserts that twice the worst guest's figure is
+//! at most the default in `board-qemu-vexpress`'s catalogue.
+
+mod common;
+use common::Run;
+
+use board_qemu_vexpress::BOARD;
+
+/// Gaps each `test-bench` guest averages over (its `SAMPLES`).
+const SAMPLES: u64 = 300;
+
+/// One `mvm-bench guest=...` line.
+#[derive(Debug)]
+struct Bench {
+    guest: String,
+    fpu: bool,
+    gaps: u64,
+    gap_ns: u64,
+    slice_ns: u64,
+    loop_ns: u64,
+    switch_ns: u64,
+}
+
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split(' ')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no {key} in `{line}`"))
+}
+
+fn number(line: &str, key: &str) -> u64 {
+    field(line, key)
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} is not a number in `{line}`"))
+}
+
+/// Runs `system` for one second and reads the guests' `mvm-bench` lines,
+/// one per guest in `guests`, each checked for plausibility.
+fn bench(system: &str, guests: [&str; 2], fpu: bool) -> Vec<Bench> {
+    let r = common::run(system, "1s");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
+    guests
+        .iter()
+        .map(|name| {
+            let line = guest_bench_line(&r, name);
+            let b = Bench {
+                guest: field(line, "guest").to_string(),
+                fpu: field(line, "fpu") == "true",
+                gaps: number(line, "gaps"),
+                gap_ns: number(line, "gap_ns"),
+                slice_ns: number(line, "slice_ns"),
+                loop_ns: number(line, "loop_ns"),
+                switch_ns: number(line, "switch_ns"),
+            };
+            assert_eq!(b.fpu, fpu, "{name}: VFP as the system grants it: {b:?}");
+            assert_eq!(b.gaps, SAMPLES, "{name}: averaged over every gap: {b:?}");
+            // The other guest runs in 1 ms slack slices: a gap is one slice
+            // plus two switches, longer than the guest's own slice.
+            assert!(
+                (900_000..1_100_000).contains(&b.slice_ns),
+                "{name}: 1 ms slack slices: {b:?}"
+            );
+            assert!(b.gap_ns > b.slice_ns, "{name}: {b:?}");
+            assert!(b.loop_ns > 0, "{name}: the loop was timed: {b:?}");
+            // Zero is what the guest prints when its formula saturates
+            // (slices unequal beyond the switch): no measurement.
+            assert!(b.switch_ns > 0, "{name}: a switch was measured: {b:?}");
+            b
+        })
+        .collect()
+}
+
+fn guest_bench_line<'a>(r: &'a Run, name: &str) -> &'a str {
+    let prefix = format!("[{name}] mvm-bench guest={name} ");
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .collect();
+    assert_eq!(lines.len(), 1, "{name} reports once: {r:?}");
+    lines[0]
+        .strip_prefix(&format!("[{name}] "))
+        .expect("the prefix was matched")
+}
+
+#[test]
+fn two_switches_fit_in_the_boards_default_overhead() {
+    let mut all = bench(
+        "partitions/tests/switch-bench.toml",
+        ["bench-a", "bench-b"],
+        false,
+    );
+    all.extend(bench(
+        "partitions/tests/switch-bench-fpu.toml",
+        ["bench-fpu-a", "bench-fpu-b"],
+        true,
+    ));
+    let worst = all
+        .iter()
+        .max_by_key(|b| b.switch_ns)
+        .expect("four guests measured");
+    for b in &all {
+        eprintln!("{}: switch_ns={}", b.guest, b.switch_ns);
+    }
+    let per_job = 2 * worst.switch_ns;
+    let default = BOARD.default_switch_overhead_ns;
+    assert!(
+        per_job <= default,
+        "a job costs two switches of up to {} ns ({}), {per_job} ns, more than \
+         the default overhead {default} ns of {} that the analysis charges: \
+         raise `default_switch_overhead_ns` in board-qemu-vexpress/src/catalogue.rs",
+        worst.switch_ns,
+        worst.guest,
+        BOARD.name
+    );
+}
