@@ -158,12 +158,12 @@ impl<P: Platform, const G: usize, const S: usize> Services for Service<'_, P, G,
             .slot_of(guest.id)
             .filter(|_| self.st.role == Role::Shared)
         {
-            s.set_server(
-                &self
-                    .st
-                    .edf
-                    .stats_at(server, Monitor::<P, G, S>::ticks_to_ns(now)),
-            );
+            let edf = &self.st.edf;
+            s.set_server(&edf.stats_at(server, Monitor::<P, G, S>::ticks_to_ns(now)));
+            let p = edf.params(server);
+            s.period_ns = p.period;
+            s.budget_ns = p.budget;
+            s.release_ns = edf.job_release(server);
         }
         s
     }
