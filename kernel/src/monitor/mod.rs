@@ -147,14 +147,16 @@ macro_rules! say {
 use say;
 
 impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
-    // The MPCore drivers, at addresses known at compile time (a constant
-    // base is cheaper on the switch path than one loaded from the
-    // monitor's static).
-    // SAFETY (all four): the MPCore block is the monitor's (the board's
-    // catalogue keeps it from guests, and `Monitor::new`'s caller made one
-    // monitor); the offsets are the Cortex-A9's. The distributor's shared
-    // registers are written by core 0 at boot, before the other cores
-    // start, and later only as single set/clear-enable bits.
+    // The MPCore drivers are at addresses known at compile time: a
+    // constant base is cheaper on the switch path than one loaded from the
+    // monitor's static.
+    /// The distributor.
+    // SAFETY: (all four drivers) the MPCore block is the monitor's (the
+    // board's catalogue keeps it from guests, and `Monitor::new`'s caller
+    // made one monitor); the offsets are the Cortex-A9's. The
+    // distributor's shared registers are written by core 0 at boot,
+    // before the other cores start, and later only as single
+    // set/clear-enable bits.
     const GICD: Gicd = unsafe { Gicd::new(P::MPCORE_BASE + mpcore::GICD_OFFSET) };
     /// Banked per core.
     // SAFETY: as above.
