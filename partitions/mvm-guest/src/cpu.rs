@@ -1,44 +1,34 @@
 //! The few CPU operations guests need: fault registers, interrupt masks,
 //! alignment checking, WFI. All act on the Non-secure world's own copies.
+//! System registers through `aarch32-cpu`; raw instructions only for what
+//! it lacks (ATS1CPR, FPEXC, the spin loop), each saying so.
 
-macro_rules! cp15_read {
-    ($(#[$doc:meta])* $name:ident, $crn:literal, $op1:literal, $crm:literal, $op2:literal) => {
-        $(#[$doc])*
-        pub fn $name() -> u32 {
-            let value: u32;
-            // SAFETY: reading this CP15 register has no side effects.
-            unsafe {
-                core::arch::asm!(
-                    concat!("mrc p15, ", $op1, ", {}, ", $crn, ", ", $crm, ", ", $op2),
-                    out(reg) value,
-                    options(nomem, nostack, preserves_flags)
-                )
-            };
-            value
-        }
-    };
+use aarch32_cpu::register::{Cpacr, Cpsr, Dfar, Dfsr, Ifar, Ifsr, Par, Sctlr};
+
+/// DFAR: the address of the last data abort.
+pub fn dfar() -> u32 {
+    Dfar::read().0
 }
 
-cp15_read!(
-    /// DFAR: the address of the last data abort.
-    dfar, "c6", "0", "c0", "0"
-);
-cp15_read!(
-    /// DFSR: the status of the last data abort.
-    dfsr, "c5", "0", "c0", "0"
-);
-cp15_read!(
-    /// IFAR: the address of the last prefetch abort.
-    ifar, "c6", "0", "c0", "2"
-);
-cp15_read!(
-    /// IFSR: the status of the last prefetch abort.
-    ifsr, "c5", "0", "c0", "1"
-);
-cp15_read!(
-    /// SCTLR: system control.
-    sctlr, "c1", "0", "c0", "0"
-);
+/// DFSR: the status of the last data abort.
+pub fn dfsr() -> u32 {
+    Dfsr::read().raw_value()
+}
+
+/// IFAR: the address of the last prefetch abort.
+pub fn ifar() -> u32 {
+    Ifar::read().0
+}
+
+/// IFSR: the status of the last prefetch abort.
+pub fn ifsr() -> u32 {
+    Ifsr::read().raw_value()
+}
+
+/// SCTLR: system control.
+pub fn sctlr() -> u32 {
+    Sctlr::read().raw_value()
+}
 
 /// SCTLR.A: alignment checking.
 pub const SCTLR_A: u32 = 1 << 1;
@@ -54,27 +44,21 @@ pub unsafe fn set_alignment_check(on: bool) {
     } else {
         sctlr() & !SCTLR_A
     };
-    // SAFETY: SCTLR.A only changes which accesses fault; the caller accepts.
-    unsafe {
-        core::arch::asm!(
-            "mcr p15, 0, {}, c1, c0, 0",
-            "isb",
-            in(reg) value,
-            options(nostack, preserves_flags)
-        )
-    };
+    Sctlr::write(Sctlr::new_with_raw_value(value));
+    // SAFETY: a barrier has no other effect; the next access sees SCTLR.A.
+    unsafe { core::arch::asm!("isb", options(nomem, nostack, preserves_flags)) };
 }
 
 /// Unmasks IRQs (CPSR.I = 0). Install an IRQ handler first.
 pub fn enable_irq() {
-    // SAFETY: unmasking IRQs; the runtime's vectors take them.
-    unsafe { core::arch::asm!("cpsie i", options(nomem, nostack, preserves_flags)) };
+    // SAFETY: unmasking IRQs; the runtime's vectors take them, and the
+    // guest runtime has no interrupt-based critical section.
+    unsafe { aarch32_cpu::interrupt::enable() };
 }
 
 /// Masks IRQs (CPSR.I = 1).
 pub fn disable_irq() {
-    // SAFETY: masking IRQs has no memory effects.
-    unsafe { core::arch::asm!("cpsid i", options(nomem, nostack, preserves_flags)) };
+    aarch32_cpu::interrupt::disable();
 }
 
 /// Sleeps until an interrupt is pending.
@@ -104,12 +88,7 @@ pub fn spin(iterations: u32) {
 
 /// CPSR, for reports.
 pub fn cpsr() -> u32 {
-    let value: u32;
-    // SAFETY: reading CPSR has no side effects.
-    unsafe {
-        core::arch::asm!("mrs {}, cpsr", out(reg) value, options(nomem, nostack, preserves_flags))
-    };
-    value
+    Cpsr::read().raw_value()
 }
 
 /// CPACR bits for CP10 and CP11 (VFP/NEON), full access.
@@ -120,22 +99,16 @@ pub const CPACR_VFP: u32 = 0xF << 20;
 /// description says `fpu = true`; for the others CPACR's VFP bits stay 0
 /// and every VFP instruction is undefined.
 pub fn try_enable_vfp() -> bool {
-    let cpacr: u32;
-    // SAFETY: CPACR is this world's to set; reading it back has no effect.
+    // SAFETY: CPACR is this world's to set (bits the monitor's NSACR denies
+    // read back as 0); the ISB makes the new access rights visible.
     unsafe {
-        core::arch::asm!(
-            "mrc p15, 0, {v}, c1, c0, 2",
-            "orr {v}, {v}, #(0xF << 20)",
-            "mcr p15, 0, {v}, c1, c0, 2",
-            "isb",
-            "mrc p15, 0, {v}, c1, c0, 2",
-            v = out(reg) cpacr,
-            options(nomem, nostack, preserves_flags)
-        )
-    };
-    if cpacr & CPACR_VFP != CPACR_VFP {
+        Cpacr::write(Cpacr(Cpacr::read().0 | CPACR_VFP));
+        core::arch::asm!("isb", options(nomem, nostack, preserves_flags));
+    }
+    if Cpacr::read().0 & CPACR_VFP != CPACR_VFP {
         return false;
     }
+    // FPEXC is raw: aarch32-cpu has no VFP registers.
     // SAFETY: CP10/CP11 are accessible now; FPEXC.EN turns the unit on. The
     // guest's Rust code is soft-float and never uses VFP itself.
     unsafe {
@@ -155,17 +128,15 @@ pub fn try_enable_vfp() -> bool {
 /// set for a fault (FS in bits 6:1), else the physical page in bits 31:12
 /// (bits 31:24 for a supersection, PAR.SS = bit 1) and PAR.NS in bit 9.
 pub fn translate_pl1_read(va: u32) -> u32 {
-    let par: u32;
+    // ATS1CPR is raw: aarch32-cpu has no address-translation operations.
     // SAFETY: ATS1CPR only writes PAR; nothing is accessed.
     unsafe {
         core::arch::asm!(
             "mcr p15, 0, {va}, c7, c8, 0",
             "isb",
-            "mrc p15, 0, {par}, c7, c4, 0",
             va = in(reg) va,
-            par = out(reg) par,
             options(nomem, nostack, preserves_flags)
         )
     };
-    par
+    Par::read().0
 }
