@@ -5,9 +5,10 @@
 //!   attributes. Arm ARM (ARM DDI 0406C) B3.5.1 and B3.17.
 //! - Assumes TTBCR.N = 0 (TTBR0 walks the whole 4 GiB, 16 KiB L1 table) and
 //!   SCTLR.TRE = 0 (TEX remap off: TEX, C and B give the memory type).
-//! - Access permissions are always "full access at PL1 and PL0" (AP[2] = 0,
-//!   AP[1:0] = 0b11) in domain 0, and entries are global (nG = 0): a direct
-//!   map has one address space. Shadow paging will add the other choices.
+//! - Access permissions are "full access at PL1 and PL0" (AP[2] = 0,
+//!   AP[1:0] = 0b11, or read-only for shadow paging's read-only pages) in
+//!   domain 0, and every entry the monitor writes is non-global (nG = 1),
+//!   tagged with its guest's ASID.
 //! - Pure data, host-tested against values computed by hand from the
 //!   manual; `mvm-config` uses it at build time, the monitor at run time.
 #![forbid(unsafe_code)]
