@@ -678,15 +678,9 @@ fn enter_shared(core: u32, guests: &'static [u32]) -> ! {
             cp15,
             gic,
         );
-        let server = g
+        *p = g
             .server
             .expect("plan::core_action admits only SRT guests with a server to an EDF core");
-        *p = Params {
-            period: server.period_ns,
-            budget: server.budget_ns,
-            deadline: server.deadline_ns,
-            slack: server.slack,
-        };
     }
     let now = now_ticks();
     // SAFETY: this core's own slot, written once before any guest runs.

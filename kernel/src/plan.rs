@@ -187,7 +187,8 @@ pub fn write_banner(w: &mut impl fmt::Write, system: &System, version: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Image, Paging, Region, Server};
+    use crate::config::{Image, Paging, Region};
+    use crate::edf::Params;
 
     const fn guest(id: u32, name: &'static str, level: Level, core: u32, base: u32) -> Guest {
         Guest {
@@ -210,10 +211,10 @@ mod tests {
         }
     }
 
-    const SERVER: Option<Server> = Some(Server {
-        period_ns: 10,
-        budget_ns: 1,
-        deadline_ns: 10,
+    const SERVER: Option<Params> = Some(Params {
+        period: 10,
+        budget: 1,
+        deadline: 10,
         slack: true,
     });
 
@@ -353,10 +354,10 @@ mod tests {
                 entry: 0x7000_0000,
                 bytes: &BYTES,
             },
-            server: Some(Server {
-                period_ns: 1,
-                budget_ns: 1,
-                deadline_ns: 1,
+            server: Some(Params {
+                period: 1,
+                budget: 1,
+                deadline: 1,
                 slack: false,
             }),
             ..GUESTS[0]
