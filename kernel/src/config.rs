@@ -65,16 +65,6 @@ pub struct Image {
     pub bytes: &'static [u8],
 }
 
-/// An SRT guest's EDF server, in nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Server {
-    pub period_ns: u64,
-    pub budget_ns: u64,
-    pub deadline_ns: u64,
-    /// May run in idle time beyond its budget.
-    pub slack: bool,
-}
-
 /// One non-zero word of a translation table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -160,8 +150,9 @@ pub struct Guest {
     pub regions: &'static [Region],
     pub devices: &'static [Device],
     pub image: Image,
-    /// `Some` exactly for SRT guests.
-    pub server: Option<Server>,
+    /// `Some` exactly for SRT guests: its EDF server, as the scheduler
+    /// takes it.
+    pub server: Option<crate::edf::Params>,
     /// Uses VFP/NEON: a world switch saves and restores its VFP registers.
     pub fpu: bool,
     /// `Some` exactly for `paging = "direct"`: the tables the monitor
@@ -190,14 +181,18 @@ impl Guest {
 }
 
 /// What one core does.
+///
+/// `Guests` holds the EDF core's guest indices: a `'static` slice in the
+/// generated tables, a `Vec<u32>` in `mvm-config`, which builds the plan
+/// before it becomes Rust source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CorePlan {
+pub enum CorePlan<Guests = &'static [u32]> {
     /// No guest: the monitor parks the core.
     Idle,
     /// Handed to one HRT guest (an index into [`System::guests`]).
     Dedicated { guest: u32 },
     /// EDF over these SRT guests (indices into [`System::guests`]).
-    Edf { guests: &'static [u32] },
+    Edf { guests: Guests },
 }
 
 /// The whole system.

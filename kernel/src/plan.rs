@@ -81,16 +81,6 @@ pub fn guests_of(action: &CoreAction) -> &[u32] {
     }
 }
 
-/// An SRT guest's server, as the kernel's EDF takes it.
-pub fn server_params(guest: &Guest) -> Option<crate::edf::Params> {
-    guest.server.map(|s| crate::edf::Params {
-        period: s.period_ns,
-        budget: s.budget_ns,
-        deadline: s.deadline_ns,
-        slack: s.slack,
-    })
-}
-
 /// The CP15 state a guest's first instruction runs with: `reset` (the
 /// Non-secure reset values, read on the guest's core) with its direct map
 /// installed (MMU on, its tables, its ASID), or its shadow-paging boot
@@ -222,7 +212,8 @@ pub fn write_banner(w: &mut impl fmt::Write, system: &System, version: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Image, Paging, Region, Server};
+    use crate::config::{Image, Paging, Region};
+    use crate::edf::Params;
 
     const fn guest(id: u32, name: &'static str, level: Level, core: u32, base: u32) -> Guest {
         Guest {
@@ -245,10 +236,10 @@ mod tests {
         }
     }
 
-    const SERVER: Option<Server> = Some(Server {
-        period_ns: 10,
-        budget_ns: 1,
-        deadline_ns: 10,
+    const SERVER: Option<Params> = Some(Params {
+        period: 10,
+        budget: 1,
+        deadline: 10,
         slack: true,
     });
 
@@ -283,20 +274,6 @@ mod tests {
         let action = core_action(&DEMO, 1, 4);
         assert_eq!(guests_of(&action), [1]);
         assert_eq!(guests_of(&CoreAction::Idle), [] as [u32; 0]);
-        assert_eq!(
-            server_params(&GUESTS[0]),
-            None,
-            "an HRT guest has no server"
-        );
-        assert_eq!(
-            server_params(&GUESTS[1]),
-            Some(crate::edf::Params {
-                period: 10,
-                budget: 1,
-                deadline: 10,
-                slack: true
-            })
-        );
 
         let reset = Cp15 {
             sctlr: 0x00C5_0078,
@@ -441,10 +418,10 @@ mod tests {
                 entry: 0x7000_0000,
                 bytes: &BYTES,
             },
-            server: Some(Server {
-                period_ns: 1,
-                budget_ns: 1,
-                deadline_ns: 1,
+            server: Some(Params {
+                period: 1,
+                budget: 1,
+                deadline: 1,
                 slack: false,
             }),
             ..GUESTS[0]

@@ -13,8 +13,11 @@ use std::path::PathBuf;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ir::{CoreIr, GuestIr, SystemIr};
-use crate::model::{Level, Paging};
+use mvm_kernel::config::{CorePlan, Level, Paging, Region};
+use mvm_kernel::edf::Params;
+
+use crate::ir::{GuestIr, SystemIr};
+use crate::model::Keyword;
 
 /// A guest's program for the generated tables.
 #[derive(Clone, Debug)]
@@ -63,14 +66,11 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
         Paging::Direct => quote!(Paging::Direct),
         Paging::Shadow => quote!(Paging::Shadow),
     };
-    let regions = g.regions.iter().map(|r| {
-        let (base, size, gb) = (addr_lit(r.base), addr_lit(r.size), addr_lit(r.guest_base));
-        quote!(Region { base: #base, size: #size, guest_base: #gb })
-    });
+    let regions = g.regions.iter().map(region);
     let devices = g.devices.iter().map(|d| {
-        let (name, base, size) = (d.name, addr_lit(d.base), addr_lit(d.size));
+        let (name, regs) = (d.name, region(&d.regs));
         let irqs = d.interrupts.iter().map(|&i| u32_lit(i));
-        quote!(Device { name: #name, regs: Region { base: #base, size: #size, guest_base: #base }, interrupts: &[#(#irqs),*] })
+        quote!(Device { name: #name, regs: #regs, interrupts: &[#(#irqs),*] })
     });
     let first = g.regions[0].guest_base;
     let image = match program {
@@ -84,16 +84,12 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             quote!(Image { load: #base, entry: #base, bytes: &[] })
         }
     };
-    let server = if g.level == Level::Srt {
-        let (p, b, d, s) = (
-            u64_lit(g.period_ns),
-            u64_lit(g.budget_ns),
-            u64_lit(g.deadline_ns),
-            g.slack,
-        );
-        quote!(Some(Server { period_ns: #p, budget_ns: #b, deadline_ns: #d, slack: #s }))
-    } else {
-        quote!(None)
+    let server = match &g.server {
+        Some(p) => {
+            let p = params(p);
+            quote!(Some(#p))
+        }
+        None => quote!(None),
     };
     let (translation, translation_checks) = match &g.translation {
         None => (quote!(None), quote!()),
@@ -195,6 +191,45 @@ impl GuestIr {
     }
 }
 
+/// A [`Region`] as a constant expression; every field is named, so a field
+/// the kernel adds fails here.
+fn region(r: &Region) -> TokenStream {
+    let Region {
+        base,
+        size,
+        guest_base,
+    } = *r;
+    let (base, size, guest_base) = (addr_lit(base), addr_lit(size), addr_lit(guest_base));
+    quote!(Region { base: #base, size: #size, guest_base: #guest_base })
+}
+
+/// A server's [`Params`] as a constant expression, in ns.
+fn params(p: &Params) -> TokenStream {
+    let Params {
+        period,
+        budget,
+        deadline,
+        slack,
+    } = *p;
+    let (period, budget, deadline) = (u64_lit(period), u64_lit(budget), u64_lit(deadline));
+    quote!(Params { period: #period, budget: #budget, deadline: #deadline, slack: #slack })
+}
+
+/// A core's plan as a constant expression.
+fn core_plan(c: &CorePlan<Vec<u32>>) -> TokenStream {
+    match c {
+        CorePlan::Idle => quote!(CorePlan::Idle),
+        CorePlan::Dedicated { guest } => {
+            let g = u32_lit(*guest);
+            quote!(CorePlan::Dedicated { guest: #g })
+        }
+        CorePlan::Edf { guests } => {
+            let gs = guests.iter().map(|&g| u32_lit(g));
+            quote!(CorePlan::Edf { guests: &[#(#gs),*] })
+        }
+    }
+}
+
 /// The generated source of `mvm_system.rs`.
 ///
 /// `programs` has one entry per guest, in order; `hash` is the SHA-256 of the
@@ -208,22 +243,12 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
         .map(|(g, p)| guest_item(g, p))
         .collect();
     let guest_idents: Vec<_> = ir.guests.iter().map(guest_ident).collect();
-    let cores = ir.cores.iter().map(|c| match c {
-        CoreIr::Idle => quote!(CorePlan::Idle),
-        CoreIr::Dedicated { guest } => {
-            let g = u32_lit(*guest);
-            quote!(CorePlan::Dedicated { guest: #g })
-        }
-        CoreIr::Edf { guests } => {
-            let gs = guests.iter().map(|&g| u32_lit(g));
-            quote!(CorePlan::Edf { guests: &[#(#gs),*] })
-        }
-    });
+    let cores = ir.cores.iter().map(core_plan);
     let placement = ir.cores.iter().enumerate().flat_map(|(core, c)| {
         let members: Vec<u32> = match c {
-            CoreIr::Idle => vec![],
-            CoreIr::Dedicated { guest } => vec![*guest],
-            CoreIr::Edf { guests } => guests.clone(),
+            CorePlan::Idle => vec![],
+            CorePlan::Dedicated { guest } => vec![*guest],
+            CorePlan::Edf { guests } => guests.clone(),
         };
         let core = u32_lit(u32::try_from(core).expect("few cores"));
         members.into_iter().map(move |g| {
@@ -237,21 +262,22 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
         .cores
         .iter()
         .map(|c| match c {
-            CoreIr::Edf { guests } => guests.len(),
+            CorePlan::Edf { guests } => guests.len(),
             _ => 0,
         })
         .max()
         .unwrap_or(0)
         .max(1);
     let n_cores = ir.cores.len();
-    let (area_base, area_size) = (addr_lit(ir.table_area.base), addr_lit(ir.table_area.size));
+    let table_area = region(&ir.table_area);
     let tokens = quote! {
-        use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Level, Paging, Region, Server, System, Table, Translation};
+        use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Level, Paging, Region, System, Table, Translation};
+        use ::mvm_kernel::edf::Params;
         use ::mvm_kernel::shadow::Pool as ShadowPool;
 
         /// The board's translation table area: the direct-mapped guests'
         /// tables, Non-secure RAM no guest region covers.
-        pub const MVM_TABLE_AREA: Region = Region { base: #area_base, size: #area_size, guest_base: #area_base };
+        pub const MVM_TABLE_AREA: Region = #table_area;
 
         #(#guests)*
 

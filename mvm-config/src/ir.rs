@@ -2,42 +2,43 @@
 //!
 //! - What the code generator reads and the kernel consumes: no strings but
 //!   names, no spans, no options that the kernel would have to interpret.
+//! - Built of the kernel's own types (`mvm_kernel::config`, `edf::Params`)
+//!   wherever the tables hold one, so a field added to the kernel is a
+//!   compile error here rather than a silent default.
 //! - Guests are numbered by declaration order; cores by number.
 //! - Physical addresses are 32-bit here: the Cortex-A9 without LPAE has a
 //!   32-bit physical address space, which validation has already enforced.
 
-use serde::Serialize;
+use mvm_kernel::config::{CorePlan, Level, Paging, Region};
+use mvm_kernel::edf::Params;
 
 use crate::directmap::TranslationIr;
-use crate::model::{Level, Paging, System};
-use crate::plan::CorePlan;
+use crate::model::System;
 
 /// The whole system, as the kernel sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SystemIr {
     pub name: String,
     pub board: &'static str,
     pub switch_overhead_ns: u64,
     /// The board's translation table area.
-    pub table_area: RegionIr,
+    pub table_area: Region,
     pub guests: Vec<GuestIr>,
-    pub cores: Vec<CoreIr>,
+    /// What each core does, indexed by core number.
+    pub cores: Vec<CorePlan<Vec<u32>>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuestIr {
     pub id: u32,
     pub name: String,
     pub level: Level,
     pub core: u32,
     pub paging: Paging,
-    /// EDF server parameters in ns; zero for HRT guests.
-    pub period_ns: u64,
-    pub budget_ns: u64,
-    pub deadline_ns: u64,
-    pub slack: bool,
+    /// `Some` exactly for SRT guests.
+    pub server: Option<Params>,
     pub fpu: bool,
-    pub regions: Vec<RegionIr>,
+    pub regions: Vec<Region>,
     pub devices: Vec<DeviceIr>,
     /// The direct map's tables, for `paging = "direct"` guests.
     pub translation: Option<TranslationIr>,
@@ -53,30 +54,14 @@ pub struct GuestIr {
     pub pool: Option<(crate::directmap::PoolIr, u8)>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct RegionIr {
-    pub base: u32,
-    pub size: u32,
-    /// Guest-physical base (equal to `base` but for a shadow-paged guest's
-    /// region with `guest_base`).
-    pub guest_base: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceIr {
     pub name: &'static str,
-    pub base: u32,
-    pub size: u32,
+    /// Its register window (`guest_base` = `base`: devices are mapped at
+    /// their physical address).
+    pub regs: Region,
     /// GIC interrupt IDs routed to the owning guest's core, group 1.
     pub interrupts: Vec<u32>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "mode", rename_all = "lowercase")]
-pub enum CoreIr {
-    Idle,
-    Dedicated { guest: u32 },
-    Edf { guests: Vec<u32> },
 }
 
 fn addr(value: u64) -> u32 {
@@ -84,9 +69,7 @@ fn addr(value: u64) -> u32 {
 }
 
 fn id(index: usize) -> u32 {
-    // Regions of at least 4 KiB that do not overlap bound the guest count far
-    // below 2^32.
-    u32::try_from(index).expect("fewer guests than 4 KiB pages in 4 GiB")
+    crate::plan::index(index)
 }
 
 /// Lowers a validated system to the kernel's tables.
@@ -100,7 +83,7 @@ pub fn lower(system: &System) -> SystemIr {
         .iter()
         .map(|g| {
             let count = match (g.paging, g.pool) {
-                (crate::model::Paging::Direct, _) => 1,
+                (Paging::Direct, _) => 1,
                 (_, Some(p)) => p.address_spaces,
                 (_, None) => 0,
             };
@@ -121,7 +104,7 @@ pub fn lower(system: &System) -> SystemIr {
         name: system.name.clone(),
         board: system.board.name,
         switch_overhead_ns: system.switch_overhead,
-        table_area: RegionIr {
+        table_area: Region {
             base: addr(system.board.table_area.base),
             size: addr(system.board.table_area.size),
             guest_base: addr(system.board.table_area.base),
@@ -130,59 +113,42 @@ pub fn lower(system: &System) -> SystemIr {
             .guests
             .iter()
             .enumerate()
-            .map(|(i, g)| {
-                let server = g.server.unwrap_or(crate::model::ServerParams {
-                    period: 0,
-                    budget: 0,
-                    deadline: 0,
-                });
-                GuestIr {
-                    id: id(i),
-                    name: g.name.clone(),
-                    level: g.level,
-                    core: g.core,
-                    paging: g.paging,
-                    period_ns: server.period,
-                    budget_ns: server.budget,
-                    deadline_ns: server.deadline,
-                    slack: g.slack,
-                    fpu: g.fpu,
-                    regions: g
-                        .memory
-                        .iter()
-                        .zip(&g.guest_bases)
-                        .map(|(r, &gb)| RegionIr {
-                            base: addr(r.base),
-                            size: addr(r.size),
-                            guest_base: addr(gb),
-                        })
-                        .collect(),
-                    devices: g
-                        .devices
-                        .iter()
-                        .map(|d| DeviceIr {
-                            name: d.name,
+            .map(|(i, g)| GuestIr {
+                id: id(i),
+                name: g.name.clone(),
+                level: g.level,
+                core: g.core,
+                paging: g.paging,
+                server: g.server,
+                fpu: g.fpu,
+                regions: g
+                    .memory
+                    .iter()
+                    .zip(&g.guest_bases)
+                    .map(|(r, &gb)| Region {
+                        base: addr(r.base),
+                        size: addr(r.size),
+                        guest_base: addr(gb),
+                    })
+                    .collect(),
+                devices: g
+                    .devices
+                    .iter()
+                    .map(|d| DeviceIr {
+                        name: d.name,
+                        regs: Region {
                             base: addr(d.regs.base),
                             size: addr(d.regs.size),
-                            interrupts: d.interrupts.to_vec(),
-                        })
-                        .collect(),
-                    translation: translations.next().flatten(),
-                    asid: asids[i],
-                    pool: pools.next().flatten(),
-                }
+                            guest_base: addr(d.regs.base),
+                        },
+                        interrupts: d.interrupts.to_vec(),
+                    })
+                    .collect(),
+                translation: translations.next().flatten(),
+                asid: asids[i],
+                pool: pools.next().flatten(),
             })
             .collect(),
-        cores: system
-            .cores
-            .iter()
-            .map(|c| match c {
-                CorePlan::Idle => CoreIr::Idle,
-                CorePlan::Dedicated { guest } => CoreIr::Dedicated { guest: id(*guest) },
-                CorePlan::Edf { guests, .. } => CoreIr::Edf {
-                    guests: guests.iter().map(|&g| id(g)).collect(),
-                },
-            })
-            .collect(),
+        cores: system.cores.iter().map(|c| c.plan.clone()).collect(),
     }
 }

@@ -10,22 +10,26 @@ use mvm_board::{Board, Device};
 use serde::Serialize;
 
 use crate::diag::Span;
-use crate::plan::CorePlan;
+use crate::plan::PlannedCore;
 
-/// A guest's real-time level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Hard real-time: owns its core; direct-mapped memory.
-    Hrt,
-    /// Soft real-time: an EDF server on a shared core.
-    Srt,
+pub use mvm_kernel::config::{Level, Paging};
+pub use mvm_kernel::edf::Params;
+
+/// How the description spells the kernel's enums: the keys' choices, and
+/// the word reports and JSON use.
+pub trait Keyword: Copy + Sized + 'static {
+    /// Every spelling, in the order of [`Keyword::ALL`].
+    const CHOICES: &'static [&'static str];
+    const ALL: &'static [Self];
+
+    fn as_str(self) -> &'static str;
 }
 
-impl Level {
-    pub const CHOICES: &'static [&'static str] = &["hrt", "srt"];
+impl Keyword for Level {
+    const CHOICES: &'static [&'static str] = &["hrt", "srt"];
+    const ALL: &'static [Self] = &[Level::Hrt, Level::Srt];
 
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Level::Hrt => "hrt",
             Level::Srt => "srt",
@@ -33,41 +37,32 @@ impl Level {
     }
 }
 
-/// How a guest's memory is virtualized.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Paging {
-    /// Physical address = virtual address, 1 MiB sections or 16 MiB supersections.
-    Direct,
-    /// The monitor keeps the tables the hardware walks.
-    Shadow,
-}
+impl Keyword for Paging {
+    const CHOICES: &'static [&'static str] = &["direct", "shadow"];
+    const ALL: &'static [Self] = &[Paging::Direct, Paging::Shadow];
 
-impl Paging {
-    pub const CHOICES: &'static [&'static str] = &["direct", "shadow"];
-
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Paging::Direct => "direct",
             Paging::Shadow => "shadow",
         }
     }
-
-    /// The alignment a region's base and size need under this method.
-    pub fn granule(self) -> u64 {
-        match self {
-            Paging::Direct => 1 << 20,
-            Paging::Shadow => 4 << 10,
-        }
-    }
 }
 
-/// An SRT guest's EDF server, in nanoseconds: `0 < budget <= deadline <= period`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct ServerParams {
-    pub period: u64,
-    pub budget: u64,
-    pub deadline: u64,
+/// Serializes a [`Keyword`] as its spelling (`#[serde(serialize_with)]`:
+/// the kernel's types know nothing of serde).
+pub fn keyword<K: Keyword, S: serde::Serializer>(k: &K, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(k.as_str())
+}
+
+/// The alignment a region's base and size need under a paging method:
+/// 1 MiB sections (or 16 MiB supersections) for a direct map, 4 KiB pages
+/// for shadow paging.
+pub fn granule(paging: Paging) -> u64 {
+    match paging {
+        Paging::Direct => 1 << 20,
+        Paging::Shadow => 4 << 10,
+    }
 }
 
 /// One memory region of a guest.
@@ -128,10 +123,9 @@ pub struct Guest {
     /// the image build, not by `check`.
     pub image: String,
     pub paging: Paging,
-    /// `Some` exactly for SRT guests.
-    pub server: Option<ServerParams>,
-    /// SRT only: may run in idle time beyond its budget.
-    pub slack: bool,
+    /// `Some` exactly for SRT guests: its EDF server, in ns
+    /// (`0 < budget <= deadline <= period`), as the kernel's scheduler takes it.
+    pub server: Option<Params>,
     /// Uses VFP/NEON: the monitor saves and restores its VFP state.
     pub fpu: bool,
     pub memory: Vec<Region>,
@@ -142,6 +136,13 @@ pub struct Guest {
     /// `Some` exactly for shadow-paged guests.
     pub pool: Option<ShadowPool>,
     pub spans: GuestSpans,
+}
+
+impl Guest {
+    /// Whether the guest may run in idle time beyond its budget (SRT only).
+    pub fn slack(&self) -> bool {
+        self.server.is_some_and(|s| s.slack)
+    }
 }
 
 /// The whole validated system.
@@ -155,7 +156,7 @@ pub struct System {
     pub switch_overhead_is_default: bool,
     pub guests: Vec<Guest>,
     /// What each core does, indexed by core number.
-    pub cores: Vec<CorePlan>,
+    pub cores: Vec<PlannedCore>,
 }
 
 impl System {

@@ -9,25 +9,34 @@
 //! - A core is analysed only when every guest on it is otherwise valid, so a
 //!   typo elsewhere in the file does not hide a schedulability problem.
 
+pub use mvm_kernel::config::CorePlan;
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, ErrorKind, Span, Unschedulable};
-use crate::model::{Level, ServerParams};
+use crate::model::{Level, Params};
 use crate::sched::{self, Analysis, Server, Test, Verdict};
 use crate::units::{format_ppm, format_time};
 
-/// What one core does.
+/// What one core does, as the kernel's tables say it (an idle core is
+/// parked; an EDF core's guests are in declaration order), and for an EDF
+/// core the analysis that proved it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CorePlan {
-    /// No guest is placed on it; the monitor parks it.
-    Idle,
-    /// Owned by one HRT guest (its index in the system's guests).
-    Dedicated { guest: usize },
-    /// EDF over the SRT guests placed on it (indices, in declaration order).
-    Edf {
-        guests: Vec<usize>,
-        analysis: AnalysisSummary,
-    },
+pub struct PlannedCore {
+    pub plan: CorePlan<Vec<u32>>,
+    /// `Some` exactly for an EDF core.
+    pub analysis: Option<AnalysisSummary>,
+}
+
+impl PlannedCore {
+    /// Why an EDF core's `analysis` can be unwrapped.
+    pub const ANALYSED: &'static str = "the planner analyses every EDF core";
+
+    fn without_analysis(plan: CorePlan<Vec<u32>>) -> Self {
+        PlannedCore {
+            plan,
+            analysis: None,
+        }
+    }
 }
 
 /// The result of a core's analysis, kept for reports.
@@ -47,14 +56,9 @@ pub struct PlanEntry<'a> {
     pub name: &'a str,
     pub level: Option<Level>,
     pub core: Option<u32>,
-    pub server: Option<ServerParams>,
+    pub server: Option<Params>,
     pub header: Span,
     pub budget_span: Option<Span>,
-}
-
-/// The job cost the analysis charges a server: budget plus overhead.
-pub fn job_cost(server: &ServerParams, overhead: u64) -> u64 {
-    server.budget.saturating_add(overhead)
 }
 
 /// Plans every core of a board with `cores` cores and reports each core that
@@ -65,7 +69,7 @@ pub fn plan(
     overhead: u64,
     entries: &[PlanEntry<'_>],
     diags: &mut Vec<Diagnostic>,
-) -> Vec<CorePlan> {
+) -> Vec<PlannedCore> {
     (0..cores)
         .map(|core| plan_core(core, overhead, entries, diags))
         .collect()
@@ -76,33 +80,29 @@ fn plan_core(
     overhead: u64,
     entries: &[PlanEntry<'_>],
     diags: &mut Vec<Diagnostic>,
-) -> CorePlan {
+) -> PlannedCore {
     let on_core: Vec<usize> = (0..entries.len())
         .filter(|&i| entries[i].core == Some(core))
         .collect();
     if on_core.is_empty() {
-        return CorePlan::Idle;
+        return PlannedCore::without_analysis(CorePlan::Idle);
     }
     if let [only] = on_core[..] {
         if entries[only].level == Some(Level::Hrt) {
-            return CorePlan::Dedicated { guest: only };
+            return PlannedCore::without_analysis(CorePlan::Dedicated { guest: index(only) });
         }
     }
     let complete = on_core
         .iter()
         .all(|&i| entries[i].level == Some(Level::Srt) && entries[i].server.is_some());
     if !complete {
-        return CorePlan::Idle;
+        return PlannedCore::without_analysis(CorePlan::Idle);
     }
     let servers: Vec<Server> = on_core
         .iter()
         .map(|&i| {
             let params = entries[i].server.expect("checked complete above");
-            Server {
-                cost: job_cost(&params, overhead),
-                period: params.period,
-                deadline: params.deadline,
-            }
+            Server::charged(&params, overhead)
         })
         .collect();
     let Analysis {
@@ -132,14 +132,23 @@ fn plan_core(
             ))
         }
     }
-    CorePlan::Edf {
-        guests: on_core,
-        analysis: AnalysisSummary {
+    PlannedCore {
+        plan: CorePlan::Edf {
+            guests: on_core.into_iter().map(index).collect(),
+        },
+        analysis: Some(AnalysisSummary {
             test,
             utilization_ppm,
             guest_utilization_ppm,
-        },
+        }),
     }
+}
+
+/// A guest's index as the kernel's tables hold it.
+pub(crate) fn index(guest: usize) -> u32 {
+    // Regions of at least 4 KiB that do not overlap bound the guest count far
+    // below 2^32.
+    u32::try_from(guest).expect("fewer guests than 4 KiB pages in 4 GiB")
 }
 
 #[allow(clippy::too_many_arguments)]

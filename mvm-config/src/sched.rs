@@ -16,15 +16,34 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+use mvm_kernel::edf::Params;
 use num_bigint::BigUint;
 
 /// One periodic server: every `period` ns a job of `cost` ns is released that must
 /// finish within `deadline` ns of its release. `cost` already includes the switch overhead.
+///
+/// Not the kernel's [`Params`]: the analysis speaks of what a job costs the
+/// core (budget plus the switch), not of what the scheduler grants, and it
+/// has no use for `slack`. [`Server::charged`] is the one way from one to
+/// the other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Server {
     pub cost: u64,
     pub period: u64,
     pub deadline: u64,
+}
+
+impl Server {
+    /// The job the analysis charges for a kernel server: its budget plus
+    /// the per-job switch `overhead` (ns), in the server's period and
+    /// deadline.
+    pub fn charged(params: &Params, overhead: u64) -> Server {
+        Server {
+            cost: params.budget.saturating_add(overhead),
+            period: params.period,
+            deadline: params.deadline,
+        }
+    }
 }
 
 /// Which test decided: the report names it because the two reject differently.

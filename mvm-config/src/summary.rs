@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
-use crate::model::{Level, System};
-use crate::plan::{AnalysisSummary, CorePlan};
+use mvm_kernel::config::CorePlan;
+
+use crate::model::{keyword, Keyword, Level, System};
+use crate::plan::{AnalysisSummary, PlannedCore};
 use crate::units::{format_ppm, format_time};
 
 /// The machine-readable summary (`--format json`).
@@ -22,6 +24,7 @@ pub struct Summary {
 #[derive(Clone, Debug, Serialize)]
 pub struct MemorySummary {
     pub name: String,
+    #[serde(serialize_with = "keyword")]
     pub paging: crate::model::Paging,
     /// Bytes of build-time translation tables (direct map), else 0.
     pub table_bytes: u64,
@@ -52,6 +55,7 @@ pub struct CoreSummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct GuestSummary {
     pub name: String,
+    #[serde(serialize_with = "keyword")]
     pub level: Level,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period_ns: Option<u64>,
@@ -71,8 +75,8 @@ impl Summary {
             .enumerate()
             .map(|(core, plan)| {
                 let core = u32::try_from(core).expect("a board has few cores");
-                let guest = |i: usize, ppm: Option<u64>| {
-                    let g = &system.guests[i];
+                let guest = |i: u32, ppm: Option<u64>| {
+                    let g = &system.guests[i as usize];
                     GuestSummary {
                         name: g.name.clone(),
                         level: g.level,
@@ -82,7 +86,7 @@ impl Summary {
                         utilization_ppm: ppm,
                     }
                 };
-                match plan {
+                match &plan.plan {
                     CorePlan::Idle => CoreSummary {
                         core,
                         mode: "idle",
@@ -97,17 +101,20 @@ impl Summary {
                         analysis: None,
                         spare_ppm: None,
                     },
-                    CorePlan::Edf { guests, analysis } => CoreSummary {
-                        core,
-                        mode: "edf",
-                        guests: guests
-                            .iter()
-                            .zip(&analysis.guest_utilization_ppm)
-                            .map(|(&g, &ppm)| guest(g, Some(ppm)))
-                            .collect(),
-                        spare_ppm: Some(1_000_000u64.saturating_sub(analysis.utilization_ppm)),
-                        analysis: Some(analysis.clone()),
-                    },
+                    CorePlan::Edf { guests } => {
+                        let analysis = plan.analysis.as_ref().expect(PlannedCore::ANALYSED);
+                        CoreSummary {
+                            core,
+                            mode: "edf",
+                            guests: guests
+                                .iter()
+                                .zip(&analysis.guest_utilization_ppm)
+                                .map(|(&g, &ppm)| guest(g, Some(ppm)))
+                                .collect(),
+                            spare_ppm: Some(1_000_000u64.saturating_sub(analysis.utilization_ppm)),
+                            analysis: Some(analysis.clone()),
+                        }
+                    }
                 }
             })
             .collect();

@@ -10,7 +10,9 @@
 use mvm_board::{Board, Device, Owner, PhysRange};
 
 use crate::diag::{suggest, Diagnostic, ErrorKind, Span};
-use crate::model::{Guest, GuestSpans, Level, Paging, Region, ServerParams, ShadowPool, System};
+use crate::model::{
+    granule, Guest, GuestSpans, Keyword, Level, Paging, Params, Region, ShadowPool, System,
+};
 use crate::plan::{plan, PlanEntry};
 use crate::raw::{Located, RawFile, RawGuest, RawSize};
 use crate::units::{format_range, format_size, format_time, parse_size, parse_time};
@@ -25,8 +27,7 @@ struct Draft {
     level: Option<Level>,
     core: Option<u32>,
     paging: Option<Paging>,
-    server: Option<ServerParams>,
-    slack: bool,
+    server: Option<Params>,
     fpu: bool,
     memory: Vec<Region>,
     guest_bases: Vec<u64>,
@@ -162,7 +163,6 @@ fn finish(d: Draft) -> Option<Guest> {
         image: d.image?,
         paging: d.paging?,
         server: d.server,
-        slack: d.slack,
         fpu: d.fpu,
         memory: d.memory,
         guest_bases: d.guest_bases,
@@ -250,15 +250,14 @@ fn time(key: &'static str, text: &Located<String>, diags: &mut Vec<Diagnostic>) 
     }
 }
 
-fn choice<T: Copy>(
+fn choice<T: Keyword>(
     key: &'static str,
     text: &Located<String>,
-    choices: &'static [&'static str],
-    values: &[T],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<T> {
+    let choices = T::CHOICES;
     if let Some(i) = choices.iter().position(|c| *c == text.value) {
-        return Some(values[i]);
+        return Some(T::ALL[i]);
     }
     let suggestion = suggest(&text.value.to_lowercase(), choices);
     diags.push(Diagnostic::new(
@@ -282,10 +281,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
     let label = name
         .as_ref()
         .map_or_else(|| "?".to_string(), |n| n.value.clone());
-    let level = g
-        .level
-        .as_ref()
-        .and_then(|l| choice("level", l, Level::CHOICES, &[Level::Hrt, Level::Srt], diags));
+    let level = g.level.as_ref().and_then(|l| choice("level", l, diags));
     let core = g.core.as_ref().and_then(|c| match u32::try_from(c.value) {
         Ok(core) => Some(core),
         Err(_) => {
@@ -302,15 +298,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
             None
         }
     });
-    let paging_key = g.paging.as_ref().and_then(|p| {
-        choice(
-            "paging",
-            p,
-            Paging::CHOICES,
-            &[Paging::Direct, Paging::Shadow],
-            diags,
-        )
-    });
+    let paging_key = g.paging.as_ref().and_then(|p| choice("paging", p, diags));
     let paging = match (level, paging_key) {
         (Some(Level::Hrt), Some(Paging::Shadow)) => {
             let span = g.paging.as_ref().map(|p| p.span.clone());
@@ -348,7 +336,9 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
             }
             None
         }
-        Some(Level::Srt) => server_params(g, &label, diags),
+        Some(Level::Srt) => {
+            server_params(g, &label, g.slack.as_ref().is_none_or(|s| s.value), diags)
+        }
         None => None,
     };
     let (memory, guest_bases) = regions(g, &label, paging, board, diags);
@@ -361,7 +351,6 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         core,
         paging,
         server,
-        slack: level == Some(Level::Srt) && g.slack.as_ref().is_none_or(|s| s.value),
         fpu: g.fpu.as_ref().is_some_and(|f| f.value),
         memory,
         devices,
@@ -451,7 +440,12 @@ fn hrt_server_key(guest: &str, key: &'static str, span: Span) -> Diagnostic {
     ))
 }
 
-fn server_params(g: &RawGuest, guest: &str, diags: &mut Vec<Diagnostic>) -> Option<ServerParams> {
+fn server_params(
+    g: &RawGuest,
+    guest: &str,
+    slack: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Params> {
     let mut missing = false;
     for (key, value) in [("period", &g.period), ("budget", &g.budget)] {
         if value.is_none() {
@@ -540,10 +534,11 @@ fn server_params(g: &RawGuest, guest: &str, diags: &mut Vec<Diagnostic>) -> Opti
             .with_secondary(limit_span, format!("{limit_key} {}", format_time(limit))),
         );
     }
-    ok.then_some(ServerParams {
+    ok.then_some(Params {
         period,
         budget,
         deadline: deadline.unwrap_or(period),
+        slack,
     })
 }
 
@@ -692,7 +687,7 @@ fn check_guest_base(
             false
         }
         Some(Paging::Shadow)
-            if !guest_base.is_multiple_of(Paging::Shadow.granule())
+            if !guest_base.is_multiple_of(granule(Paging::Shadow))
                 || guest_base + r.size > PHYS_LIMIT =>
         {
             diags.push(Diagnostic::new(
@@ -818,7 +813,7 @@ fn check_region(
         }
     }
     if let Some(paging) = paging {
-        let align = paging.granule();
+        let align = granule(paging);
         if base % align != 0 || size % align != 0 {
             ok = false;
             diags.push(Diagnostic::new(

@@ -37,11 +37,11 @@ fn demo_system_is_valid_and_schedulable() {
         "an HRT guest on core 0 and two SRT guests on core 1"
     );
     assert!(matches!(
-        system.cores[0],
+        system.cores[0].plan,
         mvm_config::plan::CorePlan::Dedicated { .. }
     ));
     assert!(matches!(
-        system.cores[1],
+        system.cores[1].plan,
         mvm_config::plan::CorePlan::Edf { .. }
     ));
 }

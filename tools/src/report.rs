@@ -11,10 +11,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mvm_config::model::{Level, System};
-use mvm_config::plan::CorePlan;
+use mvm_config::model::{keyword, Keyword, Level, System};
 use mvm_config::summary::Summary;
 use mvm_config::units::{format_ppm, format_range, format_time};
+use mvm_kernel::config::CorePlan;
 use mvm_kernel::edf::{Edf, Mode, Params};
 use serde::Serialize;
 
@@ -44,9 +44,11 @@ struct Report {
 #[derive(Serialize)]
 struct GuestReport {
     name: String,
+    #[serde(serialize_with = "keyword")]
     level: Level,
     core: u32,
     image: String,
+    #[serde(serialize_with = "keyword")]
     paging: mvm_config::model::Paging,
     /// Bytes of build-time translation tables (direct map), else 0.
     table_bytes: u64,
@@ -133,7 +135,7 @@ fn build(system: &System, text: &str) -> Report {
             core: g.core,
             image: g.image.clone(),
             paging: g.paging,
-            slack: g.slack,
+            slack: g.slack(),
             fpu: g.fpu,
             memory: g
                 .memory
@@ -161,8 +163,8 @@ fn build(system: &System, text: &str) -> Report {
         .cores
         .iter()
         .enumerate()
-        .filter_map(|(core, plan)| match plan {
-            CorePlan::Edf { guests, .. } => Some(timeline(system, core as u32, guests)),
+        .filter_map(|(core, c)| match &c.plan {
+            CorePlan::Edf { guests } => Some(timeline(system, core as u32, guests)),
             _ => None,
         })
         .collect();
@@ -175,18 +177,13 @@ fn build(system: &System, text: &str) -> Report {
 }
 
 /// Runs the kernel's EDF policy over one core from the synchronous release.
-fn timeline(system: &System, core: u32, members: &[usize]) -> Timeline {
+fn timeline(system: &System, core: u32, members: &[u32]) -> Timeline {
     let params: Vec<Params> = members
         .iter()
         .map(|&g| {
-            let g = &system.guests[g];
-            let s = g.server.expect("an EDF core runs SRT guests");
-            Params {
-                period: s.period,
-                budget: s.budget,
-                deadline: s.deadline,
-                slack: g.slack,
-            }
+            system.guests[g as usize]
+                .server
+                .expect("an EDF core runs SRT guests")
         })
         .collect();
     let longest = params.iter().map(|p| p.period).max().unwrap_or(1);
@@ -220,7 +217,7 @@ fn timeline(system: &System, core: u32, members: &[usize]) -> Timeline {
         window_ns: window,
         guests: members
             .iter()
-            .map(|&g| system.guests[g].name.clone())
+            .map(|&g| system.guests[g as usize].name.clone())
             .collect(),
         slices,
     }

@@ -329,7 +329,8 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 plan::initial_cp15(reset, g, gs.boot_space),
                 gic,
             );
-            *p = plan::server_params(g)
+            *p = g
+                .server
                 .expect("plan::core_action admits only SRT guests with a server to an EDF core");
         }
         let now = self.now_ticks();
