@@ -315,7 +315,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         if let Some(f) = unsafe { figures.as_ref() } {
             bump(&f.smc);
         }
-        self.serve(regs) as u32
+        let outcome = self.serve(regs) as u32;
+        // No tail call into the slow path: with one, the compiler sets up
+        // a stack frame on the null call's path too (2 instructions more).
+        core::sync::atomic::compiler_fence(Ordering::SeqCst);
+        outcome
     }
 
     /// `mvm_yield`: the caller yielded (its SMC returned `Reschedule`):
