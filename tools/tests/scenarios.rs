@@ -114,3 +114,28 @@ fn ctrl_c_ends_an_unbounded_run_cleanly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("Stopped by Ctrl-C"), "{stderr}");
 }
+
+/// The demo system runs clean, and its `logger` guest's measurement of the
+/// null hypercall (under `-icount shift=0`, instructions) stays at the
+/// figure docs/performance.md gives: 30 instructions round trip. A change
+/// that makes the SMC entry's fast path heavier fails here.
+#[test]
+fn the_demo_runs_and_the_null_hypercall_stays_at_30_instructions() {
+    let r = run("partitions/system.toml", "1s");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("logger: null hypercall round trip "))
+        .unwrap_or_else(|| panic!("no null hypercall figure: {r:?}"));
+    let figure: f64 = line
+        .split("round trip ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        figure > 0.0 && figure <= 30.0,
+        "null hypercall round trip {figure} instructions, more than 30: {line}"
+    );
+}
