@@ -13,20 +13,8 @@ use mvm_config::sched::{
 };
 use proptest::prelude::*;
 
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
-}
-
-fn horizon(servers: &[Server]) -> u64 {
-    let hyperperiod = servers
-        .iter()
-        .fold(1, |h, s| h / gcd(h, s.period) * s.period);
-    hyperperiod + servers.iter().map(|s| s.deadline).max().unwrap_or(0)
-}
+mod common;
+use common::horizon;
 
 /// True when preemptive EDF misses a deadline in [0, horizon].
 fn edf_misses(servers: &[Server]) -> bool {
