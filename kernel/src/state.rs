@@ -87,6 +87,11 @@ pub struct CoreState<const S: usize> {
     /// When the current wait for the next event began (0: not waiting).
     pub idle_since: u64,
     pub switches: u64,
+    /// The global-timer tick the private timer was armed for (0: not
+    /// armed).
+    pub timer_due: u64,
+    /// How late this core took its timer interrupts.
+    pub late: crate::stats::Lateness,
 }
 
 impl<const S: usize> CoreState<S> {
@@ -103,6 +108,8 @@ impl<const S: usize> CoreState<S> {
         idle_ticks: 0,
         idle_since: 0,
         switches: 0,
+        timer_due: 0,
+        late: crate::stats::Lateness::ZERO,
     };
 
     /// The guest whose state is in the processor.
@@ -190,6 +197,9 @@ pub struct CoreFigures {
     pub answered: AtomicU32,
     /// Monitor entries caused only by the end of the run.
     pub run_end_entries: AtomicU32,
+    /// Timer lateness, as published: worst and mean, in ticks.
+    pub late_max_ticks: AtomicU64,
+    pub late_mean_ticks: AtomicU64,
 }
 
 impl CoreFigures {
@@ -201,6 +211,8 @@ impl CoreFigures {
             switches: AtomicU64::new(0),
             answered: AtomicU32::new(0),
             run_end_entries: AtomicU32::new(0),
+            late_max_ticks: AtomicU64::new(0),
+            late_mean_ticks: AtomicU64::new(0),
         }
     }
 }

@@ -121,6 +121,155 @@ pub struct CoreStats {
     pub switches: u64,
     /// Timer interrupts that only ended a bounded run (0 or 1).
     pub run_end: u64,
+    /// How late the core took its timer interrupts (expiry to monitor
+    /// entry), the worst and the mean.
+    pub late_max_ns: u64,
+    pub late_mean_ns: u64,
+}
+
+/// How late a core takes its timer interrupts: from the global-timer tick
+/// the private timer was armed for to the monitor's first reading of the
+/// clock after the interrupt. On silicon this is the interrupt latency
+/// (tens of cycles); under QEMU it also shows how long the emulator let
+/// the other core run before this one (docs/world-switch.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lateness {
+    pub max_ticks: u64,
+    pub sum_ticks: u64,
+    pub count: u64,
+}
+
+impl Lateness {
+    pub const ZERO: Self = Self {
+        max_ticks: 0,
+        sum_ticks: 0,
+        count: 0,
+    };
+
+    /// One timer interrupt, due at `due` (global-timer ticks; 0: the timer
+    /// was not armed by the scheduler, nothing is recorded) and taken at
+    /// `now`. An early one (a prescaled shot rounds down) counts as 0.
+    #[inline(always)]
+    pub fn record(&mut self, due: u64, now: u64) {
+        if due == 0 {
+            return;
+        }
+        let late = now.saturating_sub(due);
+        self.max_ticks = self.max_ticks.max(late);
+        self.sum_ticks = self.sum_ticks.wrapping_add(late);
+        self.count += 1;
+    }
+
+    /// The mean, in ticks, rounded to nearest (0 without samples).
+    pub fn mean_ticks(&self) -> u64 {
+        if self.count == 0 {
+            0
+        } else {
+            (self.sum_ticks + self.count / 2) / self.count
+        }
+    }
+}
+
+/// Exit status of a bounded run (QEMU's exit code): all well.
+pub const EXIT_HEALTHY: u32 = 0;
+/// Exit status: at least one deadline was missed.
+pub const EXIT_DEADLINE_MISSED: u32 = 3;
+/// Exit status: a shared core did not publish its figures in time (its
+/// monitor is stuck, or the emulator starved it).
+pub const EXIT_CORE_SILENT: u32 = 4;
+/// Exit status: a fault in the monitor stopped a core.
+pub const EXIT_MONITOR_FAULT: u32 = 5;
+/// Exit status: the monitor panicked (a bug) or could not boot its tables.
+pub const EXIT_MONITOR_PANIC: u32 = 101;
+
+/// The verdict on a bounded run: its one summary line and exit status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Deadline misses over every guest.
+    pub misses: u64,
+    /// Jobs stopped by budget enforcement, over every guest (not a failure:
+    /// a server that wants more than its budget is stopped by design).
+    pub overruns: u64,
+    /// The run's length.
+    pub run_ns: u64,
+    /// Cores that did not answer the figure request (bit per core).
+    pub silent: u8,
+    /// Monitor faults during the run.
+    pub faults: u32,
+}
+
+impl RunSummary {
+    /// The worst thing that happened: a monitor fault, then a silent core,
+    /// then a deadline miss.
+    pub fn exit_status(&self) -> u32 {
+        if self.faults != 0 {
+            EXIT_MONITOR_FAULT
+        } else if self.silent != 0 {
+            EXIT_CORE_SILENT
+        } else if self.misses != 0 {
+            EXIT_DEADLINE_MISSED
+        } else {
+            EXIT_HEALTHY
+        }
+    }
+}
+
+/// `mvm: <n> deadline misses, <m> overruns in <time>`, then what else went
+/// wrong (`; core 1 did not answer`, `; 1 monitor fault`).
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "mvm: {} deadline {}, {} {} in {}",
+            self.misses,
+            if self.misses == 1 { "miss" } else { "misses" },
+            self.overruns,
+            if self.overruns == 1 {
+                "overrun"
+            } else {
+                "overruns"
+            },
+            Duration(self.run_ns)
+        )?;
+        for core in 0..8 {
+            if self.silent & (1 << core) != 0 {
+                write!(f, "; core {core} did not answer")?;
+            }
+        }
+        match self.faults {
+            0 => Ok(()),
+            1 => write!(f, "; 1 monitor fault"),
+            n => write!(f, "; {n} monitor faults"),
+        }
+    }
+}
+
+/// A time in the largest unit that keeps it short: `2 s`, `1.5 s`,
+/// `300 ms`, `12.345 us`, `70 ns` (at most three decimals, trailing zeros
+/// dropped; finer parts are cut).
+pub struct Duration(pub u64);
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0;
+        let (unit, scale) = match ns {
+            1_000_000_000.. => ("s", 1_000_000_000),
+            1_000_000.. => ("ms", 1_000_000),
+            1_000.. => ("us", 1_000),
+            _ => return write!(f, "{ns} ns"),
+        };
+        let whole = ns / scale;
+        let mut milli = (ns % scale) / (scale / 1000);
+        if milli == 0 {
+            return write!(f, "{whole} {unit}");
+        }
+        let mut digits = 3;
+        while milli % 10 == 0 {
+            milli /= 10;
+            digits -= 1;
+        }
+        write!(f, "{whole}.{milli:0digits$} {unit}")
+    }
 }
 
 /// `mvm-stats guest=<name> core=<n> jobs=<n> misses=<n> used_ns=<n>
@@ -160,12 +309,13 @@ pub fn write_core_line(w: &mut impl fmt::Write, core: u32, s: &CoreStats) -> fmt
     )
 }
 
-/// `mvm-detail core=<n> switches=<n> run_end_entries=<n>`
+/// `mvm-detail core=<n> switches=<n> run_end_entries=<n> late_max_ns=<n>
+/// late_mean_ns=<n>`
 pub fn write_core_detail(w: &mut impl fmt::Write, core: u32, s: &CoreStats) -> fmt::Result {
     writeln!(
         w,
-        "mvm-detail core={core} switches={} run_end_entries={}",
-        s.switches, s.run_end
+        "mvm-detail core={core} switches={} run_end_entries={} late_max_ns={} late_mean_ns={}",
+        s.switches, s.run_end, s.late_max_ns, s.late_mean_ns
     )
 }
 
@@ -194,6 +344,8 @@ mod tests {
             idle_ns: 42,
             switches: 150,
             run_end: 1,
+            late_max_ns: 120,
+            late_mean_ns: 31,
         };
         write_core_line(&mut s, 1, &c).unwrap();
         write_core_detail(&mut s, 1, &c).unwrap();
@@ -202,8 +354,77 @@ mod tests {
             "mvm-stats guest=telemetry core=1 jobs=100 misses=0 used_ns=300000000 slack_ns=5 entries=203\n\
              mvm-detail guest=telemetry overruns=7 smc=3 fiq=200 switches_in=99\n\
              mvm-stats core=1 entries=203 idle_ns=42\n\
-             mvm-detail core=1 switches=150 run_end_entries=1\n"
+             mvm-detail core=1 switches=150 run_end_entries=1 late_max_ns=120 late_mean_ns=31\n"
         );
+    }
+
+    #[test]
+    fn lateness_keeps_the_worst_and_the_mean() {
+        let mut l = Lateness::ZERO;
+        l.record(0, 500);
+        assert_eq!(l, Lateness::ZERO, "a timer not armed by the scheduler");
+        l.record(100, 103);
+        l.record(200, 198);
+        l.record(300, 304);
+        assert_eq!((l.max_ticks, l.sum_ticks, l.count), (4, 7, 3));
+        assert_eq!(l.mean_ticks(), 2, "7/3 rounds to 2");
+        l.record(400, 402);
+        assert_eq!(l.mean_ticks(), 2, "9/4 = 2.25 rounds to 2");
+        l.record(500, 505);
+        assert_eq!(l.mean_ticks(), 3, "14/5 = 2.8 rounds to 3, not down to 2");
+    }
+
+    #[test]
+    fn the_summary_line_and_its_status() {
+        let healthy = RunSummary {
+            overruns: 1,
+            run_ns: 1_000_000_000,
+            ..RunSummary::default()
+        };
+        assert_eq!(
+            healthy.to_string(),
+            "mvm: 0 deadline misses, 1 overrun in 1 s"
+        );
+        assert_eq!(healthy.exit_status(), EXIT_HEALTHY);
+        let missed = RunSummary {
+            misses: 1,
+            overruns: 2,
+            run_ns: 2_500_000_000,
+            ..RunSummary::default()
+        };
+        assert_eq!(
+            missed.to_string(),
+            "mvm: 1 deadline miss, 2 overruns in 2.5 s"
+        );
+        assert_eq!(missed.exit_status(), EXIT_DEADLINE_MISSED);
+        let silent = RunSummary {
+            silent: 0b10,
+            ..missed
+        };
+        assert_eq!(
+            silent.to_string(),
+            "mvm: 1 deadline miss, 2 overruns in 2.5 s; core 1 did not answer"
+        );
+        assert_eq!(silent.exit_status(), EXIT_CORE_SILENT);
+        let faulted = RunSummary {
+            faults: 2,
+            ..silent
+        };
+        assert!(faulted
+            .to_string()
+            .ends_with("; core 1 did not answer; 2 monitor faults"));
+        assert_eq!(faulted.exit_status(), EXIT_MONITOR_FAULT);
+    }
+
+    #[test]
+    fn durations_are_short() {
+        let d = |ns| Duration(ns).to_string();
+        assert_eq!(d(70), "70 ns");
+        assert_eq!(d(12_345), "12.345 us");
+        assert_eq!(d(300_000_000), "300 ms");
+        assert_eq!(d(1_500_000_000), "1.5 s");
+        assert_eq!(d(2_000_000_070), "2 s");
+        assert_eq!(d(1_020_000_000), "1.02 s");
     }
 
     #[test]

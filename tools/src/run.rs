@@ -7,8 +7,14 @@
 //!   shown line by line behind the name of the guest that owns it.
 //! - `--for DURATION` ends the run after that much *emulated* time: the tool
 //!   writes the duration into the monitor's `MVM_RUN_FOR_NS` before boot and
-//!   the monitor ends the run itself (semihosting exit, 0 when healthy).
-//!   Ctrl-C stops QEMU at once.
+//!   the monitor ends the run itself: its last line is the verdict,
+//!   `mvm: N deadline misses, M overruns in T` (plus any core that did not
+//!   answer and any monitor fault), and its semihosting exit status says
+//!   the same (`mvm_kernel::stats::EXIT_*`). Ctrl-C stops QEMU at once.
+//! - Exit codes (README.md, "Running"): 0 healthy; 1 the description was
+//!   rejected; 2 the run could not start; 3 a deadline was missed; 4 a core
+//!   did not answer at the end; 5 a monitor fault stopped a core; 6 the
+//!   monitor panicked or did not end the run.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -17,7 +23,32 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mvm_kernel::stats;
+
 use crate::EXIT_CANNOT_RUN;
+
+/// Exit code of `run`: a deadline was missed.
+pub const EXIT_DEADLINE_MISSED: u8 = 3;
+/// Exit code of `run`: a shared core did not publish its figures.
+pub const EXIT_CORE_SILENT: u8 = 4;
+/// Exit code of `run`: a fault in the monitor stopped a core.
+pub const EXIT_MONITOR_FAULT: u8 = 5;
+/// Exit code of `run`: the monitor panicked, or the run did not end.
+pub const EXIT_MONITOR_BROKEN: u8 = 6;
+
+/// The tool's exit code for the monitor's exit status (QEMU's exit code).
+fn exit_code(status: Option<i32>) -> u8 {
+    let Some(status) = status.and_then(|s| u32::try_from(s).ok()) else {
+        return EXIT_MONITOR_BROKEN;
+    };
+    match status {
+        stats::EXIT_HEALTHY => 0,
+        stats::EXIT_DEADLINE_MISSED => EXIT_DEADLINE_MISSED,
+        stats::EXIT_CORE_SILENT => EXIT_CORE_SILENT,
+        stats::EXIT_MONITOR_FAULT => EXIT_MONITOR_FAULT,
+        _ => EXIT_MONITOR_BROKEN,
+    }
+}
 
 /// The QEMU machine the `qemu-vexpress-a9` board describes.
 const QEMU: &str = "qemu-system-arm";
@@ -198,22 +229,30 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    for t in &mut tails {
+    // The guests' last lines first: the monitor's console ends with its
+    // verdict, and it stays the last line shown.
+    for t in tails.iter_mut().rev() {
         t.poll(true);
     }
     match outcome {
-        Outcome::Exited(Some(0)) => ExitCode::SUCCESS,
-        Outcome::Exited(code) => {
-            eprintln!("error: the monitor ended the run unhealthy (QEMU exit code {code:?})");
-            ExitCode::from(1)
-        }
+        // The monitor's verdict is its last line: nothing is added to a
+        // run it judged itself.
+        Outcome::Exited(code) => match exit_code(code) {
+            EXIT_MONITOR_BROKEN => {
+                eprintln!(
+                    "error: the monitor ended the run without a verdict (QEMU exit code {code:?}): see its last lines above"
+                );
+                ExitCode::from(EXIT_MONITOR_BROKEN)
+            }
+            code => ExitCode::from(code),
+        },
         Outcome::Interrupted => {
             eprintln!("     Stopped by Ctrl-C");
             ExitCode::SUCCESS
         }
         Outcome::TimedOut => {
             eprintln!("error: the monitor did not end the run in time; QEMU was stopped");
-            ExitCode::from(1)
+            ExitCode::from(EXIT_MONITOR_BROKEN)
         }
         Outcome::Error(e) => {
             eprintln!("error: lost track of QEMU: {e}");
@@ -299,5 +338,21 @@ impl Tail {
             let _ = write!(out, "[{p}] ");
         }
         let _ = out.write_all(&line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_monitors_verdict_becomes_the_exit_code() {
+        assert_eq!(exit_code(Some(0)), 0);
+        assert_eq!(exit_code(Some(3)), EXIT_DEADLINE_MISSED);
+        assert_eq!(exit_code(Some(4)), EXIT_CORE_SILENT);
+        assert_eq!(exit_code(Some(5)), EXIT_MONITOR_FAULT);
+        assert_eq!(exit_code(Some(101)), EXIT_MONITOR_BROKEN, "a panic");
+        assert_eq!(exit_code(Some(1)), EXIT_MONITOR_BROKEN);
+        assert_eq!(exit_code(None), EXIT_MONITOR_BROKEN, "killed by a signal");
     }
 }

@@ -147,7 +147,7 @@ impl From<&Fields> for Stats {
 
 fn run(system: &str) -> Run {
     let r = common::run(system, "1s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
     assert!(!r.has("did not answer"), "every core's figures: {r:?}");
     r

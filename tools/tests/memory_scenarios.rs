@@ -10,7 +10,7 @@ use common::run;
 #[test]
 fn direct_mapped_guests_start_with_their_mmu_on_and_see_only_their_own_regions() {
     let r = run("partitions/tests/directmap.toml", "1s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     assert!(
         r.has("mvm: direct map: 6 translation tables written in"),
         "{r:?}"
@@ -38,7 +38,7 @@ fn direct_mapped_guests_start_with_their_mmu_on_and_see_only_their_own_regions()
 #[test]
 fn shadow_paged_guests_at_one_guest_physical_base_see_only_their_own_data() {
     let r = run("partitions/tests/shadow.toml", "2s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     assert!(r.has("shadow paging: 2 boot spaces"), "{r:?}");
     for guest in ["shadow-a", "shadow-b"] {
         for check in [

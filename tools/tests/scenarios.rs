@@ -18,7 +18,7 @@ fn hash_of(system: &str) -> String {
 fn boot_banner_greetings_and_a_clean_bounded_run() {
     let system = "partitions/tests/boot.toml";
     let r = run(system, "1s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     let banner = format!(
         "system `scenario-boot` on qemu-vexpress-a9, description sha256 {}",
         hash_of(system)
@@ -40,7 +40,7 @@ fn boot_banner_greetings_and_a_clean_bounded_run() {
 #[test]
 fn hostile_hypercalls_get_error_codes_and_harm_no_one() {
     let r = run("partitions/tests/hostile.toml", "1s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     for attack in [
         "monitor-memory",
         "other-guest",
@@ -75,7 +75,7 @@ fn hostile_hypercalls_get_error_codes_and_harm_no_one() {
 #[test]
 fn guest_faults_go_to_the_guests_own_vectors() {
     let r = run("partitions/tests/faults.toml", "1s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     assert!(r.has("faults: undefined delivered to guest"), "{r:?}");
     assert!(r.has("faults: data abort delivered to guest"), "{r:?}");
     assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
@@ -122,7 +122,7 @@ fn ctrl_c_ends_an_unbounded_run_cleanly() {
 #[test]
 fn the_demo_runs_and_the_null_hypercall_stays_at_30_instructions() {
     let r = run("partitions/system.toml", "1s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     let line = r
         .stdout
         .lines()

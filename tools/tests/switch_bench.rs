@@ -47,7 +47,7 @@ fn number(line: &str, key: &str) -> u64 {
 /// one per guest in `guests`, each checked for plausibility.
 fn bench(system: &str, guests: [&str; 2], fpu: bool) -> Vec<Bench> {
     let r = common::run(system, "1s");
-    assert_eq!(r.code, Some(0), "{r:?}");
+    r.assert_healthy();
     assert!(!r.has("FAULT"), "the monitor took no fault: {r:?}");
     guests
         .iter()

@@ -78,10 +78,7 @@ pub trait Platform: 'static {
     fn end_run(out: &mut Self::Console, status: u32) -> !;
 }
 
-/// Exit status when a core of the monitor faulted during the run.
-pub const EXIT_MONITOR_FAULT: u32 = 1;
-/// Exit status when the monitor panics (a bug) or cannot boot the tables.
-pub const EXIT_MONITOR_PANIC: u32 = 101;
+pub use crate::stats::{EXIT_MONITOR_FAULT, EXIT_MONITOR_PANIC};
 
 /// Priority of guests' interrupts: in the Non-secure half (0x80..0xFF), as
 /// a Non-secure GIC driver expects; the monitor's FIQs are 0x00.
@@ -288,6 +285,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
         Self::PRIVATE_TIMER.clear_event();
         let now = self.now_ticks();
+        st.late.record(st.timer_due, now);
         if self.run_end_due(st, now) {
             bump(&self.cores[core as usize].run_end_entries);
             self.finish_run(core, Some(st), now);

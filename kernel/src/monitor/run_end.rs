@@ -7,7 +7,7 @@ use super::{Monitor, Platform, SGI_SNAPSHOT, SNAPSHOT_WAIT_NS};
 use crate::config::{Guest, Level};
 use crate::plan::{self, CoreAction};
 use crate::state::{CoreState, Role};
-use crate::stats::{self, CoreStats, GuestStats};
+use crate::stats::{self, CoreStats, GuestStats, RunSummary};
 use crate::{timing, MAX_CORES};
 
 impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
@@ -38,6 +38,12 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 .store(st.idle_ticks + waiting, Ordering::Relaxed);
             figures.switches.store(st.switches, Ordering::Relaxed);
         }
+        figures
+            .late_max_ticks
+            .store(st.late.max_ticks, Ordering::Relaxed);
+        figures
+            .late_mean_ticks
+            .store(st.late.mean_ticks(), Ordering::Relaxed);
         figures.answered.store(request, Ordering::Release);
     }
 
@@ -120,10 +126,18 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         for g in self.system.guests {
             self.guest_console(g, &[], true);
         }
+        let mut summary = RunSummary {
+            run_ns: Self::ticks_to_ns(now),
+            silent: stale & !(1 << core),
+            faults: self.faults.load(Ordering::Relaxed),
+            ..RunSummary::default()
+        };
         self.with_console(|uart| {
             let mut cores = [CoreStats::default(); MAX_CORES];
             for g in self.system.guests {
                 let s = self.guest_stats(g, now);
+                summary.misses += s.misses;
+                summary.overruns += s.overruns;
                 if let Some(cs) = cores.get_mut(g.core as usize) {
                     cs.entries += s.entries();
                 }
@@ -139,6 +153,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 cs.idle_ns = Self::ticks_to_ns(figures.idle_ticks.load(Ordering::Relaxed));
                 cs.switches = figures.switches.load(Ordering::Relaxed);
                 cs.run_end = figures.run_end_entries.load(Ordering::Relaxed) as u64;
+                cs.late_max_ns = Self::ticks_to_ns(figures.late_max_ticks.load(Ordering::Relaxed));
+                cs.late_mean_ns =
+                    Self::ticks_to_ns(figures.late_mean_ticks.load(Ordering::Relaxed));
                 let _ = stats::write_core_line(uart, n as u32, cs);
                 let _ = stats::write_core_detail(uart, n as u32, cs);
                 if stale & (1 << n) != 0 {
@@ -161,8 +178,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             }
             let _ = writeln!(uart);
             let _ = writeln!(uart, "mvm: run ended after {} ns", Self::ticks_to_ns(now));
+            let _ = writeln!(uart, "{summary}");
         });
-        self.end_run(self.exit_status())
+        self.end_run(summary.exit_status())
     }
 
     /// Ends the run with `status` as the board does, holding the console so

@@ -36,7 +36,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Arms this core's private timer for the earlier of the scheduler's
     /// next event (`until_ns`, `u64::MAX` for none) and, on the core that
     /// ends a bounded run, the run's end.
-    pub(super) fn arm_timer(&self, st: &CoreState<S>, until_ns: u64) {
+    pub(super) fn arm_timer(&self, st: &mut CoreState<S>, until_ns: u64) {
         let run_end = if st.run_timer {
             self.run_end_ticks.load(Ordering::Relaxed)
         } else {
@@ -46,8 +46,12 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Some(target) => {
                 let shot: OneShot = timing::shot_until(target, self.now_ticks());
                 Self::PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
+                st.timer_due = target;
             }
-            None => Self::PRIVATE_TIMER.stop(),
+            None => {
+                Self::PRIVATE_TIMER.stop();
+                st.timer_due = 0;
+            }
         }
     }
 
@@ -75,6 +79,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             } else if id == mpcore::IRQ_PRIVATE_TIMER {
                 Self::PRIVATE_TIMER.clear_event();
                 let now = self.now_ticks();
+                st.late.record(st.timer_due, now);
                 if self.run_end_due(st, now) {
                     self.finish_run(core, Some(st), now);
                 }

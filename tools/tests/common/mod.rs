@@ -31,6 +31,28 @@ impl Run {
         self.stdout.contains(needle)
     }
 
+    /// The monitor's verdict: the last line shown,
+    /// `mvm: N deadline misses, M overruns in T[; ...]`.
+    pub fn summary(&self) -> &str {
+        let last = self.stdout.lines().next_back().unwrap_or_default();
+        assert!(
+            last.starts_with("mvm: ") && last.contains(" deadline "),
+            "the run ends with the monitor's summary line: {self:?}"
+        );
+        last
+    }
+
+    /// The run ended healthy: exit 0 and a summary line without a miss or
+    /// anything else wrong.
+    pub fn assert_healthy(&self) {
+        assert_eq!(self.code, Some(0), "{self:?}");
+        let summary = self.summary();
+        assert!(
+            summary.starts_with("mvm: 0 deadline misses, ") && !summary.contains(';'),
+            "a healthy verdict: {summary}"
+        );
+    }
+
     /// The console lines that start with `prefix`.
     pub fn lines(&self, prefix: &str) -> Vec<&str> {
         self.stdout
