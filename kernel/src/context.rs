@@ -29,17 +29,20 @@ pub struct TrapFrame {
     pub pad: u32,
 }
 
-/// SP, LR and SPSR of each Non-secure mode; System mode stands for User
-/// (they share SP and LR, and neither has an SPSR).
+/// SPSR, SP and LR of each Non-secure mode (in the order of a register
+/// list: the assembly moves each mode's with one LDM/STM); System mode
+/// stands for User (they share SP and LR, and neither has an SPSR).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Banked {
+    /// SP, LR.
     pub usr: [u32; 2],
+    /// SPSR, SP, LR (so are `abt`, `und`, `irq`).
     pub svc: [u32; 3],
     pub abt: [u32; 3],
     pub und: [u32; 3],
     pub irq: [u32; 3],
-    /// r8, r9, r10, r11, r12, SP, LR, SPSR of FIQ mode.
+    /// SPSR, r8, r9, r10, r11, r12, SP, LR of FIQ mode.
     pub fiq: [u32; 8],
 }
 

@@ -33,6 +33,8 @@ pub struct GuestState {
     /// The shadow-paging space it boots in (MMU on from its first
     /// instruction), if its pool could hold one.
     pub boot_space: Option<shadow::Switch>,
+    /// It owns device interrupts (a world switch hands the GIC over).
+    pub interrupts: bool,
 }
 
 impl GuestState {
@@ -44,6 +46,7 @@ impl GuestState {
             space: 0,
             asid: guest.translation.map_or(0, |t| t.asid),
             boot_space: None,
+            interrupts: guest.devices.iter().any(|d| !d.interrupts.is_empty()),
         }
     }
 
@@ -53,6 +56,7 @@ impl GuestState {
             slot,
             fpu: self.guest.fpu,
             asid: self.asid,
+            interrupts: self.interrupts,
         }
     }
 }

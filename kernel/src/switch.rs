@@ -29,6 +29,8 @@ pub struct Side {
     /// The ASID its translation entries carry (0: it keeps none that the
     /// monitor tagged: MMU off, or tables of its own).
     pub asid: u8,
+    /// It owns device interrupts (and so a GIC CPU interface state).
+    pub interrupts: bool,
 }
 
 /// The Non-secure TLB across the switch.
@@ -64,6 +66,15 @@ pub struct Plan {
     /// to give: whatever the guest wrote there lasts until it is switched
     /// out); `None` leaves its saved CONTEXTIDR as it is.
     pub asid: Option<u8>,
+    /// Save the outgoing guest's GIC CPU interface state (its Group 1
+    /// enable, priority mask, binary point) and disable its interrupts at
+    /// the distributor: only a guest that owns interrupts has any.
+    pub gic_out: bool,
+    /// Load the incoming guest's CPU interface state and enable its
+    /// interrupts. A guest without interrupts finds the interface as the
+    /// last guest with interrupts left it, with that guest's interrupts
+    /// disabled at the distributor (docs/threat-model.md).
+    pub gic_in: bool,
 }
 
 /// The core's switch state that survives from one switch to the next.
@@ -102,6 +113,8 @@ pub fn plan(unit: Unit, outgoing: Option<Side>, incoming: Side, keep_tlb: bool) 
         nsacr: (nsacr != unit.nsacr).then_some(nsacr),
         tlb,
         asid: (incoming.asid != 0).then_some(incoming.asid),
+        gic_out: outgoing.is_some_and(|o| o.interrupts),
+        gic_in: incoming.interrupts,
     }
 }
 
@@ -127,7 +140,34 @@ mod tests {
     const NO_FPU: u32 = crate::NSACR_NO_FPU;
 
     fn side(slot: usize, fpu: bool, asid: u8) -> Side {
-        Side { slot, fpu, asid }
+        Side {
+            slot,
+            fpu,
+            asid,
+            interrupts: false,
+        }
+    }
+
+    #[test]
+    fn the_gic_changes_hands_only_for_guests_with_interrupts() {
+        let unit = Unit {
+            vfp_owner: None,
+            nsacr: NO_FPU,
+        };
+        let quiet = side(0, false, 0);
+        let loud = Side {
+            interrupts: true,
+            ..side(1, false, 0)
+        };
+        let p = |out, inc| {
+            let p = plan(unit, out, inc, false);
+            (p.gic_out, p.gic_in)
+        };
+        assert_eq!(p(Some(quiet), quiet), (false, false));
+        assert_eq!(p(Some(loud), quiet), (true, false));
+        assert_eq!(p(Some(quiet), loud), (false, true));
+        assert_eq!(p(Some(loud), loud), (true, true));
+        assert_eq!(p(None, loud), (false, true), "nobody's state to save");
     }
 
     #[test]

@@ -158,6 +158,47 @@ pub fn shot_until(target: u64, now: u64) -> OneShot {
     OneShot::at_most(target.saturating_sub(now).max(MIN_SHOT_TICKS))
 }
 
+/// The timer programming for a core's next event, seen from `now`
+/// (global-timer ticks): the scheduler's next event `until_ns` (`u64::MAX`
+/// for none), rounded up to a whole tick, or the end of a bounded run
+/// (`run_end_ticks`, 0 for none), whichever comes first. Returns the tick
+/// it is due at (`now` if that has passed: a timer's lateness counts from
+/// when it was armed) and the shot to program, or `None` when there is
+/// neither.
+///
+/// The same result as [`next_event_ticks`] and [`shot_until`], faster on
+/// the path every scheduling event takes: with a whole number of
+/// nanoseconds a tick, an event less than 2^32 ns (4.29 s) away converts
+/// with one 32-bit division by a constant instead of a 64-bit one (a
+/// library call on the Cortex-A9, which has no divider).
+#[inline(always)]
+pub fn arm(until_ns: u64, now: u64, run_end_ticks: u64, clock: Clock) -> Option<(u64, OneShot)> {
+    let edf = if until_ns == u64::MAX {
+        u64::MAX
+    } else {
+        match clock.whole_ns_per_tick() {
+            Some(ns) => {
+                let now_ns = now.saturating_mul(ns as u64);
+                let ahead = until_ns.saturating_sub(now_ns);
+                if ahead <= u32::MAX as u64 {
+                    // `now_ns` is a whole number of ticks: rounding up the
+                    // distance rounds up the time.
+                    now + (ahead as u32).div_ceil(ns) as u64
+                } else {
+                    ns_to_ticks_ceil(until_ns, clock)
+                }
+            }
+            None => ns_to_ticks_ceil(until_ns, clock),
+        }
+    };
+    let due = if run_end_ticks != 0 {
+        edf.min(run_end_ticks)
+    } else {
+        edf
+    };
+    (due != u64::MAX).then(|| (due.max(now), shot_until(due, now)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +327,38 @@ mod tests {
             assert!(shot_until(100 + gap, 100).load >= 1, "never load 0 (QEMU)");
         }
         assert_eq!(shot_until(u64::MAX, 0), OneShot::at_most(u64::MAX));
+    }
+
+    #[test]
+    fn arming_agrees_with_the_general_conversion() {
+        // Deterministic pseudo-random cases (xorshift), near and far.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for clock in [HZ, ZC702, Clock::hz(3), Clock::ratio(7, 3)] {
+            for i in 0..20_000 {
+                let now = next() % (1 << 40);
+                let now_ns = ticks_to_ns(now, clock);
+                let until = match i % 4 {
+                    0 => now_ns.saturating_add(next() % 5_000_000_000),
+                    1 => now_ns.saturating_add(next() % 1000),
+                    2 => now_ns.saturating_sub(next() % 1000),
+                    _ => u64::MAX,
+                };
+                let run_end = if i % 3 == 0 { now + next() % 1_000_000 } else { 0 };
+                let expected = next_event_ticks(until, run_end, clock)
+                    .map(|t| (t.max(now), shot_until(t, now)));
+                assert_eq!(
+                    arm(until, now, run_end, clock),
+                    expected,
+                    "until {until} ns, now {now} ticks, run end {run_end}, {clock:?}"
+                );
+            }
+        }
     }
 
     #[test]

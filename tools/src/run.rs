@@ -229,10 +229,12 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    // The guests' last lines first: the monitor's console ends with its
-    // verdict, and it stays the last line shown.
-    for t in tails.iter_mut().rev() {
+    for t in &mut tails {
         t.poll(true);
+    }
+    // The monitor's verdict is the last line shown.
+    for t in &mut tails {
+        t.show_verdict();
     }
     match outcome {
         // The monitor's verdict is its last line: nothing is added to a
@@ -297,6 +299,18 @@ struct Tail {
     prefix: Option<String>,
     read: u64,
     partial: Vec<u8>,
+    /// The monitor's summary line, held back until everything else is
+    /// shown (the guests' UARTs are read separately and may still hold
+    /// lines written before it).
+    verdict: Option<Vec<u8>>,
+}
+
+/// The monitor's closing summary line (`mvm: N deadline misses, ...`).
+fn is_verdict(line: &[u8]) -> bool {
+    line.starts_with(b"mvm: ")
+        && line
+            .windows(b" deadline miss".len())
+            .any(|w| w == b" deadline miss")
 }
 
 impl Tail {
@@ -306,6 +320,16 @@ impl Tail {
             prefix,
             read: 0,
             partial: Vec::new(),
+            verdict: None,
+        }
+    }
+
+    /// Shows the held-back summary line, if any.
+    fn show_verdict(&mut self) {
+        if let Some(line) = self.verdict.take() {
+            let mut out = std::io::stdout().lock();
+            self.emit(&mut out, &line);
+            let _ = out.flush();
         }
     }
 
@@ -322,6 +346,10 @@ impl Tail {
         let mut out = std::io::stdout().lock();
         while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = self.partial.drain(..=i).collect();
+            if self.prefix.is_none() && is_verdict(&line) {
+                self.verdict = Some(line);
+                continue;
+            }
             self.emit(&mut out, &line);
         }
         if last && !self.partial.is_empty() {
@@ -344,6 +372,14 @@ impl Tail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_verdict_is_recognised() {
+        assert!(is_verdict(b"mvm: 0 deadline misses, 3 overruns in 1 s\n"));
+        assert!(is_verdict(b"mvm: 1 deadline miss, 0 overruns in 2 s\n"));
+        assert!(!is_verdict(b"mvm: run ended after 1000 ns\n"));
+        assert!(!is_verdict(b"[logger] mvm: 0 deadline misses\n"));
+    }
 
     #[test]
     fn the_monitors_verdict_becomes_the_exit_code() {

@@ -32,7 +32,7 @@
 //! (`docs/world-switch.md`).
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::context::{Banked, Cp15, TrapFrame, Vfp};
+use crate::context::{Cp15, GuestContext, TrapFrame, Vfp};
 use crate::{mode, GuestEntry, MAX_CORES, SCR_GUEST, SCR_MONITOR};
 
 /// log2 of each core's monitor stack size.
@@ -275,82 +275,157 @@ mvm_resume:
     ldmia r0, {{r0-r12}}
     movs pc, lr
 
-    @ mvm_save_banked(&mut Banked): SP, LR, SPSR of each mode, FIQ's r8-r12.
-    @ Banked registers are shared by both worlds: switch modes with
-    @ SCR.NS = 0. Interrupts stay masked (CPS keeps A, I, F). Clobbers
-    @ r0-r3 only (FIQ's r8-r12 are not the caller's).
-    .section .text.mvm_save_banked, "ax"
-    .global mvm_save_banked
-mvm_save_banked:
+    @ mvm_switch(frame, out, in, tlbiall): the register half of a world
+    @ switch. `out` (or null: nothing to save) receives the trap frame at
+    @ `frame`, the banked registers and the CP15 state; then `in`'s banked
+    @ registers and CP15 state are loaded and its saved frame is copied to
+    @ `frame` (out and in: *GuestContext; `in`'s ASID already set).
+    @ - Banked registers are shared by both worlds: each mode is visited
+    @   once with SCR.NS = 0 (CPS keeps A, I, F masked), its SPSR, SP and LR
+    @   stored and the incoming guest's loaded (LDM/STM with SP and LR in
+    @   the list: deprecated, not UNPREDICTABLE, in A32). Only r0-r7 are
+    @   used meanwhile: r8-r12, SP and LR are FIQ mode's own in FIQ mode.
+    @ - CP15: the Non-secure copies with SCR.NS = 1, eight at a time in
+    @   the order of context::Cp15; then what isolation between two guests
+    @   needs: the Non-secure TLB invalidated unless `tlbiall` is 0 (both
+    @   guests' entries non-global under ASIDs of their own,
+    @   docs/memory.md), the branch predictor invalidated and the local
+    @   exclusive monitor cleared (a guest preempted between LDREX and STREX
+    @   must not let the next guest's STREX succeed).
+    .section .text.mvm_switch, "ax"
+    .global mvm_switch
+mvm_switch:
+    push {{r4-r11, lr}}
+    mov r4, r2                         @ in
+    mov r7, r3                         @ tlbiall
+    add r2, r2, #{frame_size}          @ in.banked
+    cmp r1, #0
+    beq 1f
+    @ frame -> out.frame
+    ldm r0, {{r5, r6, r8-r12, lr}}
+    stm r1!, {{r5, r6, r8-r12, lr}}
+    add r3, r0, #32
+    ldm r3, {{r5, r6, r8-r12, lr}}
+    stm r1!, {{r5, r6, r8-r12, lr}}
+    @ banked: out's saved, in's loaded, one mode at a time
     cps #{sys}
-    mov r1, sp
-    mov r2, lr
-    stmia r0!, {{r1, r2}}
+    stm r1!, {{sp, lr}}
+    ldm r2!, {{sp, lr}}
     cps #{svc}
-    mov r1, sp
-    mov r2, lr
     mrs r3, spsr
-    stmia r0!, {{r1-r3}}
-    cps #{abt}
-    mov r1, sp
-    mov r2, lr
-    mrs r3, spsr
-    stmia r0!, {{r1-r3}}
-    cps #{und}
-    mov r1, sp
-    mov r2, lr
-    mrs r3, spsr
-    stmia r0!, {{r1-r3}}
-    cps #{irq}
-    mov r1, sp
-    mov r2, lr
-    mrs r3, spsr
-    stmia r0!, {{r1-r3}}
-    cps #{fiq}
-    stmia r0!, {{r8-r12}}
-    mov r1, sp
-    mov r2, lr
-    mrs r3, spsr
-    stmia r0!, {{r1-r3}}
-    cps #{mon}
-    bx lr
-
-    @ mvm_restore_banked(&Banked): the reverse.
-    .section .text.mvm_restore_banked, "ax"
-    .global mvm_restore_banked
-mvm_restore_banked:
-    cps #{sys}
-    ldmia r0!, {{r1, r2}}
-    mov sp, r1
-    mov lr, r2
-    cps #{svc}
-    ldmia r0!, {{r1-r3}}
-    mov sp, r1
-    mov lr, r2
+    stm r1!, {{r3, sp, lr}}
+    ldm r2!, {{r3, sp, lr}}
     msr spsr_cxsf, r3
     cps #{abt}
-    ldmia r0!, {{r1-r3}}
-    mov sp, r1
-    mov lr, r2
+    mrs r3, spsr
+    stm r1!, {{r3, sp, lr}}
+    ldm r2!, {{r3, sp, lr}}
     msr spsr_cxsf, r3
     cps #{und}
-    ldmia r0!, {{r1-r3}}
-    mov sp, r1
-    mov lr, r2
+    mrs r3, spsr
+    stm r1!, {{r3, sp, lr}}
+    ldm r2!, {{r3, sp, lr}}
     msr spsr_cxsf, r3
     cps #{irq}
-    ldmia r0!, {{r1-r3}}
-    mov sp, r1
-    mov lr, r2
+    mrs r3, spsr
+    stm r1!, {{r3, sp, lr}}
+    ldm r2!, {{r3, sp, lr}}
     msr spsr_cxsf, r3
     cps #{fiq}
-    ldmia r0!, {{r8-r12}}
-    ldmia r0!, {{r1-r3}}
-    mov sp, r1
-    mov lr, r2
+    mrs r3, spsr
+    stm r1!, {{r3, r8-r12, sp, lr}}
+    ldm r2!, {{r3, r8-r12, sp, lr}}
     msr spsr_cxsf, r3
     cps #{mon}
-    bx lr
+    @ CP15: out's saved
+    mov r3, #{scr_monitor_ns}
+    mcr p15, 0, r3, c1, c1, 0          @ SCR.NS = 1
+    isb
+    mrc p15, 0, r5, c1, c0, 0          @ SCTLR
+    mrc p15, 0, r6, c1, c0, 1          @ ACTLR
+    mrc p15, 0, r8, c1, c0, 2          @ CPACR
+    mrc p15, 0, r9, c2, c0, 0          @ TTBR0
+    mrc p15, 0, r10, c2, c0, 1         @ TTBR1
+    mrc p15, 0, r11, c2, c0, 2         @ TTBCR
+    mrc p15, 0, r12, c3, c0, 0         @ DACR
+    mrc p15, 0, lr, c5, c0, 0          @ DFSR
+    stm r1!, {{r5, r6, r8-r12, lr}}
+    mrc p15, 0, r5, c5, c0, 1          @ IFSR
+    mrc p15, 0, r6, c6, c0, 0          @ DFAR
+    mrc p15, 0, r8, c6, c0, 2          @ IFAR
+    mrc p15, 0, r9, c7, c4, 0          @ PAR
+    mrc p15, 0, r10, c10, c2, 0        @ PRRR
+    mrc p15, 0, r11, c10, c2, 1        @ NMRR
+    mrc p15, 0, r12, c12, c0, 0        @ VBAR
+    mrc p15, 0, lr, c13, c0, 1         @ CONTEXTIDR
+    stm r1!, {{r5, r6, r8-r12, lr}}
+    mrc p15, 0, r5, c13, c0, 2         @ TPIDRURW
+    mrc p15, 0, r6, c13, c0, 3         @ TPIDRURO
+    mrc p15, 0, r8, c13, c0, 4         @ TPIDRPRW
+    mrc p15, 2, r9, c0, c0, 0          @ CSSELR
+    stm r1, {{r5, r6, r8, r9}}
+    b 2f
+    @ nothing to save: in's banked registers only
+1:  cps #{sys}
+    ldm r2!, {{sp, lr}}
+    cps #{svc}
+    ldm r2!, {{r3, sp, lr}}
+    msr spsr_cxsf, r3
+    cps #{abt}
+    ldm r2!, {{r3, sp, lr}}
+    msr spsr_cxsf, r3
+    cps #{und}
+    ldm r2!, {{r3, sp, lr}}
+    msr spsr_cxsf, r3
+    cps #{irq}
+    ldm r2!, {{r3, sp, lr}}
+    msr spsr_cxsf, r3
+    cps #{fiq}
+    ldm r2!, {{r3, r8-r12, sp, lr}}
+    msr spsr_cxsf, r3
+    cps #{mon}
+    mov r3, #{scr_monitor_ns}
+    mcr p15, 0, r3, c1, c1, 0          @ SCR.NS = 1
+    isb
+    @ CP15: in's loaded
+2:  ldm r2!, {{r5, r6, r8-r12, lr}}
+    mcr p15, 0, r5, c1, c0, 0          @ SCTLR
+    mcr p15, 0, r6, c1, c0, 1          @ ACTLR
+    mcr p15, 0, r8, c1, c0, 2          @ CPACR
+    mcr p15, 0, r9, c2, c0, 0          @ TTBR0
+    mcr p15, 0, r10, c2, c0, 1         @ TTBR1
+    mcr p15, 0, r11, c2, c0, 2         @ TTBCR
+    mcr p15, 0, r12, c3, c0, 0         @ DACR
+    mcr p15, 0, lr, c5, c0, 0          @ DFSR
+    ldm r2!, {{r5, r6, r8-r12, lr}}
+    mcr p15, 0, r5, c5, c0, 1          @ IFSR
+    mcr p15, 0, r6, c6, c0, 0          @ DFAR
+    mcr p15, 0, r8, c6, c0, 2          @ IFAR
+    mcr p15, 0, r9, c7, c4, 0          @ PAR
+    mcr p15, 0, r10, c10, c2, 0        @ PRRR
+    mcr p15, 0, r11, c10, c2, 1        @ NMRR
+    mcr p15, 0, r12, c12, c0, 0        @ VBAR
+    mcr p15, 0, lr, c13, c0, 1         @ CONTEXTIDR
+    ldm r2, {{r5, r6, r8, r9}}
+    mcr p15, 0, r5, c13, c0, 2         @ TPIDRURW
+    mcr p15, 0, r6, c13, c0, 3         @ TPIDRURO
+    mcr p15, 0, r8, c13, c0, 4         @ TPIDRPRW
+    mcr p15, 2, r9, c0, c0, 0          @ CSSELR
+    mov r3, #0
+    cmp r7, #0
+    mcrne p15, 0, r3, c8, c7, 0        @ TLBIALL (Non-secure entries)
+    mcr p15, 0, r3, c7, c5, 6          @ BPIALL
+    clrex
+    dsb
+    mov r3, #{scr_monitor}
+    mcr p15, 0, r3, c1, c1, 0          @ SCR.NS = 0
+    isb
+    @ in.frame -> frame
+    ldm r4!, {{r5, r6, r8-r12, lr}}
+    stm r0!, {{r5, r6, r8-r12, lr}}
+    ldm r4, {{r5, r6, r8-r12, lr}}
+    stm r0, {{r5, r6, r8-r12, lr}}
+    pop {{r4-r11, pc}}
 
     @ mvm_save_cp15(&mut Cp15): the Non-secure copies (SCR.NS = 1 in
     @ Monitor mode), in the order of context::Cp15.
@@ -480,6 +555,7 @@ mvm_vfp_switch:
     scr_monitor_ns = const SCR_GUEST,
     frame_cpsr = const crate::context::offset::FRAME_CPSR,
     frame_pc = const crate::context::offset::FRAME_PC,
+    frame_size = const crate::context::offset::FRAME_SIZE,
     mon = const mode::MON,
     sys = const mode::SYS,
     svc = const mode::SVC,
@@ -492,8 +568,7 @@ mvm_vfp_switch:
 unsafe extern "C" {
     fn mvm_enter_guest(entry: u32, spsr: u32, monitor_stack_top: u32, boot_arg: u32) -> !;
     fn mvm_resume(frame: *const TrapFrame, monitor_stack_top: u32) -> !;
-    fn mvm_save_banked(banked: *mut Banked);
-    fn mvm_restore_banked(banked: *const Banked);
+    fn mvm_switch(frame: *mut TrapFrame, out: *mut GuestContext, load: *const GuestContext, tlbiall: u32);
     fn mvm_save_cp15(cp15: *mut Cp15);
     fn mvm_restore_cp15(cp15: *const Cp15, tlbiall: u32);
     fn mvm_vfp_switch(save: *mut Vfp, load: *const Vfp);
@@ -576,22 +651,32 @@ pub unsafe fn resume(core: u32, frame: &TrapFrame) -> ! {
     unsafe { mvm_resume(frame, monitor_stack_top(core)) }
 }
 
-/// Saves the Non-secure banked registers.
-pub fn save_banked(banked: &mut Banked) {
-    // SAFETY: Monitor mode with interrupts masked (every monitor entry
-    // masks them); the asm writes exactly one `Banked` and switches back
-    // to Monitor mode.
-    unsafe { mvm_save_banked(banked) }
-}
-
-/// Loads the Non-secure banked registers.
+/// The register half of a world switch: `out` (if any) receives the
+/// guest registers in `frame`, the banked registers and the CP15 state;
+/// `load`'s banked registers and CP15 state go into the processor and its
+/// saved registers into `frame`. The Non-secure TLB is invalidated unless
+/// `tlb` is [`crate::switch::Tlb::Keep`]; the branch predictor always, and
+/// the exclusive monitor is cleared.
 ///
 /// # Safety
-/// The registers of the guest about to run are replaced: call only when
-/// switching guests, with the outgoing guest's registers saved.
-pub unsafe fn restore_banked(banked: &Banked) {
-    // SAFETY: as for `save_banked`; the caller accepts the replacement.
-    unsafe { mvm_restore_banked(banked) }
+/// Monitor mode with interrupts masked, SCR.NS = 0. The processor's
+/// Non-secure state belongs to `out`'s guest (or to nobody, when `out` is
+/// `None`): it is replaced by `load`'s. [`crate::switch::Tlb::Keep`] only
+/// when both guests' entries are non-global under ASIDs of their own and
+/// `load`'s CONTEXTIDR holds its own ASID (docs/memory.md, "ASIDs").
+#[inline(always)]
+pub unsafe fn switch(
+    frame: &mut TrapFrame,
+    out: Option<&mut GuestContext>,
+    load: &GuestContext,
+    tlb: crate::switch::Tlb,
+) {
+    let out = out.map_or(core::ptr::null_mut(), |c| c as *mut GuestContext);
+    let tlbiall = matches!(tlb, crate::switch::Tlb::InvalidateAll) as u32;
+    // SAFETY: as the caller vouches; the asm writes only `frame` and
+    // `out`, returns in Monitor mode with SCR.NS = 0, and keeps every
+    // callee-saved register of Monitor mode.
+    unsafe { mvm_switch(frame, out, load, tlbiall) }
 }
 
 /// Saves the Non-secure CP15 state a guest owns.

@@ -290,8 +290,12 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             bump(&self.cores[core as usize].run_end_entries);
             self.finish_run(core, Some(st), now);
         }
-        if let Some(g) = st.running() {
-            bump(&self.figures[g.id as usize].fiq);
+        if st.current.is_some() {
+            // SAFETY: TPIDRPRW (Secure) points at the running guest's
+            // figures while a guest's state is live (as for `smc`).
+            if let Some(f) = unsafe { (arch::secure_thread_pointer() as *const GuestFigures).as_ref() } {
+                bump(&f.fiq);
+            }
         }
         match st.role {
             crate::state::Role::Shared => self.reschedule(st, frame, now),

@@ -7,7 +7,7 @@ use mpcore::gic::Gicc;
 use super::{Monitor, Platform, SGI_SNAPSHOT};
 use crate::context::TrapFrame;
 use crate::state::{CoreState, Role};
-use crate::timing::{self, OneShot};
+use crate::timing;
 
 impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Asks EDF what runs from `now` on and makes it so: switches guests if
@@ -21,10 +21,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 if st.current != Some(server) {
                     self.switch_to(st, server, frame);
                 }
-                self.arm_timer(st, decision.until);
+                let start = self.now_ticks();
+                self.arm_timer_at(st, decision.until, start);
                 return;
             }
-            self.arm_timer(st, decision.until);
+            self.arm_timer_at(st, decision.until, now);
             st.idle_since = now;
             self.wait_for_timer(st);
             now = self.now_ticks();
@@ -37,16 +38,21 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// next event (`until_ns`, `u64::MAX` for none) and, on the core that
     /// ends a bounded run, the run's end.
     pub(super) fn arm_timer(&self, st: &mut CoreState<S>, until_ns: u64) {
+        self.arm_timer_at(st, until_ns, self.now_ticks());
+    }
+
+    /// [`Self::arm_timer`] with the global timer read at `now`.
+    #[inline(always)]
+    fn arm_timer_at(&self, st: &mut CoreState<S>, until_ns: u64, now: u64) {
         let run_end = if st.run_timer {
             self.run_end_ticks.load(Ordering::Relaxed)
         } else {
             0
         };
-        match timing::next_event_ticks(until_ns, run_end, P::CLOCK) {
-            Some(target) => {
-                let shot: OneShot = timing::shot_until(target, self.now_ticks());
+        match timing::arm(until_ns, now, run_end, P::CLOCK) {
+            Some((due, shot)) => {
                 Self::PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
-                st.timer_due = target;
+                st.timer_due = due;
             }
             None => {
                 Self::PRIVATE_TIMER.stop();

@@ -5,7 +5,7 @@ use super::{Monitor, Platform};
 use crate::arch;
 use crate::context::{GicCpu, TrapFrame};
 use crate::state::{bump, CoreState, GuestState};
-use crate::switch::{self, Tlb, Vfp};
+use crate::switch::{self, Vfp};
 
 /// The guest in slot `save` (mutable) and the one in slot `load`, which
 /// differ.
@@ -22,9 +22,10 @@ fn pair(guests: &mut [GuestState], save: usize, load: usize) -> (&mut GuestState
 impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Switches the processor from the guest in it (if any) to server
     /// `server`'s guest: the outgoing guest's registers (from `frame`),
-    /// banked registers, CP15 and GIC CPU interface state are saved and its
-    /// interrupts disabled at the distributor (they stay pending); the
-    /// incoming guest's are loaded into the processor and `frame`.
+    /// banked registers and CP15 state are saved, and if it owns
+    /// interrupts, its GIC CPU interface state, and its interrupts are
+    /// disabled at the distributor (they stay pending); the incoming
+    /// guest's are loaded into the processor and `frame`.
     pub(super) fn switch_to(&self, st: &mut CoreState<S>, server: usize, frame: &mut TrapFrame) {
         let outgoing = st.current.map(|slot| st.guests[slot].side(slot));
         let plan = switch::plan(
@@ -33,11 +34,8 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             st.guests[server].side(server),
             switch::KEEP_TLB_BETWEEN_ASIDS,
         );
-        if let Some(out) = st.current {
+        if let (Some(out), true) = (st.current, plan.gic_out) {
             let g = &mut st.guests[out];
-            g.context.frame = *frame;
-            arch::save_banked(&mut g.context.banked);
-            arch::save_cp15(&mut g.context.cp15);
             g.context.gic = GicCpu {
                 enable_group1: Self::GICC.group1_enabled() as u32,
                 pmr: Self::GICC.priority_mask(),
@@ -65,26 +63,31 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             st.unit.nsacr = nsacr;
         }
         st.unit.vfp_owner = plan.vfp_owner;
-        let g = &mut st.guests[server];
         if let Some(asid) = plan.asid {
-            g.context.cp15 = g.context.cp15.with_asid(asid);
+            let cp15 = &mut st.guests[server].context.cp15;
+            *cp15 = cp15.with_asid(asid);
         }
-        // SAFETY: the outgoing guest's state was saved above (or there was
-        // none: first entry, or it halted). The TLB is kept only when the
-        // plan says both guests' entries are non-global under ASIDs of
-        // their own, and the incoming guest's ASID was just set.
+        // SAFETY: the processor's Non-secure state is the outgoing guest's
+        // (saved by this call) or nobody's (first entry, or it halted). The
+        // TLB is kept only when the plan says both guests' entries are
+        // non-global under ASIDs of their own, and the incoming guest's
+        // ASID was just set.
         unsafe {
-            match plan.tlb {
-                Tlb::Keep => arch::restore_cp15_keep_tlb(&g.context.cp15),
-                Tlb::InvalidateAll => arch::restore_cp15(&g.context.cp15),
+            match st.current {
+                Some(out) => {
+                    let (out, incoming) = pair(&mut st.guests, out, server);
+                    arch::switch(frame, Some(&mut out.context), &incoming.context, plan.tlb)
+                }
+                None => arch::switch(frame, None, &st.guests[server].context, plan.tlb),
             }
-            arch::restore_banked(&g.context.banked);
         }
-        Self::GICC.set_priority_mask(g.context.gic.pmr);
-        Self::GICC.set_aliased_binary_point(g.context.gic.abpr);
-        Self::GICC.set_group1_enabled(g.context.gic.enable_group1 != 0);
-        switch::for_each_interrupt(g.guest, |irq| Self::GICD.enable_interrupt(irq));
-        *frame = g.context.frame;
+        let g = &st.guests[server];
+        if plan.gic_in {
+            Self::GICC.set_priority_mask(g.context.gic.pmr);
+            Self::GICC.set_aliased_binary_point(g.context.gic.abpr);
+            Self::GICC.set_group1_enabled(g.context.gic.enable_group1 != 0);
+            switch::for_each_interrupt(g.guest, |irq| Self::GICD.enable_interrupt(irq));
+        }
         let figures = &self.figures[g.guest.id as usize];
         arch::set_secure_thread_pointer(figures as *const _ as u32);
         bump(&figures.switches_in);
