@@ -21,6 +21,11 @@ use crate::switch;
 /// One guest's state, owned by its core.
 pub struct GuestState {
     pub guest: &'static Guest,
+    /// Its counters (the monitor's, found without an index on the switch
+    /// path).
+    pub figures: &'static GuestFigures,
+    /// `guest.fpu`, kept here for the switch path.
+    pub fpu: bool,
     /// Its saved registers while it is not in the processor.
     pub context: GuestContext,
     /// Shadow paging: its pool's bookkeeping and its current space.
@@ -38,9 +43,11 @@ pub struct GuestState {
 }
 
 impl GuestState {
-    pub fn new(guest: &'static Guest) -> Self {
+    pub fn new(guest: &'static Guest, figures: &'static GuestFigures) -> Self {
         Self {
             guest,
+            figures,
+            fpu: guest.fpu,
             context: GuestContext::ZERO,
             shadow: Shadow::new(),
             space: 0,
@@ -54,7 +61,7 @@ impl GuestState {
     pub fn side(&self, slot: usize) -> switch::Side {
         switch::Side {
             slot,
-            fpu: self.guest.fpu,
+            fpu: self.fpu,
             asid: self.asid,
             interrupts: self.interrupts,
         }
@@ -87,6 +94,8 @@ pub struct CoreState<const S: usize> {
     pub unit: switch::Unit,
     /// This core's private timer also ends a bounded run.
     pub run_timer: bool,
+    /// The global-timer count at which it does (0: not this core's job).
+    pub run_end: u64,
     pub idle_ticks: u64,
     /// When the current wait for the next event began (0: not waiting).
     pub idle_since: u64,
@@ -94,6 +103,9 @@ pub struct CoreState<const S: usize> {
     /// The global-timer tick the private timer was armed for (0: not
     /// armed).
     pub timer_due: u64,
+    /// The private timer runs one-shots with prescaler 0 (a re-arm is one
+    /// store of its load register).
+    pub timer_running: bool,
     /// How late this core took its timer interrupts.
     pub late: crate::stats::Lateness,
 }
@@ -109,10 +121,12 @@ impl<const S: usize> CoreState<S> {
             nsacr: crate::NSACR_NO_FPU,
         },
         run_timer: false,
+        run_end: 0,
         idle_ticks: 0,
         idle_since: 0,
         switches: 0,
         timer_due: 0,
+        timer_running: false,
         late: crate::stats::Lateness::ZERO,
     };
 

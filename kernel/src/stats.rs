@@ -134,9 +134,9 @@ pub struct CoreStats {
 /// the other core run before this one (docs/world-switch.md).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lateness {
-    pub max_ticks: u64,
+    pub max_ticks: u32,
     pub sum_ticks: u64,
-    pub count: u64,
+    pub count: u32,
 }
 
 impl Lateness {
@@ -148,16 +148,19 @@ impl Lateness {
 
     /// One timer interrupt, due at `due` (global-timer ticks; 0: the timer
     /// was not armed by the scheduler, nothing is recorded) and taken at
-    /// `now`. An early one (a prescaled shot rounds down) counts as 0.
+    /// `now`. An early one (a prescaled shot rounds down) counts as 0; 32
+    /// bits of ticks (42 s at 100 MHz) are plenty for a lateness, and
+    /// cheaper on the path every timer interrupt takes.
     #[inline(always)]
     pub fn record(&mut self, due: u64, now: u64) {
         if due == 0 {
             return;
         }
-        let late = now.saturating_sub(due);
+        let late = (now as u32).wrapping_sub(due as u32);
+        let late = if late > u32::MAX / 2 { 0 } else { late };
         self.max_ticks = self.max_ticks.max(late);
-        self.sum_ticks = self.sum_ticks.wrapping_add(late);
-        self.count += 1;
+        self.sum_ticks += late as u64;
+        self.count = self.count.wrapping_add(1);
     }
 
     /// The mean, in ticks, rounded to nearest (0 without samples).
@@ -165,7 +168,8 @@ impl Lateness {
         if self.count == 0 {
             0
         } else {
-            (self.sum_ticks + self.count / 2) / self.count
+            let count = self.count as u64;
+            (self.sum_ticks + count / 2) / count
         }
     }
 }

@@ -178,7 +178,7 @@ pub fn arm(until_ns: u64, now: u64, run_end_ticks: u64, clock: Clock) -> Option<
     } else {
         match clock.whole_ns_per_tick() {
             Some(ns) => {
-                let now_ns = now.saturating_mul(ns as u64);
+                let now_ns = now.wrapping_mul(ns as u64);
                 let ahead = until_ns.saturating_sub(now_ns);
                 if ahead <= u32::MAX as u64 {
                     // `now_ns` is a whole number of ticks: rounding up the
@@ -191,12 +191,26 @@ pub fn arm(until_ns: u64, now: u64, run_end_ticks: u64, clock: Clock) -> Option<
             None => ns_to_ticks_ceil(until_ns, clock),
         }
     };
-    let due = if run_end_ticks != 0 {
-        edf.min(run_end_ticks)
+    let due = if run_end_ticks != 0 && run_end_ticks < edf {
+        run_end_ticks
     } else {
         edf
     };
-    (due != u64::MAX).then(|| (due.max(now), shot_until(due, now)))
+    if due == u64::MAX {
+        return None;
+    }
+    let due = due.max(now);
+    let ahead = due - now;
+    let shot = if ahead < 1 << 32 {
+        // No prescaler: what every scheduling event needs.
+        OneShot {
+            prescaler: 0,
+            load: (ahead as u32).max(MIN_SHOT_TICKS as u32) - 1,
+        }
+    } else {
+        shot_until(due, now)
+    };
+    Some((due, shot))
 }
 
 #[cfg(test)]

@@ -68,6 +68,16 @@ impl PrivateTimer {
         );
     }
 
+    /// Restarts a one-shot that [`PrivateTimer::one_shot_prescaled`]
+    /// started with prescaler 0 and that has not been stopped since: it
+    /// fires after `load + 1` ticks. One store: writing the load register
+    /// also writes the counter, and an expired one-shot keeps its enable
+    /// bit. The event flag is left as it is (clear it first if it may be
+    /// set, or the interrupt stays asserted).
+    pub fn reload(&self, load: u32) {
+        self.regs().load.set(load);
+    }
+
     /// Whether the event flag is set (the count reached zero).
     pub fn event(&self) -> bool {
         self.regs().interrupt_status.get() & 1 != 0
@@ -85,6 +95,11 @@ impl PrivateTimer {
 
     pub fn stop(&self) {
         self.regs().control.set(0);
+    }
+
+    /// Clear the event flag (one store).
+    pub fn acknowledge(&self) {
+        self.regs().interrupt_status.set(1);
     }
 
     /// Clear the event flag; returns whether it was set.

@@ -45,7 +45,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
 
     /// Core 0, before the other cores start: console, banner, guest images,
     /// tables, distributor, SCU, run length, and every core's state.
-    pub(super) fn boot_system(&self, states: &mut [CoreState<S>; MAX_CORES]) {
+    pub(super) fn boot_system(&'static self, states: &mut [CoreState<S>; MAX_CORES]) {
         {
             let mut console = self.console.lock();
             // SAFETY: the one console handle of the monitor, behind its lock
@@ -93,7 +93,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             }
             for &id in ids {
                 let g = &self.system.guests[id as usize];
-                let mut gs = GuestState::new(g);
+                let mut gs = GuestState::new(g, &self.figures[id as usize]);
                 Self::load_image(g);
                 let t0 = self.now_ticks();
                 Self::install_tables(g);
@@ -152,7 +152,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         if run_for_ns != 0 {
             let ticks = timing::ns_to_ticks_ceil(run_for_ns, P::CLOCK).max(1);
             self.run_end_ticks.store(ticks, Ordering::Relaxed);
-            states[self.run_timer_core() as usize].run_timer = true;
+            let st = &mut states[self.run_timer_core() as usize];
+            st.run_timer = true;
+            st.run_end = ticks;
         }
 
         let tables: usize = self
@@ -346,6 +348,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// halt, when no guest's registers are live.
     pub(super) fn resume_next(&self, st: &mut CoreState<S>) -> ! {
         let mut scratch = TrapFrame::default();
+        Self::PRIVATE_TIMER.acknowledge();
         let now = self.now_ticks();
         self.reschedule(st, &mut scratch, now);
         let slot = st.current.expect("reschedule returns with a guest chosen");

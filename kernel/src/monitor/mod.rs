@@ -265,6 +265,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
 
     /// `mvm_fiq`: the monitor's interrupt while a guest ran: the core's
     /// timer (an EDF event, or the end of the run) or a figure request.
+    #[inline(always)]
     pub fn fiq(&'static self, frame: &mut TrapFrame) {
         let core = sysreg::core_id();
         let iar = Self::GICC.acknowledge();
@@ -283,7 +284,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         if id != mpcore::IRQ_PRIVATE_TIMER {
             return;
         }
-        Self::PRIVATE_TIMER.clear_event();
+        Self::PRIVATE_TIMER.acknowledge();
         let now = self.now_ticks();
         st.late.record(st.timer_due, now);
         if self.run_end_due(st, now) {
@@ -331,6 +332,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         // it has ended).
         let st = unsafe { self.state(sysreg::core_id()) };
         if st.role == crate::state::Role::Shared {
+            // The timer may have fired since the guest's SMC: its FIQ is
+            // not needed, the decision is made now.
+            Self::PRIVATE_TIMER.acknowledge();
             let now = self.now_ticks();
             self.reschedule(st, frame, now);
         }

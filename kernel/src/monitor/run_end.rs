@@ -40,7 +40,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
         figures
             .late_max_ticks
-            .store(st.late.max_ticks, Ordering::Relaxed);
+            .store(st.late.max_ticks as u64, Ordering::Relaxed);
         figures
             .late_mean_ticks
             .store(st.late.mean_ticks(), Ordering::Relaxed);

@@ -44,18 +44,20 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// [`Self::arm_timer`] with the global timer read at `now`.
     #[inline(always)]
     fn arm_timer_at(&self, st: &mut CoreState<S>, until_ns: u64, now: u64) {
-        let run_end = if st.run_timer {
-            self.run_end_ticks.load(Ordering::Relaxed)
-        } else {
-            0
-        };
-        match timing::arm(until_ns, now, run_end, P::CLOCK) {
+        match timing::arm(until_ns, now, st.run_end, P::CLOCK) {
             Some((due, shot)) => {
-                Self::PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
+                if shot.prescaler == 0 && st.timer_running {
+                    // Every caller cleared the event flag since it fired.
+                    Self::PRIVATE_TIMER.reload(shot.load);
+                } else {
+                    Self::PRIVATE_TIMER.one_shot_prescaled(shot.prescaler, shot.load);
+                    st.timer_running = shot.prescaler == 0;
+                }
                 st.timer_due = due;
             }
             None => {
                 Self::PRIVATE_TIMER.stop();
+                st.timer_running = false;
                 st.timer_due = 0;
             }
         }
@@ -64,7 +66,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Whether the run ends at `now` (within the last fraction of a
     /// prescaled tick, which is waited out).
     pub(super) fn run_end_due(&self, st: &CoreState<S>, now: u64) -> bool {
-        st.run_timer && now + 256 >= self.run_end_ticks.load(Ordering::Relaxed)
+        st.run_end != 0 && now + 256 >= st.run_end
     }
 
     /// Waits in the monitor (WFI, interrupts masked: a pending one still
@@ -83,7 +85,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             if id == SGI_SNAPSHOT {
                 self.publish(core, st);
             } else if id == mpcore::IRQ_PRIVATE_TIMER {
-                Self::PRIVATE_TIMER.clear_event();
+                Self::PRIVATE_TIMER.acknowledge();
                 let now = self.now_ticks();
                 st.late.record(st.timer_due, now);
                 if self.run_end_due(st, now) {
@@ -131,7 +133,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             if Gicc::interrupt_id(iar) < Gicc::SPECIAL_IDS {
                 Self::GICC.end_of_interrupt(iar);
             }
-            Self::PRIVATE_TIMER.clear_event();
+            Self::PRIVATE_TIMER.acknowledge();
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::switch::{self, Vfp};
 
 /// The guest in slot `save` (mutable) and the one in slot `load`, which
 /// differ.
+#[inline(always)]
 fn pair(guests: &mut [GuestState], save: usize, load: usize) -> (&mut GuestState, &GuestState) {
     if save < load {
         let (low, high) = guests.split_at_mut(load);
@@ -88,7 +89,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Self::GICC.set_group1_enabled(g.context.gic.enable_group1 != 0);
             switch::for_each_interrupt(g.guest, |irq| Self::GICD.enable_interrupt(irq));
         }
-        let figures = &self.figures[g.guest.id as usize];
+        let figures = g.figures;
         arch::set_secure_thread_pointer(figures as *const _ as u32);
         bump(&figures.switches_in);
         st.switches += 1;
