@@ -151,9 +151,17 @@ pub fn hex(value: u64) -> String {
     format!("0x{}", groups.join("_").to_uppercase())
 }
 
-/// Formats a fraction given in millionths as a percentage with two decimals.
+/// Formats a fraction given in millionths as a percentage with two
+/// decimals, rounded to the nearest hundredth of a percent, half up
+/// (`899_950` is 90.00%, not 89.99%).
+///
+/// A caller that derives the millionths from an exact fraction should round
+/// them down: flooring to a millionth and then rounding to a hundred
+/// millionths gives the same result as rounding the exact fraction, since
+/// the halfway points are whole millionths.
 pub fn format_ppm(ppm: u64) -> String {
-    format!("{}.{:02}%", ppm / 10_000, (ppm % 10_000) / 100)
+    let hundredths = ppm / 100 + u64::from(ppm % 100 >= 50);
+    format!("{}.{:02}%", hundredths / 100, hundredths % 100)
 }
 
 #[cfg(test)]
@@ -225,5 +233,24 @@ mod tests {
         );
         assert_eq!(format_ppm(875_000), "87.50%");
         assert_eq!(format_ppm(1_000_000), "100.00%");
+    }
+
+    #[test]
+    fn percentages_round_to_nearest_half_up() {
+        // Truncation would print 89.99% for the first three.
+        assert_eq!(format_ppm(899_996), "90.00%");
+        assert_eq!(format_ppm(899_960), "90.00%");
+        assert_eq!(format_ppm(899_950), "90.00%", "half up");
+        assert_eq!(format_ppm(899_949), "89.99%");
+        assert_eq!(format_ppm(5_049), "0.50%");
+        assert_eq!(format_ppm(49), "0.00%");
+        assert_eq!(format_ppm(50), "0.01%");
+        assert_eq!(
+            format_ppm(999_950),
+            "100.00%",
+            "carries into the whole percent"
+        );
+        assert_eq!(format_ppm(1_000_001), "100.00%");
+        assert_eq!(format_ppm(u64::MAX), "1844674407370955.16%", "no overflow");
     }
 }

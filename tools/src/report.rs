@@ -306,6 +306,8 @@ fn to_text(report: &Report, system: &System) -> String {
                 "  {:<16} budget time {:>10} ({})  slack {:>10}\n",
                 name,
                 format_time(busy),
+                // Floored to a millionth, so `format_ppm` rounds the exact
+                // share to the nearest hundredth of a percent.
                 format_ppm(busy * 1_000_000 / t.window_ns.max(1)),
                 format_time(slack)
             ));

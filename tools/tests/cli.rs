@@ -35,7 +35,7 @@ fn valid_system_exits_0_with_a_per_core_summary() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("core 1: EDF over 2 SRT guests, utilization 40.02%, spare 59.97%"),
+        stdout.contains("core 1: EDF over 2 SRT guests, utilization 40.02%, spare 59.98%"),
         "{stdout}"
     );
 }
