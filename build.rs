@@ -58,8 +58,8 @@ fn main() {
             mvm_config::diag::render(file, &checked.diagnostics, false)
         );
         fail(&format!(
-            "the system description `{shown}` was rejected with {} error(s); the diagnostics are above (or run `cargo mvm check`)",
-            checked.diagnostics.len()
+            "the system description `{shown}` was rejected with {}; the diagnostics are above (or run `cargo mvm check`)",
+            mvm_config::units::plural(checked.diagnostics.len() as u64, "error", "errors")
         ));
     };
     println!("cargo::rustc-cfg=mvm_board=\"{}\"", system.board.name);

@@ -16,7 +16,7 @@ use core::ops::Range;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
-use crate::units::{format_ppm, format_range, format_size, format_time, UnitError};
+use crate::units::{format_ppm, format_range, format_size, format_time, plural, UnitError};
 
 /// A byte range in the source text.
 pub type Span = Range<usize>;
@@ -328,8 +328,11 @@ impl fmt::Display for ErrorKind {
             ErrorKind::DuplicateGuest { name } => write!(f, "two guests are named `{name}`; guest names must be unique"),
             ErrorKind::CoreOutOfRange { guest, core, cores, board } => write!(
                 f,
-                "guest `{guest}` is placed on core {core}, but board `{board}` has cores 0 to {}",
-                cores - 1
+                "guest `{guest}` is placed on core {core}, but board `{board}` has {}",
+                match cores {
+                    1 => "only core 0".to_string(),
+                    n => format!("cores 0 to {}", n.saturating_sub(1)),
+                }
             ),
             ErrorKind::HrtCoreShared { hrt, other, core } => write!(
                 f,
@@ -440,9 +443,10 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board, pools } => write!(
                 f,
-                "the translation tables of the direct-mapped guests{} need {} ({needed} bytes), more than the table area {} of board `{board}`; guest `{guest}` is the first that does not fit",
+                "the translation tables of the direct-mapped guests{} need {} ({}), more than the table area {} of board `{board}`; guest `{guest}` is the first that does not fit",
                 if *pools { " and the shadow-paged guests' pools" } else { "" },
                 format_size(*needed),
+                plural(*needed, "byte", "bytes"),
                 format_range(*area_base, *area_size)
             ),
             ErrorKind::GuestBaseDirect { guest, region, base, guest_base } => write!(
@@ -468,7 +472,10 @@ impl fmt::Display for ErrorKind {
             ),
             ErrorKind::PoolTooSmall { guest, needed, page_tables, address_spaces } => write!(
                 f,
-                "the boot space of guest `{guest}` (its memory and devices, mapped by the monitor before its first instruction) needs 1 address space and {needed} page tables; its pool has {address_spaces} address spaces and {page_tables} page tables"
+                "the boot space of guest `{guest}` (its memory and devices, mapped by the monitor before its first instruction) needs 1 address space and {}; its pool has {} and {}",
+                plural(*needed, "page table", "page tables"),
+                plural((*address_spaces).into(), "address space", "address spaces"),
+                plural((*page_tables).into(), "page table", "page tables")
             ),
             ErrorKind::AnalysisInconclusive { core, reason } => write!(
                 f,
@@ -669,4 +676,27 @@ pub fn suggest(word: &str, candidates: &[&'static str]) -> Option<&'static str> 
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_board_of_one_core_has_only_core_0() {
+        let kind = |cores| ErrorKind::CoreOutOfRange {
+            guest: "a".into(),
+            core: 1,
+            cores,
+            board: "b",
+        };
+        assert_eq!(
+            kind(1).to_string(),
+            "guest `a` is placed on core 1, but board `b` has only core 0"
+        );
+        assert_eq!(
+            kind(2).to_string(),
+            "guest `a` is placed on core 1, but board `b` has cores 0 to 1"
+        );
+    }
 }

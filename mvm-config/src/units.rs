@@ -164,6 +164,39 @@ pub fn format_ppm(ppm: u64) -> String {
     format!("{}.{:02}%", hundredths / 100, hundredths % 100)
 }
 
+/// A count and its noun, the noun singular for exactly one:
+/// `plural(1, "page table", "page tables")` displays as `1 page table`,
+/// `plural(0, …)` as `0 page tables`.
+pub fn plural(n: u64, one: &'static str, many: &'static str) -> Plural {
+    Plural {
+        n,
+        noun: noun(n, one, many),
+    }
+}
+
+/// The noun alone, for a count written elsewhere (`interrupt 38`,
+/// `interrupts 41, 42`).
+pub fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// What [`plural`] returns: displays as the count, a space and the noun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plural {
+    n: u64,
+    noun: &'static str,
+}
+
+impl fmt::Display for Plural {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.n, self.noun)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +266,21 @@ mod tests {
         );
         assert_eq!(format_ppm(875_000), "87.50%");
         assert_eq!(format_ppm(1_000_000), "100.00%");
+    }
+
+    #[test]
+    fn counted_nouns_are_singular_for_one() {
+        assert_eq!(
+            plural(1, "address space", "address spaces").to_string(),
+            "1 address space"
+        );
+        assert_eq!(
+            plural(2, "address space", "address spaces").to_string(),
+            "2 address spaces"
+        );
+        assert_eq!(plural(0, "guest", "guests").to_string(), "0 guests");
+        assert_eq!(noun(1, "interrupt", "interrupts"), "interrupt");
+        assert_eq!(noun(3, "interrupt", "interrupts"), "interrupts");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use mvm_config::diag::{render, JsonDiagnostic, SourceFile};
 use mvm_config::summary::Summary;
+use mvm_config::units::plural;
 use serde_json::json;
 
 use crate::{Format, EXIT_CANNOT_RUN};
@@ -50,10 +51,10 @@ pub fn run(path: Option<PathBuf>, format: Format) -> ExitCode {
                 let color =
                     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
                 eprint!("{}", render(file, &checked.diagnostics, color));
-                let n = checked.diagnostics.len();
+                let n = checked.diagnostics.len() as u64;
                 eprintln!(
-                    "error: `{shown}` was rejected: {n} error{}",
-                    if n == 1 { "" } else { "s" }
+                    "error: `{shown}` was rejected: {}",
+                    plural(n, "error", "errors")
                 );
             }
         },
@@ -104,10 +105,10 @@ pub fn load(path: Option<PathBuf>) -> Result<Loaded, ExitCode> {
 fn print_rejection(file: SourceFile<'_>, diagnostics: &[mvm_config::diag::Diagnostic]) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     eprint!("{}", render(file, diagnostics, color));
-    let n = diagnostics.len();
+    let n = diagnostics.len() as u64;
     eprintln!(
-        "error: `{}` was rejected: {n} error{}",
+        "error: `{}` was rejected: {}",
         file.path,
-        if n == 1 { "" } else { "s" }
+        plural(n, "error", "errors")
     );
 }

@@ -134,7 +134,7 @@ fn report_explains_the_system_in_text_json_and_svg() {
     assert_eq!(text.status.code(), Some(0));
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(
-        text.contains("device uart1        [0x1000_A000..0x1000_B000) PL011 UART interrupts 38"),
+        text.contains("device uart1        [0x1000_A000..0x1000_B000) PL011 UART interrupt 38"),
         "{text}"
     );
     // The kernel's EDF policy over 40 ms: telemetry gets 4 jobs x 3 ms.
