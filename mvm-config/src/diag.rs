@@ -172,16 +172,21 @@ pub enum ErrorKind {
     Unschedulable(Box<Unschedulable>),
     /// The exact test gave up within its bound (treated as a rejection).
     AnalysisInconclusive { core: u32, reason: String },
-    /// The direct-mapped guests' translation tables do not fit in the
-    /// board's table area.
+    /// The direct-mapped guests' translation tables and the shadow-paged
+    /// guests' pools do not fit in the board's table area.
     TableAreaFull {
         guest: String,
         needed: u64,
         area_base: u64,
         area_size: u64,
         board: &'static str,
+        /// Whether direct-mapped guests' tables take part.
+        direct: bool,
         /// Whether shadow-paged guests' pools take part.
         pools: bool,
+        /// Whether it is `guest`'s pool (it is shadow-paged), not its
+        /// direct map, that is the first not to fit.
+        first_is_pool: bool,
     },
     /// `guest_base` different from `base` on a direct-mapped guest.
     GuestBaseDirect {
@@ -441,13 +446,18 @@ impl fmt::Display for ErrorKind {
                     if u.first { "" } else { " (a violation, not proven to be the first)" }
                 )
             }
-            ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board, pools } => write!(
+            ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board, direct, pools, first_is_pool } => write!(
                 f,
-                "the translation tables of the direct-mapped guests{} need {} ({}), more than the table area {} of board `{board}`; guest `{guest}` is the first that does not fit",
-                if *pools { " and the shadow-paged guests' pools" } else { "" },
+                "{} need {} ({}), more than the table area {} of board `{board}`; {}guest `{guest}` is the first that does not fit",
+                match (direct, pools) {
+                    (true, true) => "the translation tables of the direct-mapped guests and the shadow-paged guests' pools",
+                    (false, true) => "the shadow-paged guests' pools",
+                    _ => "the translation tables of the direct-mapped guests",
+                },
                 format_size(*needed),
                 plural(*needed, "byte", "bytes"),
-                format_range(*area_base, *area_size)
+                format_range(*area_base, *area_size),
+                if *first_is_pool { "the pool of " } else { "" }
             ),
             ErrorKind::GuestBaseDirect { guest, region, base, guest_base } => write!(
                 f,
