@@ -4,6 +4,8 @@
 //! - Every finding is an [`ErrorKind`] with a stable code (`unknown-key`,
 //!   `hrt-core-shared`, …); the message is derived from its data, never
 //!   written ad hoc at the place that found it.
+//! - The kind also fixes the [`Severity`]: an error rejects the description,
+//!   a warning is reported and the description is still accepted.
 //! - Every finding carries the byte span of the TOML it is about, so it can
 //!   point at the line; other parties to the finding (the other guest, the
 //!   first definition) are secondary labels.
@@ -21,7 +23,27 @@ use crate::units::{format_ppm, format_range, format_size, format_time, plural, U
 /// A byte range in the source text.
 pub type Span = Range<usize>;
 
-/// Everything that can be wrong with a system description.
+/// How grave a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The description is rejected.
+    Error,
+    /// The description is accepted, but probably not what was meant.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// Everything that can be wrong with a system description (every kind an
+/// error but those [`ErrorKind::severity`] names as warnings).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The file is not valid TOML.
@@ -221,6 +243,15 @@ pub enum ErrorKind {
         page_tables: u32,
         address_spaces: u32,
     },
+    /// A warning: `[system.overhead] switch` below the board's own figure,
+    /// so the analysis charges jobs less than a switch costs.
+    SwitchOverheadBelowBoard {
+        overhead: u64,
+        board_overhead: u64,
+        /// Whether the board's figure was measured, not estimated.
+        measured: bool,
+        board: &'static str,
+    },
 }
 
 /// The evidence of a failed schedulability test on one core.
@@ -283,6 +314,15 @@ impl ErrorKind {
             ErrorKind::GuestBaseOverlap { .. } => "guest-base-overlap",
             ErrorKind::PoolKeyDirect { .. } => "pool-key-direct",
             ErrorKind::PoolTooSmall { .. } => "pool-too-small",
+            ErrorKind::SwitchOverheadBelowBoard { .. } => "switch-overhead-below-board",
+        }
+    }
+
+    /// Whether the finding rejects the description.
+    pub fn severity(&self) -> Severity {
+        match self {
+            ErrorKind::SwitchOverheadBelowBoard { .. } => Severity::Warning,
+            _ => Severity::Error,
         }
     }
 }
@@ -487,6 +527,13 @@ impl fmt::Display for ErrorKind {
                 plural((*address_spaces).into(), "address space", "address spaces"),
                 plural((*page_tables).into(), "page table", "page tables")
             ),
+            ErrorKind::SwitchOverheadBelowBoard { overhead, board_overhead, measured, board } => write!(
+                f,
+                "switch overhead {} is below the {} {} for board `{board}`: the analysis may accept systems that miss deadlines",
+                format_time(*overhead),
+                format_time(*board_overhead),
+                if *measured { "measured" } else { "estimated" }
+            ),
             ErrorKind::AnalysisInconclusive { core, reason } => write!(
                 f,
                 "the exact schedulability test for core {core} did not finish: {reason}; the system is rejected because it could not be proven schedulable"
@@ -542,9 +589,22 @@ impl Diagnostic {
         self.kind.code()
     }
 
+    pub fn severity(&self) -> Severity {
+        self.kind.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
     pub fn message(&self) -> String {
         self.kind.to_string()
     }
+}
+
+/// Whether any of `diagnostics` is an error (so the description is rejected).
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(Diagnostic::is_error)
 }
 
 /// Line and column (both from 1) of a byte offset; columns count characters.
@@ -574,7 +634,11 @@ pub fn render(file: SourceFile<'_>, diagnostics: &[Diagnostic], color: bool) -> 
     let mut out = String::new();
     for d in diagnostics {
         let message = d.message();
-        let title = Level::ERROR.primary_title(message.as_str()).id(d.code());
+        let level = match d.severity() {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let title = level.primary_title(message.as_str()).id(d.code());
         if let Some(span) = &d.span {
             let snippet = Snippet::source(file.text)
                 .path(file.path)
@@ -650,7 +714,7 @@ impl JsonDiagnostic {
         let start = d.span.as_ref().map(|s| line_col(file.text, s.start));
         let end = d.span.as_ref().map(|s| line_col(file.text, s.end));
         Self {
-            severity: "error",
+            severity: d.severity().as_str(),
             code: d.code(),
             message: d.message(),
             file: file.path.to_string(),

@@ -9,7 +9,7 @@
 
 use mvm_board::{Board, Device, Owner, PhysRange};
 
-use crate::diag::{suggest, Diagnostic, ErrorKind, Span};
+use crate::diag::{has_errors, suggest, Diagnostic, ErrorKind, Span};
 use crate::model::{
     granule, Guest, GuestSpans, Keyword, Level, Paging, Params, Region, ShadowPool, System,
 };
@@ -77,7 +77,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
         }
         _ => Vec::new(),
     };
-    if let (Some(overhead), true) = (overhead, diags.is_empty()) {
+    if let (Some(overhead), false) = (overhead, has_errors(diags)) {
         // Only a fully valid system reaches the model: no error at all, from
         // reading the file or from any rule, so every key below is present.
         let board = board.expect("a valid system has a known board");
@@ -125,7 +125,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
                 );
             }
         }
-        if !diags.is_empty() {
+        if has_errors(diags) {
             return None;
         }
         if let Err(full) = crate::directmap::layout(&system) {
@@ -258,8 +258,35 @@ fn system_keys(
     let overhead = system
         .switch_overhead
         .as_ref()
-        .and_then(|o| time("switch", o, diags));
-    (name, board, overhead)
+        .and_then(|o| Some((time("switch", o, diags)?, o.span.clone())));
+    if let (Some((overhead, span)), Some(board)) = (&overhead, board) {
+        let figure = board.default_switch_overhead_ns;
+        if *overhead < figure {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::SwitchOverheadBelowBoard {
+                        overhead: *overhead,
+                        board_overhead: figure,
+                        measured: board.default_switch_overhead_measured,
+                        board: board.name,
+                    },
+                    span.clone(),
+                    format!("below the board's {}", format_time(figure)),
+                )
+                .with_note(format!(
+                    "every job of an SRT guest is charged this overhead on top of its budget; board `{}` charges {} by default, from its catalogue: {}",
+                    board.name,
+                    format_time(figure),
+                    board.default_switch_overhead_source
+                ))
+                .with_help(format!(
+                    "remove `switch` to charge the board's figure, or declare {} or more",
+                    format_time(figure)
+                )),
+            );
+        }
+    }
+    (name, board, overhead.map(|(o, _)| o))
 }
 
 fn checked_name(

@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-/// Every error code `mvm-config` can report, each of which must have a
-/// fixture. `analysis-inconclusive` is left out: it needs an exact
+/// Every code `mvm-config` can report (errors, then warnings), each of
+/// which must have a fixture. `analysis-inconclusive` is left out: it needs an exact
 /// utilization of 1 with a hyperperiod too long to search, which the
 /// analysis' own tests construct directly.
 const CODES: &[&str] = &[
@@ -52,10 +52,12 @@ const CODES: &[&str] = &[
     "guest-base-overlap",
     "pool-key-direct",
     "pool-too-small",
+    "switch-overhead-below-board",
 ];
 
-/// One finding as a fixture states it: `code @ line: message`, then its
-/// label, notes and help, each as `label: …`, `note: …`, `help: …`.
+/// One finding as a fixture states it: `code @ line: message` for an
+/// error, `code @ line (warning): message` for a warning, then its label,
+/// notes and help, each as `label: …`, `note: …`, `help: …`.
 struct Finding {
     headline: String,
     details: Vec<String>,
@@ -63,7 +65,11 @@ struct Finding {
 
 fn findings(text: &str) -> Vec<Finding> {
     let checked = mvm_config::check(text);
-    assert_eq!(checked.system.is_some(), checked.diagnostics.is_empty());
+    assert_eq!(
+        checked.system.is_some(),
+        !mvm_config::diag::has_errors(&checked.diagnostics),
+        "a description is accepted exactly when it has no error"
+    );
     checked
         .diagnostics
         .iter()
@@ -76,8 +82,12 @@ fn findings(text: &str) -> Vec<Finding> {
                 .chain(d.notes.iter().map(|n| format!("note: {n}")))
                 .chain(d.help.iter().map(|h| format!("help: {h}")))
                 .collect();
+            let severity = match d.severity() {
+                mvm_config::diag::Severity::Error => "",
+                mvm_config::diag::Severity::Warning => " (warning)",
+            };
             Finding {
-                headline: format!("{} @ {}: {}", d.code(), line, d.message()),
+                headline: format!("{} @ {line}{severity}: {}", d.code(), d.message()),
                 details,
             }
         })

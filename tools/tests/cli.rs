@@ -56,6 +56,36 @@ fn rejected_system_exits_1_with_a_pointed_diagnostic() {
 }
 
 #[test]
+fn a_warning_does_not_fail_the_check() {
+    let file = "mvm-config/tests/fixtures/switch-overhead-below-board.toml";
+    let out = mvm(&["check", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("valid and schedulable"), "{stdout}");
+    let expected = format!(
+        "warning[switch-overhead-below-board]: switch overhead 500ns is below the 1600ns measured for board `qemu-vexpress-a9`: the analysis may accept systems that miss deadlines\n --> {file}:7:10\n"
+    );
+    assert!(stderr.starts_with(&expected), "{stderr}");
+    assert!(
+        stderr.ends_with(&format!("warning: `{file}` was accepted with 1 warning\n")),
+        "{stderr}"
+    );
+
+    let out = mvm(&["check", "--format", "json", file]);
+    assert_eq!(out.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(value["ok"], true);
+    assert_eq!(value["summary"]["switch_overhead_ns"], 500);
+    let d = &value["diagnostics"][0];
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["code"], "switch-overhead-below-board");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(7), Some(10))
+    );
+}
+
+#[test]
 fn missing_file_exits_2() {
     let out = mvm(&["check", "partitions/no-such-file.toml"]);
     assert_eq!(out.status.code(), Some(2));
@@ -80,6 +110,7 @@ fn json_lists_the_same_findings() {
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(value["ok"], false);
     let d = &value["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
     assert_eq!(d["code"], "unschedulable");
     assert_eq!(d["line"], 39);
     assert_eq!(
