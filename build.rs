@@ -50,9 +50,10 @@ fn main() {
     let checked = mvm_config::check(&text);
     // Warnings do not stop the build; cargo shows them one line each.
     for d in checked.diagnostics.iter().filter(|d| !d.is_error()) {
-        let (line, column) = d.span.as_ref().map_or((1, 1), |s| {
-            mvm_config::diag::line_col(&text, s.start)
-        });
+        let (line, column) = d
+            .span
+            .as_ref()
+            .map_or((1, 1), |s| mvm_config::diag::line_col(&text, s.start));
         println!(
             "cargo::warning={shown}:{line}:{column}: warning[{}]: {}",
             d.code(),
