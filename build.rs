@@ -1,7 +1,7 @@
 //! Runs the system description through `mvm-config` before the image is
 //! built: an invalid description fails `cargo build` with the diagnostics of
 //! `cargo mvm check`; a valid one becomes `OUT_DIR/mvm_system.rs`, the
-//! static tables the monitor runs from.
+//! static tables the monitor runs from, and its warnings cargo warnings.
 //!
 //! - `MVM_SYSTEM` names another description (relative to this workspace);
 //!   the default is `partitions/system.toml`.
@@ -48,6 +48,18 @@ fn main() {
         ))
     });
     let checked = mvm_config::check(&text);
+    // Warnings do not stop the build; cargo shows them one line each.
+    for d in checked.diagnostics.iter().filter(|d| !d.is_error()) {
+        let (line, column) = d
+            .span
+            .as_ref()
+            .map_or((1, 1), |s| mvm_config::diag::line_col(&text, s.start));
+        println!(
+            "cargo::warning={shown}:{line}:{column}: warning[{}]: {}",
+            d.code(),
+            d.message()
+        );
+    }
     let Some(system) = checked.system else {
         let file = mvm_config::diag::SourceFile {
             path: &shown,
@@ -58,8 +70,8 @@ fn main() {
             mvm_config::diag::render(file, &checked.diagnostics, false)
         );
         fail(&format!(
-            "the system description `{shown}` was rejected with {} error(s); the diagnostics are above (or run `cargo mvm check`)",
-            checked.diagnostics.len()
+            "the system description `{shown}` was rejected with {}; the diagnostics are above (or run `cargo mvm check`)",
+            mvm_config::units::plural(checked.errors() as u64, "error", "errors")
         ));
     };
     println!("cargo::rustc-cfg=mvm_board=\"{}\"", system.board.name);

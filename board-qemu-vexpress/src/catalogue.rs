@@ -38,6 +38,7 @@ pub const BOARD: Board = Board {
     default_switch_overhead_ns: 1_600,
     default_switch_overhead_source:
         "measured: 2 world switches of at most 727 instructions, with a margin",
+    default_switch_overhead_measured: true,
     devices: &[
         Device {
             name: "uart0",

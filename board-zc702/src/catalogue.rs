@@ -39,6 +39,7 @@ pub const BOARD: Board = Board {
     // hundred instructions at 667 MHz with cold caches, with a wide margin.
     default_switch_overhead_ns: 5_000,
     default_switch_overhead_source: "estimate (not yet measured on hardware)",
+    default_switch_overhead_measured: false,
     devices: &[
         guest("uart0", "Cadence UART", 0xE000_0000, &[59]),
         Device {

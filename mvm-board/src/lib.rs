@@ -93,6 +93,10 @@ pub struct Board {
     pub default_switch_overhead_ns: u64,
     /// Where the default overhead comes from, for reports and docs.
     pub default_switch_overhead_source: &'static str,
+    /// Whether the default overhead was measured (on the board, or on the
+    /// emulator the board is run on), rather than estimated; a description
+    /// that declares less is warned about in these words.
+    pub default_switch_overhead_measured: bool,
     /// The peripherals, passthrough candidates and the monitor's own.
     pub devices: &'static [Device],
 }
@@ -174,6 +178,7 @@ mod tests {
             table_area: PhysRange::new(0, 0),
             default_switch_overhead_ns: 1,
             default_switch_overhead_source: "",
+            default_switch_overhead_measured: false,
             devices: &[],
         }
     }

@@ -4,6 +4,8 @@
 //! - Every finding is an [`ErrorKind`] with a stable code (`unknown-key`,
 //!   `hrt-core-shared`, …); the message is derived from its data, never
 //!   written ad hoc at the place that found it.
+//! - The kind also fixes the [`Severity`]: an error rejects the description,
+//!   a warning is reported and the description is still accepted.
 //! - Every finding carries the byte span of the TOML it is about, so it can
 //!   point at the line; other parties to the finding (the other guest, the
 //!   first definition) are secondary labels.
@@ -16,12 +18,32 @@ use core::ops::Range;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
-use crate::units::{format_ppm, format_range, format_size, format_time, UnitError};
+use crate::units::{format_ppm, format_range, format_size, format_time, plural, UnitError};
 
 /// A byte range in the source text.
 pub type Span = Range<usize>;
 
-/// Everything that can be wrong with a system description.
+/// How grave a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The description is rejected.
+    Error,
+    /// The description is accepted, but probably not what was meant.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// Everything that can be wrong with a system description (every kind an
+/// error but those [`ErrorKind::severity`] names as warnings).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The file is not valid TOML.
@@ -172,16 +194,21 @@ pub enum ErrorKind {
     Unschedulable(Box<Unschedulable>),
     /// The exact test gave up within its bound (treated as a rejection).
     AnalysisInconclusive { core: u32, reason: String },
-    /// The direct-mapped guests' translation tables do not fit in the
-    /// board's table area.
+    /// The direct-mapped guests' translation tables and the shadow-paged
+    /// guests' pools do not fit in the board's table area.
     TableAreaFull {
         guest: String,
         needed: u64,
         area_base: u64,
         area_size: u64,
         board: &'static str,
+        /// Whether direct-mapped guests' tables take part.
+        direct: bool,
         /// Whether shadow-paged guests' pools take part.
         pools: bool,
+        /// Whether it is `guest`'s pool (it is shadow-paged), not its
+        /// direct map, that is the first not to fit.
+        first_is_pool: bool,
     },
     /// `guest_base` different from `base` on a direct-mapped guest.
     GuestBaseDirect {
@@ -215,6 +242,15 @@ pub enum ErrorKind {
         needed: u64,
         page_tables: u32,
         address_spaces: u32,
+    },
+    /// A warning: `[system.overhead] switch` below the board's own figure,
+    /// so the analysis charges jobs less than a switch costs.
+    SwitchOverheadBelowBoard {
+        overhead: u64,
+        board_overhead: u64,
+        /// Whether the board's figure was measured, not estimated.
+        measured: bool,
+        board: &'static str,
     },
 }
 
@@ -278,6 +314,15 @@ impl ErrorKind {
             ErrorKind::GuestBaseOverlap { .. } => "guest-base-overlap",
             ErrorKind::PoolKeyDirect { .. } => "pool-key-direct",
             ErrorKind::PoolTooSmall { .. } => "pool-too-small",
+            ErrorKind::SwitchOverheadBelowBoard { .. } => "switch-overhead-below-board",
+        }
+    }
+
+    /// Whether the finding rejects the description.
+    pub fn severity(&self) -> Severity {
+        match self {
+            ErrorKind::SwitchOverheadBelowBoard { .. } => Severity::Warning,
+            _ => Severity::Error,
         }
     }
 }
@@ -328,8 +373,11 @@ impl fmt::Display for ErrorKind {
             ErrorKind::DuplicateGuest { name } => write!(f, "two guests are named `{name}`; guest names must be unique"),
             ErrorKind::CoreOutOfRange { guest, core, cores, board } => write!(
                 f,
-                "guest `{guest}` is placed on core {core}, but board `{board}` has cores 0 to {}",
-                cores - 1
+                "guest `{guest}` is placed on core {core}, but board `{board}` has {}",
+                match cores {
+                    1 => "only core 0".to_string(),
+                    n => format!("cores 0 to {}", n.saturating_sub(1)),
+                }
             ),
             ErrorKind::HrtCoreShared { hrt, other, core } => write!(
                 f,
@@ -438,12 +486,18 @@ impl fmt::Display for ErrorKind {
                     if u.first { "" } else { " (a violation, not proven to be the first)" }
                 )
             }
-            ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board, pools } => write!(
+            ErrorKind::TableAreaFull { guest, needed, area_base, area_size, board, direct, pools, first_is_pool } => write!(
                 f,
-                "the translation tables of the direct-mapped guests{} need {} ({needed} bytes), more than the table area {} of board `{board}`; guest `{guest}` is the first that does not fit",
-                if *pools { " and the shadow-paged guests' pools" } else { "" },
+                "{} need {} ({}), more than the table area {} of board `{board}`; {}guest `{guest}` is the first that does not fit",
+                match (direct, pools) {
+                    (true, true) => "the translation tables of the direct-mapped guests and the shadow-paged guests' pools",
+                    (false, true) => "the shadow-paged guests' pools",
+                    _ => "the translation tables of the direct-mapped guests",
+                },
                 format_size(*needed),
-                format_range(*area_base, *area_size)
+                plural(*needed, "byte", "bytes"),
+                format_range(*area_base, *area_size),
+                if *first_is_pool { "the pool of " } else { "" }
             ),
             ErrorKind::GuestBaseDirect { guest, region, base, guest_base } => write!(
                 f,
@@ -468,7 +522,17 @@ impl fmt::Display for ErrorKind {
             ),
             ErrorKind::PoolTooSmall { guest, needed, page_tables, address_spaces } => write!(
                 f,
-                "the boot space of guest `{guest}` (its memory and devices, mapped by the monitor before its first instruction) needs 1 address space and {needed} page tables; its pool has {address_spaces} address spaces and {page_tables} page tables"
+                "the boot space of guest `{guest}` (its memory and devices, mapped by the monitor before its first instruction) needs 1 address space and {}; its pool has {} and {}",
+                plural(*needed, "page table", "page tables"),
+                plural((*address_spaces).into(), "address space", "address spaces"),
+                plural((*page_tables).into(), "page table", "page tables")
+            ),
+            ErrorKind::SwitchOverheadBelowBoard { overhead, board_overhead, measured, board } => write!(
+                f,
+                "switch overhead {} is below the {} {} for board `{board}`: the analysis may accept systems that miss deadlines",
+                format_time(*overhead),
+                format_time(*board_overhead),
+                if *measured { "measured" } else { "estimated" }
             ),
             ErrorKind::AnalysisInconclusive { core, reason } => write!(
                 f,
@@ -525,9 +589,22 @@ impl Diagnostic {
         self.kind.code()
     }
 
+    pub fn severity(&self) -> Severity {
+        self.kind.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
     pub fn message(&self) -> String {
         self.kind.to_string()
     }
+}
+
+/// Whether any of `diagnostics` is an error (so the description is rejected).
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(Diagnostic::is_error)
 }
 
 /// Line and column (both from 1) of a byte offset; columns count characters.
@@ -557,7 +634,11 @@ pub fn render(file: SourceFile<'_>, diagnostics: &[Diagnostic], color: bool) -> 
     let mut out = String::new();
     for d in diagnostics {
         let message = d.message();
-        let title = Level::ERROR.primary_title(message.as_str()).id(d.code());
+        let level = match d.severity() {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let title = level.primary_title(message.as_str()).id(d.code());
         if let Some(span) = &d.span {
             let snippet = Snippet::source(file.text)
                 .path(file.path)
@@ -633,7 +714,7 @@ impl JsonDiagnostic {
         let start = d.span.as_ref().map(|s| line_col(file.text, s.start));
         let end = d.span.as_ref().map(|s| line_col(file.text, s.end));
         Self {
-            severity: "error",
+            severity: d.severity().as_str(),
             code: d.code(),
             message: d.message(),
             file: file.path.to_string(),
@@ -669,4 +750,27 @@ pub fn suggest(word: &str, candidates: &[&'static str]) -> Option<&'static str> 
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_board_of_one_core_has_only_core_0() {
+        let kind = |cores| ErrorKind::CoreOutOfRange {
+            guest: "a".into(),
+            core: 1,
+            cores,
+            board: "b",
+        };
+        assert_eq!(
+            kind(1).to_string(),
+            "guest `a` is placed on core 1, but board `b` has only core 0"
+        );
+        assert_eq!(
+            kind(2).to_string(),
+            "guest `a` is placed on core 1, but board `b` has cores 0 to 1"
+        );
+    }
 }

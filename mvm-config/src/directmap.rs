@@ -58,8 +58,13 @@ pub struct TableAreaFull {
     pub guest: usize,
     /// Bytes all tables need.
     pub needed: u64,
+    /// Bytes of the direct-mapped guests' tables alone.
+    pub direct_bytes: u64,
     /// Whether shadow-paged guests' pools take part.
     pub pools: bool,
+    /// Bytes of the first guest that does not fit: its direct map's tables,
+    /// or its pool when it is shadow-paged.
+    pub guest_bytes: u64,
 }
 
 /// Where a shadow-paged guest's pool lies in the table area.
@@ -150,12 +155,14 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
     let mut first = None;
     for (i, m) in maps.iter().enumerate() {
         if let Some(m) = m {
-            used += l1_bytes + l2_bytes * m.pages.len() as u64;
+            let bytes = l1_bytes + l2_bytes * m.pages.len() as u64;
+            used += bytes;
             if used > area.size && first.is_none() {
-                first = Some(i);
+                first = Some((i, bytes));
             }
         }
     }
+    let direct_bytes = used;
     if system
         .guests
         .iter()
@@ -169,15 +176,17 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
             pools |= p.bytes() != 0;
             used += p.bytes();
             if used > area.size && first.is_none() {
-                first = Some(i);
+                first = Some((i, p.bytes()));
             }
         }
     }
-    if let Some(first) = first {
+    if let Some((guest, guest_bytes)) = first {
         return Err(TableAreaFull {
-            guest: first,
+            guest,
             needed: used,
+            direct_bytes,
             pools,
+            guest_bytes,
         });
     }
     let addr = |a: u64| u32::try_from(a).expect("the table area lies below 4 GiB");

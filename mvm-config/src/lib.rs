@@ -33,15 +33,26 @@ use model::System;
 /// The outcome of checking one system description.
 #[derive(Clone, Debug)]
 pub struct Checked {
-    /// The validated system, when nothing failed.
+    /// The validated system, when no error was found (warnings allowed).
     pub system: Option<System>,
-    /// Every finding, in the order of the file.
+    /// Every finding, errors and warnings, in the order of the file.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Checked {
+    /// Whether the description is accepted: no error (warnings allowed).
     pub fn is_ok(&self) -> bool {
-        self.diagnostics.is_empty()
+        !diag::has_errors(&self.diagnostics)
+    }
+
+    /// How many findings are errors.
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// How many findings are warnings.
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
     }
 }
 
@@ -64,7 +75,11 @@ pub fn check(text: &str) -> Checked {
         key(a).cmp(&key(b)).then_with(|| a.code().cmp(b.code()))
     });
     Checked {
-        system: if diagnostics.is_empty() { system } else { None },
+        system: if diag::has_errors(&diagnostics) {
+            None
+        } else {
+            system
+        },
         diagnostics,
     }
 }

@@ -19,6 +19,8 @@ use std::collections::BinaryHeap;
 use mvm_kernel::edf::Params;
 use num_bigint::BigUint;
 
+use crate::units::plural;
+
 /// One periodic server: every `period` ns a job of `cost` ns is released that must
 /// finish within `deadline` ns of its release. `cost` already includes the switch overhead.
 ///
@@ -227,13 +229,17 @@ fn decide(servers: &[Server], load: &Load, implicit: bool, limits: &Limits) -> V
                 return Verdict::Inconclusive {
                     reason: format!(
                         "utilization is {} 1 and the synchronous busy period did not converge \
-                         within {} server evaluations, so no finite interval to check is known",
+                         within {}, so no finite interval to check is known",
                         if utilization == Ordering::Equal {
                             "exactly"
                         } else {
                             "just below"
                         },
-                        limits.busy_period_work
+                        plural(
+                            limits.busy_period_work,
+                            "server evaluation",
+                            "server evaluations"
+                        )
                     ),
                 };
             };
@@ -242,9 +248,9 @@ fn decide(servers: &[Server], load: &Load, implicit: bool, limits: &Limits) -> V
                 Search::Violation(t) => locate(servers, load, Some(t), limits, &mut qpa_work),
                 Search::Capped => Verdict::Inconclusive {
                     reason: format!(
-                        "the processor-demand test (QPA) did not finish within {} server \
-                         evaluations over an interval of {horizon} ns",
-                        limits.qpa_work
+                        "the processor-demand test (QPA) did not finish within {} over an \
+                         interval of {horizon} ns",
+                        plural(limits.qpa_work, "server evaluation", "server evaluations")
                     ),
                 },
             }

@@ -6,7 +6,7 @@ use mvm_kernel::config::CorePlan;
 
 use crate::model::{keyword, Keyword, Level, System};
 use crate::plan::{AnalysisSummary, PlannedCore};
-use crate::units::{format_ppm, format_time};
+use crate::units::{format_ppm, format_time, plural};
 
 /// The machine-readable summary (`--format json`).
 #[derive(Clone, Debug, Serialize)]
@@ -162,10 +162,9 @@ impl Summary {
                         }
                     };
                     out.push_str(&format!(
-                        "  core {}: EDF over {} SRT guest{}, utilization {}, spare {} ({test})\n",
+                        "  core {}: EDF over {}, utilization {}, spare {} ({test})\n",
                         c.core,
-                        c.guests.len(),
-                        if c.guests.len() == 1 { "" } else { "s" },
+                        plural(c.guests.len() as u64, "SRT guest", "SRT guests"),
                         format_ppm(a.utilization_ppm),
                         format_ppm(c.spare_ppm.unwrap_or(0)),
                     ));
@@ -192,12 +191,12 @@ impl Summary {
                 ),
                 None => match m.pool {
                     Some(p) if m.pool_bytes != 0 => format!(
-                        "  memory of `{}`: shadow paging, pool of {} ({} address spaces from {}, {} page tables from {})\n",
+                        "  memory of `{}`: shadow paging, pool of {} ({} from {}, {} from {})\n",
                         m.name,
                         crate::units::format_size(m.pool_bytes),
-                        p.spaces,
+                        plural(p.spaces.into(), "address space", "address spaces"),
                         crate::units::hex(p.l1_base.into()),
-                        p.page_tables,
+                        plural(p.page_tables.into(), "page table", "page tables"),
                         crate::units::hex(p.l2_base.into())
                     ),
                     _ => format!(
@@ -230,4 +229,42 @@ fn memory(system: &System) -> Vec<MemorySummary> {
             pool_bytes: g.pool.map_or(0, |p| p.bytes()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        let checked = crate::check(
+            r#"
+[system]
+name = "t"
+board = "qemu-vexpress-a9"
+[[guest]]
+name = "only"
+level = "srt"
+core = 1
+image = "x"
+period = "10ms"
+budget = "1ms"
+address_spaces = 1
+page_tables = 1
+memory = [ { name = "ram", base = 0x7000_0000, size = "16MiB" } ]
+"#,
+        );
+        let system = checked.system.expect("valid");
+        let text = Summary::new(&system).to_text();
+        assert!(
+            text.contains("  core 1: EDF over 1 SRT guest, utilization"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "pool of 17KiB (1 address space from 0x60F0_0000, 1 page table from 0x60F0_4000)"
+            ),
+            "{text}"
+        );
+    }
 }

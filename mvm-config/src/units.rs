@@ -151,9 +151,50 @@ pub fn hex(value: u64) -> String {
     format!("0x{}", groups.join("_").to_uppercase())
 }
 
-/// Formats a fraction given in millionths as a percentage with two decimals.
+/// Formats a fraction given in millionths as a percentage with two
+/// decimals, rounded to the nearest hundredth of a percent, half up
+/// (`899_950` is 90.00%, not 89.99%).
+///
+/// A caller that derives the millionths from an exact fraction should round
+/// them down: flooring to a millionth and then rounding to a hundred
+/// millionths gives the same result as rounding the exact fraction, since
+/// the halfway points are whole millionths.
 pub fn format_ppm(ppm: u64) -> String {
-    format!("{}.{:02}%", ppm / 10_000, (ppm % 10_000) / 100)
+    let hundredths = ppm / 100 + u64::from(ppm % 100 >= 50);
+    format!("{}.{:02}%", hundredths / 100, hundredths % 100)
+}
+
+/// A count and its noun, the noun singular for exactly one:
+/// `plural(1, "page table", "page tables")` displays as `1 page table`,
+/// `plural(0, …)` as `0 page tables`.
+pub fn plural(n: u64, one: &'static str, many: &'static str) -> Plural {
+    Plural {
+        n,
+        noun: noun(n, one, many),
+    }
+}
+
+/// The noun alone, for a count written elsewhere (`interrupt 38`,
+/// `interrupts 41, 42`).
+pub fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// What [`plural`] returns: displays as the count, a space and the noun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plural {
+    n: u64,
+    noun: &'static str,
+}
+
+impl fmt::Display for Plural {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.n, self.noun)
+    }
 }
 
 #[cfg(test)]
@@ -225,5 +266,39 @@ mod tests {
         );
         assert_eq!(format_ppm(875_000), "87.50%");
         assert_eq!(format_ppm(1_000_000), "100.00%");
+    }
+
+    #[test]
+    fn counted_nouns_are_singular_for_one() {
+        assert_eq!(
+            plural(1, "address space", "address spaces").to_string(),
+            "1 address space"
+        );
+        assert_eq!(
+            plural(2, "address space", "address spaces").to_string(),
+            "2 address spaces"
+        );
+        assert_eq!(plural(0, "guest", "guests").to_string(), "0 guests");
+        assert_eq!(noun(1, "interrupt", "interrupts"), "interrupt");
+        assert_eq!(noun(3, "interrupt", "interrupts"), "interrupts");
+    }
+
+    #[test]
+    fn percentages_round_to_nearest_half_up() {
+        // Truncation would print 89.99% for the first three.
+        assert_eq!(format_ppm(899_996), "90.00%");
+        assert_eq!(format_ppm(899_960), "90.00%");
+        assert_eq!(format_ppm(899_950), "90.00%", "half up");
+        assert_eq!(format_ppm(899_949), "89.99%");
+        assert_eq!(format_ppm(5_049), "0.50%");
+        assert_eq!(format_ppm(49), "0.00%");
+        assert_eq!(format_ppm(50), "0.01%");
+        assert_eq!(
+            format_ppm(999_950),
+            "100.00%",
+            "carries into the whole percent"
+        );
+        assert_eq!(format_ppm(1_000_001), "100.00%");
+        assert_eq!(format_ppm(u64::MAX), "1844674407370955.16%", "no overflow");
     }
 }

@@ -9,13 +9,13 @@
 
 use mvm_board::{Board, Device, Owner, PhysRange};
 
-use crate::diag::{suggest, Diagnostic, ErrorKind, Span};
+use crate::diag::{has_errors, suggest, Diagnostic, ErrorKind, Span};
 use crate::model::{
     granule, Guest, GuestSpans, Keyword, Level, Paging, Params, Region, ShadowPool, System,
 };
 use crate::plan::{plan, PlanEntry};
 use crate::raw::{Located, RawFile, RawGuest, RawSize};
-use crate::units::{format_range, format_size, format_time, parse_size, parse_time};
+use crate::units::{format_range, format_size, format_time, parse_size, parse_time, plural};
 
 /// The largest physical address plus one on a 32-bit Cortex-A9 without LPAE.
 const PHYS_LIMIT: u64 = 1 << 32;
@@ -77,7 +77,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
         }
         _ => Vec::new(),
     };
-    if let (Some(overhead), true) = (overhead, diags.is_empty()) {
+    if let (Some(overhead), false) = (overhead, has_errors(diags)) {
         // Only a fully valid system reaches the model: no error at all, from
         // reading the file or from any rule, so every key below is present.
         let board = board.expect("a valid system has a known board");
@@ -125,34 +125,89 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
                 );
             }
         }
-        if !diags.is_empty() {
+        if has_errors(diags) {
             return None;
         }
         if let Err(full) = crate::directmap::layout(&system) {
-            let g = &system.guests[full.guest];
-            let area = board.table_area;
-            diags.push(
-                Diagnostic::new(
-                    ErrorKind::TableAreaFull {
-                        guest: g.name.clone(),
-                        needed: full.needed,
-                        area_base: area.base,
-                        area_size: area.size,
-                        board: board.name,
-                        pools: full.pools,
-                    },
-                    g.spans.header.clone(),
-                    "its tables do not fit",
-                )
-                .with_help(
-                    "each direct-mapped guest takes 16 KiB of L1 table and 1 KiB per MiB holding its devices; use `paging = \"shadow\"` for SRT guests",
-                ),
-            );
+            diags.push(table_area_full(&system, &full));
             return None;
         }
         return Some(system);
     }
     None
+}
+
+/// The finding for tables that do not fit the table area, with a help for
+/// its cause: too many direct maps, or pools too large.
+fn table_area_full(system: &System, full: &crate::directmap::TableAreaFull) -> Diagnostic {
+    let g = &system.guests[full.guest];
+    let area = system.board.table_area;
+    let first_is_pool = g.paging == Paging::Shadow;
+    let mut d = Diagnostic::new(
+        ErrorKind::TableAreaFull {
+            guest: g.name.clone(),
+            needed: full.needed,
+            area_base: area.base,
+            area_size: area.size,
+            board: system.board.name,
+            direct: full.direct_bytes != 0,
+            pools: full.pools,
+            first_is_pool,
+        },
+        g.spans.header.clone(),
+        if first_is_pool {
+            format!("its pool ({}) does not fit", format_size(full.guest_bytes))
+        } else {
+            format!("its tables ({}) do not fit", format_size(full.guest_bytes))
+        },
+    );
+    if full.pools {
+        let pools: Vec<String> = system
+            .guests
+            .iter()
+            .filter_map(|g| Some((g, g.pool.filter(|p| p.bytes() != 0)?)))
+            .map(|(g, p)| {
+                format!(
+                    "`{}` {} ({}, {})",
+                    g.name,
+                    format_size(p.bytes()),
+                    plural(p.address_spaces.into(), "address space", "address spaces"),
+                    plural(p.page_tables.into(), "page table", "page tables")
+                )
+            })
+            .collect();
+        d = d.with_note(format!(
+            "the table area holds {}each shadow-paged guest's pool of 16 KiB per address space and 1 KiB per page table: {}",
+            if full.direct_bytes == 0 {
+                String::new()
+            } else {
+                format!(
+                    "the direct maps' tables first ({}), then, from the next 16 KiB boundary, ",
+                    format_size(full.direct_bytes)
+                )
+            },
+            pools.join(", ")
+        ));
+    }
+    if first_is_pool {
+        d.with_help(format!(
+            "shrink the pools by {} or more in all: lower `address_spaces` or `page_tables` of a shadow-paged guest (each needs 1 address space and the page tables of its boot space, or `address_spaces = 0, page_tables = 0` to run with its MMU off)",
+            format_size(full.needed - area.size)
+        ))
+    } else {
+        let srt_direct = system
+            .guests
+            .iter()
+            .any(|g| g.level == Level::Srt && g.paging == Paging::Direct);
+        d.with_help(format!(
+            "each direct-mapped guest takes a 16 KiB L1 table and a 1 KiB L2 table per MiB holding one of its devices or the MPCore page: declare fewer direct-mapped guests{}",
+            if srt_direct {
+                ", or give an SRT guest `paging = \"shadow\"` and a small pool (`address_spaces`, 16 KiB each, and `page_tables`, 1 KiB each, in the same area; 64 KiB by default)"
+            } else {
+                ""
+            }
+        ))
+    }
 }
 
 fn finish(d: Draft) -> Option<Guest> {
@@ -203,8 +258,35 @@ fn system_keys(
     let overhead = system
         .switch_overhead
         .as_ref()
-        .and_then(|o| time("switch", o, diags));
-    (name, board, overhead)
+        .and_then(|o| Some((time("switch", o, diags)?, o.span.clone())));
+    if let (Some((overhead, span)), Some(board)) = (&overhead, board) {
+        let figure = board.default_switch_overhead_ns;
+        if *overhead < figure {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::SwitchOverheadBelowBoard {
+                        overhead: *overhead,
+                        board_overhead: figure,
+                        measured: board.default_switch_overhead_measured,
+                        board: board.name,
+                    },
+                    span.clone(),
+                    format!("below the board's {}", format_time(figure)),
+                )
+                .with_note(format!(
+                    "every job of an SRT guest is charged this overhead on top of its budget; board `{}` charges {} by default, from its catalogue: {}",
+                    board.name,
+                    format_time(figure),
+                    board.default_switch_overhead_source
+                ))
+                .with_help(format!(
+                    "remove `switch` to charge the board's figure, or declare {} or more",
+                    format_time(figure)
+                )),
+            );
+        }
+    }
+    (name, board, overhead.map(|(o, _)| o))
 }
 
 fn checked_name(

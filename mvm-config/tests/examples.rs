@@ -60,7 +60,7 @@ fn overload_is_rejected_by_utilization() {
     let message = c.diagnostics[0].message();
     assert!(message.contains("core 1"), "{message}");
     assert!(
-        message.contains("`video` 60.01%, `network` 50.01% (total utilization 110.03%)"),
+        message.contains("`video` 60.02%, `network` 50.02% (total utilization 110.03%)"),
         "{message}"
     );
     assert!(

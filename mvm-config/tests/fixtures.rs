@@ -1,15 +1,17 @@
 //! One failing fixture per rule: `fixtures/<code>.toml` breaks exactly the
 //! rule `<code>` (`<code>--<case>.toml` for a further case of the same
 //! rule), and its trailing `# expect:` lines list every finding it must
-//! produce (code, line and full message), and nothing else.
+//! produce (code, line and full message), and nothing else. `# label:`,
+//! `# note:` and `# help:` lines after an `# expect:` line, when present,
+//! are the whole rest of that finding: its label, every note and its help.
 //!
 //! To refresh after a deliberate change of wording, edit the `# expect:`
 //! lines by hand; they are the reviewed contract of the messages.
 
 use std::path::Path;
 
-/// Every error code `mvm-config` can report, each of which must have a
-/// fixture. `analysis-inconclusive` is left out: it needs an exact
+/// Every code `mvm-config` can report (errors, then warnings), each of
+/// which must have a fixture. `analysis-inconclusive` is left out: it needs an exact
 /// utilization of 1 with a hyperperiod too long to search, which the
 /// analysis' own tests construct directly.
 const CODES: &[&str] = &[
@@ -50,11 +52,24 @@ const CODES: &[&str] = &[
     "guest-base-overlap",
     "pool-key-direct",
     "pool-too-small",
+    "switch-overhead-below-board",
 ];
 
-fn findings(text: &str) -> Vec<String> {
+/// One finding as a fixture states it: `code @ line: message` for an
+/// error, `code @ line (warning): message` for a warning, then its label,
+/// notes and help, each as `label: …`, `note: …`, `help: …`.
+struct Finding {
+    headline: String,
+    details: Vec<String>,
+}
+
+fn findings(text: &str) -> Vec<Finding> {
     let checked = mvm_config::check(text);
-    assert_eq!(checked.system.is_some(), checked.diagnostics.is_empty());
+    assert_eq!(
+        checked.system.is_some(),
+        !mvm_config::diag::has_errors(&checked.diagnostics),
+        "a description is accepted exactly when it has no error"
+    );
     checked
         .diagnostics
         .iter()
@@ -63,16 +78,41 @@ fn findings(text: &str) -> Vec<String> {
                 .span
                 .as_ref()
                 .map_or(1, |s| mvm_config::diag::line_col(text, s.start).0);
-            format!("{} @ {}: {}", d.code(), line, d.message())
+            let details = std::iter::once(format!("label: {}", d.label))
+                .chain(d.notes.iter().map(|n| format!("note: {n}")))
+                .chain(d.help.iter().map(|h| format!("help: {h}")))
+                .collect();
+            let severity = match d.severity() {
+                mvm_config::diag::Severity::Error => "",
+                mvm_config::diag::Severity::Warning => " (warning)",
+            };
+            Finding {
+                headline: format!("{} @ {line}{severity}: {}", d.code(), d.message()),
+                details,
+            }
         })
         .collect()
 }
 
-fn expected(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# expect: "))
-        .map(str::to_string)
-        .collect()
+fn expected(text: &str) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for line in text.lines() {
+        if let Some(headline) = line.strip_prefix("# expect: ") {
+            out.push(Finding {
+                headline: headline.to_string(),
+                details: Vec::new(),
+            });
+        } else if let Some(detail) = ["label: ", "note: ", "help: "]
+            .iter()
+            .find_map(|p| line.strip_prefix("# ").filter(|l| l.starts_with(p)))
+        {
+            out.last_mut()
+                .expect("a `# label:`, `# note:` or `# help:` line follows an `# expect:` line")
+                .details
+                .push(detail.to_string());
+        }
+    }
+    out
 }
 
 #[test]
@@ -92,9 +132,17 @@ fn every_fixture_produces_exactly_its_findings() {
         let text = std::fs::read_to_string(&path).expect("fixture is readable");
         let want = expected(&text);
         assert!(!want.is_empty(), "{name}.toml has no `# expect:` line");
-        assert_eq!(findings(&text), want, "findings of {name}.toml");
+        let got = findings(&text);
+        let headlines = |f: &[Finding]| f.iter().map(|f| f.headline.clone()).collect::<Vec<_>>();
+        assert_eq!(headlines(&got), headlines(&want), "findings of {name}.toml");
+        for (got, want) in got.iter().zip(&want) {
+            if !want.details.is_empty() {
+                assert_eq!(got.details, want.details, "{name}.toml: {}", want.headline);
+            }
+        }
         assert!(
-            want.iter().any(|w| w.starts_with(&format!("{stem} @"))),
+            want.iter()
+                .any(|w| w.headline.starts_with(&format!("{stem} @"))),
             "{name}.toml must produce the finding it is named after"
         );
         seen.push(stem);

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use mvm_config::diag::{render, JsonDiagnostic, SourceFile};
 use mvm_config::summary::Summary;
+use mvm_config::units::plural;
 use serde_json::json;
 
 use crate::{Format, EXIT_CANNOT_RUN};
@@ -44,19 +45,12 @@ pub fn run(path: Option<PathBuf>, format: Format) -> ExitCode {
                 serde_json::to_string_pretty(&value).expect("JSON of plain data")
             );
         }
-        Format::Human => match &checked.system {
-            Some(system) => print!("{}", Summary::new(system).to_text()),
-            None => {
-                let color =
-                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                eprint!("{}", render(file, &checked.diagnostics, color));
-                let n = checked.diagnostics.len();
-                eprintln!(
-                    "error: `{shown}` was rejected: {n} error{}",
-                    if n == 1 { "" } else { "s" }
-                );
+        Format::Human => {
+            if let Some(system) = &checked.system {
+                print!("{}", Summary::new(system).to_text());
             }
-        },
+            print_findings(file, &checked);
+        }
     }
     if checked.is_ok() {
         ExitCode::SUCCESS
@@ -84,30 +78,34 @@ pub fn load(path: Option<PathBuf>) -> Result<Loaded, ExitCode> {
         ExitCode::from(EXIT_CANNOT_RUN)
     })?;
     let checked = mvm_config::check(&text);
+    let shown = path.display().to_string();
+    print_findings(
+        SourceFile {
+            path: &shown,
+            text: &text,
+        },
+        &checked,
+    );
     match checked.system {
         Some(system) => Ok(Loaded { path, system }),
-        None => {
-            let shown = path.display().to_string();
-            print_rejection(
-                SourceFile {
-                    path: &shown,
-                    text: &text,
-                },
-                &checked.diagnostics,
-            );
-            Err(ExitCode::from(1))
-        }
+        None => Err(ExitCode::from(1)),
     }
 }
 
-/// The human form of a rejection, on stderr: every diagnostic, then a count.
-fn print_rejection(file: SourceFile<'_>, diagnostics: &[mvm_config::diag::Diagnostic]) {
+/// The human form of the findings, on stderr: every diagnostic (errors and
+/// warnings, in the order of the file), then a count; nothing when there is
+/// none.
+fn print_findings(file: SourceFile<'_>, checked: &mvm_config::Checked) {
+    if checked.diagnostics.is_empty() {
+        return;
+    }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    eprint!("{}", render(file, diagnostics, color));
-    let n = diagnostics.len();
-    eprintln!(
-        "error: `{}` was rejected: {n} error{}",
-        file.path,
-        if n == 1 { "" } else { "s" }
-    );
+    eprint!("{}", render(file, &checked.diagnostics, color));
+    let errors = plural(checked.errors() as u64, "error", "errors");
+    let warnings = plural(checked.warnings() as u64, "warning", "warnings");
+    match (checked.is_ok(), checked.warnings()) {
+        (true, _) => eprintln!("warning: `{}` was accepted with {warnings}", file.path),
+        (false, 0) => eprintln!("error: `{}` was rejected: {errors}", file.path),
+        (false, _) => eprintln!("error: `{}` was rejected: {errors}, {warnings}", file.path),
+    }
 }

@@ -104,11 +104,11 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         .map_err(|e| fail(format!("cannot write `{}`: {e}", bin.display())))?;
     let sizes = section_sizes(&bytes);
     eprintln!(
-        "    Finished `{}` for {}: {} ({} bytes raw, load {:#010x}, entry {:#010x}); monitor .text {} B, .data {} B, .bss {} B",
+        "    Finished `{}` for {}: {} ({} raw, load {:#010x}, entry {:#010x}); monitor .text {} B, .data {} B, .bss {} B",
         system.name,
         system.board.name,
         relative(&root, &elf).display(),
-        flat.bytes.len(),
+        mvm_config::units::plural(flat.bytes.len() as u64, "byte", "bytes"),
         flat.load,
         flat.entry,
         sizes.0,

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use mvm_config::model::{keyword, Keyword, Level, System};
 use mvm_config::summary::Summary;
-use mvm_config::units::{format_ppm, format_range, format_time};
+use mvm_config::units::{format_ppm, format_range, format_time, noun};
 use mvm_kernel::config::CorePlan;
 use mvm_kernel::edf::{Edf, Mode, Params};
 use serde::Serialize;
@@ -271,10 +271,11 @@ fn to_text(report: &Report, system: &System) -> String {
         for d in &g.devices {
             let irqs: Vec<String> = d.interrupts.iter().map(u32::to_string).collect();
             out.push_str(&format!(
-                "    device {:<12} {} {} interrupts {}\n",
+                "    device {:<12} {} {} {} {}\n",
                 d.name,
                 format_range(d.base, d.size),
                 d.model,
+                noun(irqs.len() as u64, "interrupt", "interrupts"),
                 if irqs.is_empty() {
                     "none".into()
                 } else {
@@ -306,6 +307,8 @@ fn to_text(report: &Report, system: &System) -> String {
                 "  {:<16} budget time {:>10} ({})  slack {:>10}\n",
                 name,
                 format_time(busy),
+                // Floored to a millionth, so `format_ppm` rounds the exact
+                // share to the nearest hundredth of a percent.
                 format_ppm(busy * 1_000_000 / t.window_ns.max(1)),
                 format_time(slack)
             ));

@@ -35,7 +35,7 @@ fn valid_system_exits_0_with_a_per_core_summary() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("core 1: EDF over 2 SRT guests, utilization 40.02%, spare 59.97%"),
+        stdout.contains("core 1: EDF over 2 SRT guests, utilization 40.02%, spare 59.98%"),
         "{stdout}"
     );
 }
@@ -52,6 +52,36 @@ fn rejected_system_exits_1_with_a_pointed_diagnostic() {
             "error: `partitions/examples/rejected-layout.toml` was rejected: 7 errors\n"
         ),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_warning_does_not_fail_the_check() {
+    let file = "mvm-config/tests/fixtures/switch-overhead-below-board.toml";
+    let out = mvm(&["check", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("valid and schedulable"), "{stdout}");
+    let expected = format!(
+        "warning[switch-overhead-below-board]: switch overhead 500ns is below the 1600ns measured for board `qemu-vexpress-a9`: the analysis may accept systems that miss deadlines\n --> {file}:7:10\n"
+    );
+    assert!(stderr.starts_with(&expected), "{stderr}");
+    assert!(
+        stderr.ends_with(&format!("warning: `{file}` was accepted with 1 warning\n")),
+        "{stderr}"
+    );
+
+    let out = mvm(&["check", "--format", "json", file]);
+    assert_eq!(out.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(value["ok"], true);
+    assert_eq!(value["summary"]["switch_overhead_ns"], 500);
+    let d = &value["diagnostics"][0];
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["code"], "switch-overhead-below-board");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(7), Some(10))
     );
 }
 
@@ -80,6 +110,7 @@ fn json_lists_the_same_findings() {
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(value["ok"], false);
     let d = &value["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
     assert_eq!(d["code"], "unschedulable");
     assert_eq!(d["line"], 39);
     assert_eq!(
@@ -134,7 +165,7 @@ fn report_explains_the_system_in_text_json_and_svg() {
     assert_eq!(text.status.code(), Some(0));
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(
-        text.contains("device uart1        [0x1000_A000..0x1000_B000) PL011 UART interrupts 38"),
+        text.contains("device uart1        [0x1000_A000..0x1000_B000) PL011 UART interrupt 38"),
         "{text}"
     );
     // The kernel's EDF policy over 40 ms: telemetry gets 4 jobs x 3 ms.
