@@ -564,5 +564,8 @@ fn timer_interrupts_are_on_time_when_the_other_core_is_idle() {
     // whatever QEMU's round-robin lets core 0 run first: its HRT guest
     // wakes for a few hundred instructions every tick (560 ns measured).
     assert!(late_max <= 2_000, "late_max_ns={late_max}: {r:?}");
-    assert!(late_mean > 0 && late_mean <= 200, "late_mean_ns={late_mean}: {r:?}");
+    assert!(
+        late_mean > 0 && late_mean <= 200,
+        "late_mean_ns={late_mean}: {r:?}"
+    );
 }

@@ -568,7 +568,12 @@ mvm_vfp_switch:
 unsafe extern "C" {
     fn mvm_enter_guest(entry: u32, spsr: u32, monitor_stack_top: u32, boot_arg: u32) -> !;
     fn mvm_resume(frame: *const TrapFrame, monitor_stack_top: u32) -> !;
-    fn mvm_switch(frame: *mut TrapFrame, out: *mut GuestContext, load: *const GuestContext, tlbiall: u32);
+    fn mvm_switch(
+        frame: *mut TrapFrame,
+        out: *mut GuestContext,
+        load: *const GuestContext,
+        tlbiall: u32,
+    );
     fn mvm_save_cp15(cp15: *mut Cp15);
     fn mvm_restore_cp15(cp15: *const Cp15, tlbiall: u32);
     fn mvm_vfp_switch(save: *mut Vfp, load: *const Vfp);

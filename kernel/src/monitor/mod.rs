@@ -294,7 +294,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         if st.current.is_some() {
             // SAFETY: TPIDRPRW (Secure) points at the running guest's
             // figures while a guest's state is live (as for `smc`).
-            if let Some(f) = unsafe { (arch::secure_thread_pointer() as *const GuestFigures).as_ref() } {
+            if let Some(f) =
+                unsafe { (arch::secure_thread_pointer() as *const GuestFigures).as_ref() }
+            {
                 bump(&f.fiq);
             }
         }

@@ -14,6 +14,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// that changed, waits in the monitor while nothing can run, and arms
     /// the timer for the next event. `frame` holds the running guest's
     /// registers on entry and the chosen guest's on return.
+    #[inline(always)]
     pub(super) fn reschedule(&self, st: &mut CoreState<S>, frame: &mut TrapFrame, mut now: u64) {
         loop {
             let decision = st.edf.schedule(Self::ticks_to_ns(now));

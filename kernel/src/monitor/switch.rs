@@ -11,12 +11,19 @@ use crate::switch::{self, Vfp};
 /// differ.
 #[inline(always)]
 fn pair(guests: &mut [GuestState], save: usize, load: usize) -> (&mut GuestState, &GuestState) {
-    if save < load {
-        let (low, high) = guests.split_at_mut(load);
-        (&mut low[save], &high[0])
+    let (save, load) = pair_mut(guests, save, load);
+    (save, load)
+}
+
+/// The guests in slots `a` and `b`, which differ, both mutable.
+#[inline(always)]
+fn pair_mut(guests: &mut [GuestState], a: usize, b: usize) -> (&mut GuestState, &mut GuestState) {
+    if a < b {
+        let (low, high) = guests.split_at_mut(b);
+        (&mut low[a], &mut high[0])
     } else {
-        let (low, high) = guests.split_at_mut(save);
-        (&mut high[0], &low[load])
+        let (low, high) = guests.split_at_mut(a);
+        (&mut high[0], &mut low[b])
     }
 }
 
@@ -28,22 +35,17 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// disabled at the distributor (they stay pending); the incoming
     /// guest's are loaded into the processor and `frame`.
     pub(super) fn switch_to(&self, st: &mut CoreState<S>, server: usize, frame: &mut TrapFrame) {
-        let outgoing = st.current.map(|slot| st.guests[slot].side(slot));
-        let plan = switch::plan(
-            st.unit,
-            outgoing,
-            st.guests[server].side(server),
-            switch::KEEP_TLB_BETWEEN_ASIDS,
-        );
-        if let (Some(out), true) = (st.current, plan.gic_out) {
-            let g = &mut st.guests[out];
-            g.context.gic = GicCpu {
-                enable_group1: Self::GICC.group1_enabled() as u32,
-                pmr: Self::GICC.priority_mask(),
-                abpr: Self::GICC.aliased_binary_point(),
-            };
-            switch::for_each_interrupt(g.guest, |irq| Self::GICD.disable_interrupt(irq));
-        }
+        let current = st.current;
+        let plan = {
+            let guests = &st.guests;
+            switch::plan(
+                st.unit,
+                current.map(|slot| guests[slot].side(slot)),
+                guests[server].side(server),
+                switch::KEEP_TLB_BETWEEN_ASIDS,
+            )
+        };
+        // The VFP unit's previous owner may be neither guest.
         if let Vfp::Load { save } = plan.vfp {
             match save {
                 Some(owner) => {
@@ -58,31 +60,36 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 None => unsafe { arch::vfp_switch(None, &st.guests[server].context.vfp) },
             }
         }
+        st.unit.vfp_owner = plan.vfp_owner;
         if let Some(nsacr) = plan.nsacr {
             // SAFETY: VFP for fpu guests only (docs/world-switch.md).
             unsafe { crate::sysreg::Nsacr::write(crate::sysreg::Nsacr(nsacr)) };
             st.unit.nsacr = nsacr;
         }
-        st.unit.vfp_owner = plan.vfp_owner;
+        let (mut out, g) = match current {
+            Some(out) => {
+                let (out, g) = pair_mut(&mut st.guests, out, server);
+                (Some(out), g)
+            }
+            None => (None, &mut st.guests[server]),
+        };
+        if let (Some(out), true) = (out.as_deref_mut(), plan.gic_out) {
+            out.context.gic = GicCpu {
+                enable_group1: Self::GICC.group1_enabled() as u32,
+                pmr: Self::GICC.priority_mask(),
+                abpr: Self::GICC.aliased_binary_point(),
+            };
+            switch::for_each_interrupt(out.guest, |irq| Self::GICD.disable_interrupt(irq));
+        }
         if let Some(asid) = plan.asid {
-            let cp15 = &mut st.guests[server].context.cp15;
-            *cp15 = cp15.with_asid(asid);
+            g.context.cp15 = g.context.cp15.with_asid(asid);
         }
         // SAFETY: the processor's Non-secure state is the outgoing guest's
         // (saved by this call) or nobody's (first entry, or it halted). The
         // TLB is kept only when the plan says both guests' entries are
         // non-global under ASIDs of their own, and the incoming guest's
         // ASID was just set.
-        unsafe {
-            match st.current {
-                Some(out) => {
-                    let (out, incoming) = pair(&mut st.guests, out, server);
-                    arch::switch(frame, Some(&mut out.context), &incoming.context, plan.tlb)
-                }
-                None => arch::switch(frame, None, &st.guests[server].context, plan.tlb),
-            }
-        }
-        let g = &st.guests[server];
+        unsafe { arch::switch(frame, out.map(|o| &mut o.context), &g.context, plan.tlb) };
         if plan.gic_in {
             Self::GICC.set_priority_mask(g.context.gic.pmr);
             Self::GICC.set_aliased_binary_point(g.context.gic.abpr);
