@@ -237,14 +237,6 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         (MAX_CORES as u32).min(P::CORES)
     }
 
-    fn exit_status(&self) -> u32 {
-        if self.faults.load(Ordering::Relaxed) == 0 {
-            0
-        } else {
-            EXIT_MONITOR_FAULT
-        }
-    }
-
     /// `mvm_boot`: every core, once, in Monitor mode on its own stack.
     pub fn boot(&'static self, core: u32) -> ! {
         // SAFETY: Monitor mode at boot; the Non-secure world gets

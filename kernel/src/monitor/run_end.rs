@@ -79,6 +79,12 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         while now < end {
             now = self.now_ticks();
         }
+        self.report_and_end(core, own, now)
+    }
+
+    /// The run ends at `now` (its end, or every guest halted): collect
+    /// every core's figures, print them and the verdict, and exit.
+    pub(super) fn report_and_end(&self, core: u32, own: Option<&mut CoreState<S>>, now: u64) -> ! {
         let request = self.request.load(Ordering::Relaxed).wrapping_add(1);
         self.request.store(request, Ordering::Release);
         let mut asked = 0u8;

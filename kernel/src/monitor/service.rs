@@ -57,7 +57,8 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         say!(self, "mvm: guest `{}` halted", guest.name);
         if self.running.fetch_sub(1, Ordering::AcqRel) == 1 {
             say!(self, "mvm: all guests halted");
-            self.end_run(self.exit_status());
+            let now = self.now_ticks();
+            self.report_and_end(crate::sysreg::core_id(), Some(st), now);
         }
         let halted = st.current.take();
         if st.role != Role::Shared {
