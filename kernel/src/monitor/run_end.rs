@@ -102,7 +102,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Self::GICD.send_secure_sgi(SGI_SNAPSHOT, asked);
         }
         let mut stale = 0u8;
-        let own: Option<&CoreState<S>> = match own {
+        let own: Option<&mut CoreState<S>> = match own {
             Some(st) => {
                 self.publish(core, st);
                 Some(st)
@@ -128,6 +128,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 }
             }
         }
+        // This core's figures are published: its scheduler may now be
+        // driven for the benchmark (the run is over; a copy could be larger
+        // than the monitor's stack).
         let bench = own.and_then(|st| self.decision_bench(st));
         for g in self.system.guests {
             self.guest_console(g, &[], true);
@@ -204,13 +207,13 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
     }
 
-    /// Times this core's EDF decision alone: a copy of its scheduler,
-    /// driven from event to event. Returns (decisions, global-timer ticks).
-    fn decision_bench(&self, st: &CoreState<S>) -> Option<(u64, u64)> {
+    /// Times this core's EDF decision alone: its scheduler, driven from
+    /// event to event after its figures were published (the run is over). Returns (decisions, global-timer ticks).
+    fn decision_bench(&self, st: &mut CoreState<S>) -> Option<(u64, u64)> {
         if st.role != Role::Shared {
             return None;
         }
-        let mut edf = st.edf.clone();
+        let edf = &mut st.edf;
         let mut now = self.now_ns();
         let mut decisions = 0;
         let t0 = self.now_ticks();
