@@ -80,6 +80,17 @@ fn bench(system: &str, guests: [&str; 2], fpu: bool) -> Vec<Bench> {
         .collect()
 }
 
+/// The switch from both guests' timelines. Each guest's own figure is off
+/// by where in its loop the interrupts land (the same place every time
+/// under icount); the pair's is not: the two gaps hold both slices and
+/// four switches.
+fn pair_mean(a: &Bench, b: &Bench) -> u64 {
+    (a.gap_ns + b.gap_ns)
+        .saturating_sub(a.slice_ns + b.slice_ns)
+        .div_ceil(4)
+        .saturating_sub((a.loop_ns + b.loop_ns) / 2)
+}
+
 fn guest_bench_line<'a>(r: &'a Run, name: &str) -> &'a str {
     let prefix = format!("[{name}] mvm-bench guest={name} ");
     let lines: Vec<&str> = r
@@ -112,18 +123,13 @@ fn two_switches_fit_in_the_boards_default_overhead() {
     for b in &all {
         eprintln!("{}: switch_ns={}", b.guest, b.switch_ns);
     }
-    // Each guest's own figure is off by where in its loop the interrupts
-    // land (the same place every time under icount); the pair's mean is
-    // not: the two gaps hold both slices and four switches.
     for pair in all.chunks(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        let mean = (a.gap_ns + b.gap_ns)
-            .saturating_sub(a.slice_ns + b.slice_ns)
-            .div_ceil(4)
-            .saturating_sub((a.loop_ns + b.loop_ns) / 2);
         eprintln!(
-            "switch (fpu {}): {mean} ns, the mean of {} and {}",
-            a.fpu, a.guest, b.guest
+            "switch (fpu {}): {} ns, the mean of {} and {}",
+            pair[0].fpu,
+            pair_mean(&pair[0], &pair[1]),
+            pair[0].guest,
+            pair[1].guest
         );
     }
     let per_job = 2 * worst.switch_ns;
@@ -137,4 +143,26 @@ fn two_switches_fit_in_the_boards_default_overhead() {
         worst.guest,
         BOARD.name
     );
+}
+
+/// The same switch with more servers on the core (`switch-bench-<n>.toml`:
+/// the two bench guests and servers that yield at once, once a second),
+/// so that the figure shows what the EDF decision's growth costs. Reported
+/// (`cargo test -p mvm-tools --test switch_bench -- --nocapture`), not
+/// asserted: speed is a benchmark's business (docs/performance.md).
+#[test]
+fn the_switch_with_3_12_and_64_servers() {
+    for n in [3, 12, 64] {
+        let b = bench(
+            &format!("partitions/tests/switch-bench-{n}.toml"),
+            ["bench-a", "bench-b"],
+            false,
+        );
+        eprintln!(
+            "switch with {n} servers on the core: {} ns (bench-a {}, bench-b {})",
+            pair_mean(&b[0], &b[1]),
+            b[0].switch_ns,
+            b[1].switch_ns
+        );
+    }
 }

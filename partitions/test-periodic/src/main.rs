@@ -5,6 +5,9 @@
 //!   QEMU) and then yields the rest of its budget.
 //! - A guest whose name ends in `-greedy` never yields: it wants its whole
 //!   budget every period, and any idle time the monitor gives it.
+//! - A guest whose name ends in `-idle` does no work: it yields as soon as
+//!   each job starts (a server that only adds to the scheduler's load, as
+//!   in the switch benchmarks with many servers).
 //! - Prints nothing hot: a greeting, then one line every
 //!   [`REPORT_EVERY`] jobs with its own STATS figures.
 #![no_std]
@@ -22,11 +25,18 @@ fn main() -> ! {
     let me = hypercall::info(&mut name).expect("INFO with a buffer on our own stack is accepted");
     let name = core::str::from_utf8(&name[..me.name_len.min(name.len())]).unwrap_or("?");
     let greedy = name.ends_with("-greedy");
+    let work = if name.ends_with("-idle") {
+        0
+    } else {
+        WORK_INSTRUCTIONS / 2
+    };
     println!(
         "periodic: `{name}` on core {}: {}",
         me.core,
         if greedy {
             "greedy, never yields"
+        } else if work == 0 {
+            "yields at once every job"
         } else {
             "works about 100 us per job, then yields"
         }
@@ -39,7 +49,7 @@ fn main() -> ! {
     let mut done = 0u32;
     let mut next_report = REPORT_EVERY;
     loop {
-        cpu::spin(WORK_INSTRUCTIONS / 2);
+        cpu::spin(work);
         done += 1;
         if done == next_report {
             next_report += REPORT_EVERY;
