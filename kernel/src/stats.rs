@@ -268,7 +268,7 @@ impl fmt::Display for Duration {
             return write!(f, "{whole} {unit}");
         }
         let mut digits = 3;
-        while milli % 10 == 0 {
+        while milli.is_multiple_of(10) {
             milli /= 10;
             digits -= 1;
         }

@@ -284,11 +284,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             self.finish_run(core, Some(st), now);
         }
         if st.current.is_some() {
+            let figures = arch::secure_thread_pointer() as *const GuestFigures;
             // SAFETY: TPIDRPRW (Secure) points at the running guest's
             // figures while a guest's state is live (as for `smc`).
-            if let Some(f) =
-                unsafe { (arch::secure_thread_pointer() as *const GuestFigures).as_ref() }
-            {
+            if let Some(f) = unsafe { figures.as_ref() } {
                 bump(&f.fiq);
             }
         }
