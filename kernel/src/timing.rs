@@ -175,34 +175,30 @@ pub fn shot_until(target: u64, now: u64) -> OneShot {
 /// library call on the Cortex-A9, which has no divider).
 #[inline(always)]
 pub fn arm(until_ns: u64, now: u64, run_end_ticks: u64, clock: Clock) -> Option<(u64, OneShot)> {
-    let edf = if until_ns == u64::MAX {
+    // Ticks from `now` to the scheduler's event (u64::MAX: none).
+    let mut ahead = if until_ns == u64::MAX {
         u64::MAX
     } else {
         match clock.whole_ns_per_tick() {
             Some(ns) => {
-                let now_ns = now.wrapping_mul(ns as u64);
-                let ahead = until_ns.saturating_sub(now_ns);
-                if ahead <= u32::MAX as u64 {
-                    // `now_ns` is a whole number of ticks: rounding up the
-                    // distance rounds up the time.
-                    now + (ahead as u32).div_ceil(ns) as u64
+                // `now` in ns is a whole number of ticks: rounding up the
+                // distance rounds up the time.
+                let distance = until_ns.saturating_sub(now.wrapping_mul(ns as u64));
+                if distance <= u32::MAX as u64 {
+                    (distance as u32).div_ceil(ns) as u64
                 } else {
-                    ns_to_ticks_ceil(until_ns, clock)
+                    ns_to_ticks_ceil(until_ns, clock).saturating_sub(now)
                 }
             }
-            None => ns_to_ticks_ceil(until_ns, clock),
+            None => ns_to_ticks_ceil(until_ns, clock).saturating_sub(now),
         }
     };
-    let due = if run_end_ticks != 0 && run_end_ticks < edf {
-        run_end_ticks
-    } else {
-        edf
-    };
-    if due == u64::MAX {
+    if run_end_ticks != 0 {
+        ahead = ahead.min(run_end_ticks.saturating_sub(now));
+    }
+    if ahead == u64::MAX {
         return None;
     }
-    let due = due.max(now);
-    let ahead = due - now;
     let shot = if ahead < 1 << 32 {
         // No prescaler: what every scheduling event needs.
         OneShot {
@@ -210,9 +206,9 @@ pub fn arm(until_ns: u64, now: u64, run_end_ticks: u64, clock: Clock) -> Option<
             load: (ahead as u32).max(MIN_SHOT_TICKS as u32) - 1,
         }
     } else {
-        shot_until(due, now)
+        OneShot::at_most(ahead)
     };
-    Some((due, shot))
+    Some((now + ahead, shot))
 }
 
 #[cfg(test)]
