@@ -1,12 +1,17 @@
 //! EDF over periodic servers on one core: the policy, with no hardware.
 //!
 //! - Pure and host-tested: the monitor calls [`Edf::schedule`] at every
-//!   event on a shared core and programs its timer for [`Decision::until`];
+//!   event on a shared core and, once the chosen server is switched in,
+//!   [`Edf::start`], and programs its timer for what `start` returns;
 //!   nothing here reads a clock or touches a register.
 //! - Each SRT guest is a periodic server: every `period` a job with
 //!   `budget` ns is released, due `deadline` ns later. The job with the
 //!   earliest absolute deadline and budget left runs (ties: the lower guest
 //!   index), until its budget is spent, it yields, or a release preempts it.
+//! - The budget is the server's own execution: its time counts from the
+//!   instant given to [`Edf::start`] (the guest's first instruction), not
+//!   from the decision. The world switch between the two is charged to no
+//!   server; the schedulability analysis charges it as a per-job overhead.
 //! - Budget is enforced: a job that used its budget stops until its next
 //!   release (counted as an overrun stopped, unless it yielded).
 //! - A job that still wanted to run when its deadline came is a miss; its
@@ -14,6 +19,11 @@
 //! - Idle time (no job with budget) goes round-robin, in slices of at most
 //!   [`SLACK_SLICE_NS`], to servers with `slack = true` that have not
 //!   yielded it; never while any job has budget left.
+//! - An event touches only the servers with something due: two tournament
+//!   trees keep the earliest next event and the earliest deadline with
+//!   budget left, and a change climbs only as far as it changes a winner
+//!   (O(log n) a change, no pass over the servers). No 64-bit division on
+//!   the way (Cortex-A9 has none).
 //! - Fixed capacity `N` (the most servers on one core), no allocation.
 #![forbid(unsafe_code)]
 
@@ -61,22 +71,18 @@ pub enum Mode {
 pub struct Decision {
     /// The server to run (its index), and how; `None`: the core waits.
     pub run: Option<(usize, Mode)>,
-    /// The absolute time of the next event: the timer is set for it.
+    /// The absolute time of the next event if the server starts at once:
+    /// the timer is set for it, or for what [`Edf::start`] returns.
     pub until: u64,
 }
 
-/// A server's state that the decision reads at every event, kept compact
-/// (the statistics live apart, in [`Edf::stats`]).
+/// No time: a key that nothing reaches, in the trees and as `until`.
+const NEVER: u64 = u64::MAX;
+
+/// A server's state that the decision reads, kept compact (the statistics
+/// live apart, in [`Edf::stats`]).
 #[derive(Clone, Copy, Debug)]
 struct Server {
-    /// The earliest time at which [`Edf::release`] has work for this
-    /// server: its next release, or its current job's deadline if that is
-    /// not judged yet (`u64::MAX` once halted).
-    due: u64,
-    /// The server's next event as the decision sees it: its next release,
-    /// or its job's deadline if earlier, unjudged and with budget left
-    /// (`u64::MAX` once halted).
-    event: u64,
     /// Absolute deadline of the current job.
     deadline: u64,
     /// Budget left of the current job.
@@ -91,71 +97,8 @@ struct Server {
     halted: bool,
 }
 
-impl Default for Server {
-    fn default() -> Self {
-        Server::IDLE
-    }
-}
-
-impl Server {
-    /// Recomputes `due` and `event` after `judged`, `left`, `deadline`,
-    /// `next_release` or `halted` changed.
-    #[inline(always)]
-    fn refresh(&mut self) {
-        if self.halted {
-            self.due = u64::MAX;
-            self.event = u64::MAX;
-        } else {
-            self.refresh_live();
-        }
-    }
-
-    /// [`Server::refresh`] for a server that is not halted.
-    #[inline(always)]
-    fn refresh_live(&mut self) {
-        if self.judged {
-            self.due = self.next_release;
-            self.event = self.next_release;
-        } else {
-            let first = self.deadline.min(self.next_release);
-            self.due = first;
-            self.event = if self.left > 0 {
-                first
-            } else {
-                self.next_release
-            };
-        }
-    }
-}
-
-/// EDF over at most `N` servers.
-#[derive(Clone, Debug)]
-pub struct Edf<const N: usize> {
-    servers: [Server; N],
-    stats: [Stats; N],
-    len: usize,
-    /// What runs since `since`.
-    running: Option<(usize, Mode)>,
-    since: u64,
-    /// Where the next round-robin search for a slack server starts.
-    slack_next: usize,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            period: 1,
-            budget: 0,
-            deadline: 1,
-            slack: false,
-        }
-    }
-}
-
 impl Server {
     const IDLE: Self = Server {
-        due: u64::MAX,
-        event: u64::MAX,
         deadline: 0,
         left: 0,
         next_release: 0,
@@ -169,6 +112,49 @@ impl Server {
         judged: true,
         halted: false,
     };
+
+    /// The server's next event: its next release, or its job's deadline if
+    /// earlier, unjudged and with budget left ([`NEVER`] once halted). A
+    /// deadline without budget left changes nothing (no miss, no budget to
+    /// drop), so it is judged only when the server is next due.
+    #[inline(always)]
+    fn event(&self) -> u64 {
+        if self.halted {
+            NEVER
+        } else if !self.judged && self.left > 0 {
+            self.deadline.min(self.next_release)
+        } else {
+            self.next_release
+        }
+    }
+
+    /// The server's place among the jobs that may run: its job's deadline
+    /// while the job has budget left, [`NEVER`] otherwise.
+    #[inline(always)]
+    fn ready_key(&self) -> u64 {
+        if self.left > 0 {
+            self.deadline
+        } else {
+            NEVER
+        }
+    }
+
+    /// Whether the server takes idle time now.
+    #[inline(always)]
+    fn takes_slack(&self) -> bool {
+        self.params.slack && !self.halted && !self.yielded
+    }
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            period: 1,
+            budget: 0,
+            deadline: 1,
+            slack: false,
+        }
+    }
 }
 
 impl Stats {
@@ -181,15 +167,118 @@ impl Stats {
     };
 }
 
+/// A node of a [`Tree`]: the least key of its subtree and whose it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Node {
+    key: u64,
+    server: u32,
+}
+
+impl Node {
+    const NONE: Self = Node {
+        key: NEVER,
+        server: 0,
+    };
+}
+
+/// A tournament tree over the servers: every node holds the least key of
+/// its subtree (on a tie, the lower server index), so the root is the
+/// least of all. A leaf per server, placed by [`Edf::leaf`] so that the
+/// leaves are in index order from left to right: a tie goes to the left.
+/// A node whose key is [`NEVER`] holds no server.
+#[derive(Clone, Debug)]
+struct Tree<const N: usize> {
+    /// Node `k` (`1 <= k < 2 * len`) is `nodes[k / 2][k % 2]`: the two
+    /// children of node `p` (nodes `2p` and `2p + 1`) are `nodes[p]`, and
+    /// the root is `nodes[0][1]`.
+    nodes: [[Node; 2]; N],
+}
+
+impl<const N: usize> Tree<N> {
+    const EMPTY: Self = Tree {
+        nodes: [[Node::NONE; 2]; N],
+    };
+
+    /// The least key and its server ([`Node::NONE`] for none).
+    #[inline(always)]
+    fn min(&self) -> Node {
+        match self.nodes.first() {
+            Some(pair) => pair[1],
+            None => Node::NONE,
+        }
+    }
+
+    /// Sets the key of `server`, whose leaf is node `leaf`, and restores
+    /// the nodes above it, climbing only while something changes.
+    #[inline(always)]
+    fn set(&mut self, leaf: usize, server: usize, key: u64) {
+        let server = server as u32;
+        let mut carried = Node { key, server };
+        let mut k = leaf;
+        while let Some(pair) = self.nodes.get_mut(k / 2) {
+            pair[k % 2] = carried;
+            if k <= 1 {
+                return;
+            }
+            let sibling = pair[(k % 2) ^ 1];
+            // The left child wins a tie: it holds the lower indices.
+            let sibling_wins = if k % 2 == 0 {
+                sibling.key < carried.key
+            } else {
+                sibling.key <= carried.key
+            };
+            k /= 2;
+            if sibling_wins {
+                // The parent holds the sibling's winner already, unless it
+                // held `server` (then it beat the sibling before): nothing
+                // above changes.
+                match self.nodes.get(k / 2) {
+                    Some(parent) if parent[k % 2].server == server => {}
+                    _ => return,
+                }
+                carried = sibling;
+            }
+        }
+    }
+}
+
+/// EDF over at most `N` servers.
+#[derive(Clone, Debug)]
+pub struct Edf<const N: usize> {
+    servers: [Server; N],
+    /// Every server by its next event ([`Server::event`]).
+    events: Tree<N>,
+    /// The servers with budget left, by deadline ([`Server::ready_key`]).
+    ready: Tree<N>,
+    /// The servers that take idle time now ([`Server::takes_slack`]), a
+    /// bit each: word `w` holds servers `32w..32w + 32` (only the first
+    /// `len / 32` words, rounded up, are used).
+    slack: [u32; N],
+    len: usize,
+    /// The deepest level's first node: the leaves of the first
+    /// `2 * len - deep` servers are there, the others one level up.
+    deep: usize,
+    /// What runs since `since`.
+    running: Option<(usize, Mode)>,
+    since: u64,
+    /// Where the next round-robin search for a slack server starts.
+    slack_next: usize,
+    stats: [Stats; N],
+}
+
 impl<const N: usize> Edf<N> {
     /// No server: what a core that is not shared holds.
     pub const EMPTY: Self = Edf {
         servers: [Server::IDLE; N],
-        stats: [Stats::ZERO; N],
+        events: Tree::EMPTY,
+        ready: Tree::EMPTY,
+        slack: [0; N],
         len: 0,
+        deep: 1,
         running: None,
         since: 0,
         slack_next: 0,
+        stats: [Stats::ZERO; N],
     };
 
     /// Servers released together at `now` (the synchronous release that the
@@ -197,25 +286,28 @@ impl<const N: usize> Edf<N> {
     /// which the generated tables rule out at compile time.
     pub fn new(params: &[Params], now: u64) -> Self {
         assert!(params.len() <= N, "more servers than the core's capacity");
-        let mut servers = [Server::default(); N];
-        for (s, p) in servers.iter_mut().zip(params) {
+        let len = params.len();
+        let mut edf = Edf {
+            len,
+            // The largest power of two at most `2 * len - 1`: a complete
+            // binary tree of `2 * len - 1` nodes fills its levels above it.
+            deep: if len == 0 {
+                1
+            } else {
+                1 << (usize::BITS - 1 - (2 * len - 1).leading_zeros())
+            },
+            since: now,
+            ..Self::EMPTY
+        };
+        for (s, p) in edf.servers.iter_mut().zip(params) {
             *s = Server {
                 params: *p,
                 next_release: now,
-                judged: true,
-                ..Server::default()
+                ..Server::IDLE
             };
         }
-        let mut edf = Edf {
-            servers,
-            stats: [Stats::default(); N],
-            len: params.len(),
-            running: None,
-            since: now,
-            slack_next: 0,
-        };
-        for (s, st) in edf.servers[..edf.len].iter_mut().zip(&mut edf.stats) {
-            Self::release(s, st, now);
+        for i in 0..len {
+            edf.release(i, now);
         }
         edf
     }
@@ -233,7 +325,8 @@ impl<const N: usize> Edf<N> {
     }
 
     /// A server's figures as of `now`: as [`Edf::stats`], plus the time the
-    /// running server has had since the last event (not yet accounted).
+    /// running server has had since the last event or since it started
+    /// ([`Edf::start`]), whichever is later (not yet accounted).
     pub fn stats_at(&self, server: usize, now: u64) -> Stats {
         let mut stats = self.stats[server];
         if let Some((i, mode)) = self.running {
@@ -273,7 +366,7 @@ impl<const N: usize> Edf<N> {
             let s = &mut self.servers[i];
             s.yielded = true;
             s.left = 0;
-            s.refresh();
+            self.refresh(i);
         }
     }
 
@@ -284,11 +377,46 @@ impl<const N: usize> Edf<N> {
             let s = &mut self.servers[i];
             s.halted = true;
             s.left = 0;
-            s.refresh();
+            self.refresh(i);
         }
     }
 
-    /// Charges the running server for the time since the last event.
+    /// The leaf of server `i` in both trees: the deepest level holds the
+    /// first servers, the level above the rest, each from left to right.
+    #[inline(always)]
+    fn leaf(&self, i: usize) -> usize {
+        if i + self.deep < 2 * self.len {
+            self.deep + i
+        } else {
+            self.deep + i - self.len
+        }
+    }
+
+    /// Puts server `i` in its place in both trees and the slack set after
+    /// its state changed.
+    fn refresh(&mut self, i: usize) {
+        let s = &self.servers[i];
+        let (event, ready, slack) = (s.event(), s.ready_key(), s.takes_slack());
+        let leaf = self.leaf(i);
+        self.events.set(leaf, i, event);
+        self.ready.set(leaf, i, ready);
+        self.set_slack(i, slack);
+    }
+
+    #[inline(always)]
+    fn set_slack(&mut self, i: usize, on: bool) {
+        if let Some(word) = self.slack.get_mut(i / 32) {
+            let bit = 1 << (i % 32);
+            if on {
+                *word |= bit;
+            } else {
+                *word &= !bit;
+            }
+        }
+    }
+
+    /// Charges the running server for the time since the last event (or
+    /// since it started).
     #[inline(always)]
     fn account(&mut self, now: u64) {
         let elapsed = now.saturating_sub(self.since);
@@ -296,11 +424,13 @@ impl<const N: usize> Edf<N> {
         let Some((i, mode)) = self.running else {
             return;
         };
+        let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
+            return;
+        };
         match mode {
             Mode::Budget => {
-                let s = &mut self.servers[i];
-                let st = &mut self.stats[i];
                 let used = elapsed.min(s.left);
+                let event = s.event();
                 s.left -= used;
                 st.used_ns += used;
                 // Count the stop once, when the budget runs out.
@@ -309,19 +439,27 @@ impl<const N: usize> Edf<N> {
                         st.overruns += 1;
                     }
                     // Without budget left only the next release is an
-                    // event (`due` does not depend on the budget).
-                    if !s.halted {
-                        s.event = s.next_release;
+                    // event.
+                    let later = s.event();
+                    let leaf = self.leaf(i);
+                    self.ready.set(leaf, i, NEVER);
+                    if later != event {
+                        self.events.set(leaf, i, later);
                     }
                 }
             }
-            Mode::Slack => self.stats[i].slack_ns += elapsed,
+            Mode::Slack => st.slack_ns += elapsed,
         }
     }
 
-    /// Judges a deadline that has come and releases a job that is due.
+    /// Judges a deadline that has come and releases a job that is due, for
+    /// server `i` (not halted), then puts it in its place.
     #[inline(always)]
-    fn release(s: &mut Server, st: &mut Stats, now: u64) {
+    fn release(&mut self, i: usize, now: u64) {
+        let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
+            return;
+        };
+        let ready = s.ready_key();
         if !s.judged && s.deadline <= now {
             s.judged = true;
             if s.left > 0 && !s.yielded {
@@ -329,7 +467,8 @@ impl<const N: usize> Edf<N> {
             }
             s.left = 0;
         }
-        if s.next_release <= now {
+        let released = s.next_release <= now;
+        if released {
             // A late event may have skipped whole periods: the jobs in
             // between were released and missed.
             let late = now - s.next_release;
@@ -352,38 +491,43 @@ impl<const N: usize> Edf<N> {
             s.yielded = false;
             s.judged = s.deadline <= now;
         }
-        s.refresh_live();
+        let (event, later, slack) = (s.event(), s.ready_key(), s.takes_slack());
+        let leaf = self.leaf(i);
+        self.events.set(leaf, i, event);
+        if later != ready {
+            self.ready.set(leaf, i, later);
+        }
+        if released {
+            self.set_slack(i, slack);
+        }
     }
 
     /// Decides what runs from `now` on: call it at every event (the timer,
     /// a yield, a halt).
     ///
-    /// One pass over the servers judges deadlines and releases jobs (only
-    /// for servers with something due: one comparison with the server's
-    /// cached `due` otherwise), finds the next event (each server's cached
-    /// `event`) and the earliest deadline with budget left (the lowest index
-    /// on a tie): this runs on every timer interrupt of a shared core.
+    /// Releases the jobs and judges the deadlines that are due (the
+    /// servers at the top of the event tree, earliest first), then reads
+    /// the earliest deadline with budget left and the next event off the
+    /// trees' roots; only in idle time does it look for a slack server
+    /// (one bit search). This runs on every timer interrupt of a shared
+    /// core.
     pub fn schedule(&mut self, now: u64) -> Decision {
         self.account(now);
-        let mut next = u64::MAX;
-        let mut earliest = usize::MAX;
-        let mut earliest_deadline = u64::MAX;
-        let len = self.len.min(N);
-        for i in 0..len {
-            let s = &mut self.servers[i];
-            if s.due <= now && !s.halted {
-                Self::release(s, &mut self.stats[i], now);
+        loop {
+            let due = self.events.min();
+            if due.key > now || due.key == NEVER {
+                break;
             }
-            next = next.min(s.event);
-            if s.left > 0 && s.deadline < earliest_deadline {
-                earliest = i;
-                earliest_deadline = s.deadline;
-            }
+            self.release(due.server as usize, now);
         }
-        let decision = if earliest < len {
+        let next = self.events.min().key;
+        let ready = self.ready.min();
+        let decision = if ready.key != NEVER {
+            let i = ready.server as usize;
+            let left = self.servers.get(i).map_or(0, |s| s.left);
             Decision {
-                run: Some((earliest, Mode::Budget)),
-                until: next.min(now.saturating_add(self.servers[earliest].left)),
+                run: Some((i, Mode::Budget)),
+                until: next.min(now.saturating_add(left)),
             }
         } else if let Some(i) = self.slack_candidate() {
             self.slack_next = if i + 1 == self.len { 0 } else { i + 1 };
@@ -401,21 +545,42 @@ impl<const N: usize> Edf<N> {
         decision
     }
 
-    /// The next slack server in round-robin order that has not given up its
-    /// idle time for this period (no `%`: it would be a library call).
-    fn slack_candidate(&self) -> Option<usize> {
-        let mut i = self.slack_next;
-        for _ in 0..self.len {
-            if i >= self.len {
-                i = 0;
+    /// The chosen server starts at `at` (`>= now` of the [`Edf::schedule`]
+    /// that chose it, after the world switch): its time counts from `at`,
+    /// nothing is charged for the switch. Returns when the timer must
+    /// fire: the earlier of the core's next event and the end of the
+    /// server's budget (in slack, of its slice) counted from `at`; with
+    /// `at == now` that is the decision's `until`. Call it only after a
+    /// decision that runs a server.
+    pub fn start(&mut self, at: u64) -> u64 {
+        self.since = self.since.max(at);
+        let next = self.events.min().key;
+        match self.running {
+            Some((i, Mode::Budget)) => {
+                let left = self.servers.get(i).map_or(0, |s| s.left);
+                next.min(self.since.saturating_add(left))
             }
-            let s = &self.servers[i];
-            if s.params.slack && !s.halted && !s.yielded {
-                return Some(i);
-            }
-            i += 1;
+            Some((_, Mode::Slack)) => next.min(self.since.saturating_add(SLACK_SLICE_NS)),
+            None => next,
         }
-        None
+    }
+
+    /// The next slack server in round-robin order that has not given up its
+    /// idle time for this period: the first bit set from `slack_next` on,
+    /// then from 0.
+    fn slack_candidate(&self) -> Option<usize> {
+        let words = self.len.div_ceil(32);
+        let from = self.slack_next;
+        let first = from / 32;
+        let bits = |w: usize| self.slack.get(w).copied().unwrap_or(0);
+        let here = bits(first) & (!0u32 << (from % 32));
+        if here != 0 {
+            return Some(first * 32 + here.trailing_zeros() as usize);
+        }
+        (first + 1..words).chain(0..=first).find_map(|w| {
+            let b = bits(w);
+            (b != 0).then(|| w * 32 + b.trailing_zeros() as usize)
+        })
     }
 }
 
