@@ -167,7 +167,7 @@ impl Stats {
     };
 }
 
-/// A node of a [`Tree`]: the least key of its subtree and whose it is.
+/// A node of a [`Tree`]: a key and whose it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Node {
     key: u64,
@@ -175,17 +175,25 @@ struct Node {
 }
 
 impl Node {
+    /// No server (after every server on a tie).
     const NONE: Self = Node {
         key: NEVER,
-        server: 0,
+        server: u32::MAX,
     };
+
+    /// Whether `self` comes first: the earlier key, on a tie the lower
+    /// server index (one three-word comparison).
+    #[inline(always)]
+    fn before(self, other: Node) -> bool {
+        let a = (u128::from(self.key) << 32) | u128::from(self.server);
+        let b = (u128::from(other.key) << 32) | u128::from(other.server);
+        a < b
+    }
 }
 
-/// A tournament tree over the servers: every node holds the least key of
-/// its subtree (on a tie, the lower server index), so the root is the
-/// least of all. A leaf per server, placed by [`Edf::leaf`] so that the
-/// leaves are in index order from left to right: a tie goes to the left.
-/// A node whose key is [`NEVER`] holds no server.
+/// A tournament tree over the servers: every node holds the first of its
+/// two children ([`Node::before`]), so the root is the first of all. Leaf
+/// `len + i` is server `i`'s.
 #[derive(Clone, Debug)]
 struct Tree<const N: usize> {
     /// Node `k` (`1 <= k < 2 * len`) is `nodes[k / 2][k % 2]`: the two
@@ -199,7 +207,7 @@ impl<const N: usize> Tree<N> {
         nodes: [[Node::NONE; 2]; N],
     };
 
-    /// The least key and its server ([`Node::NONE`] for none).
+    /// The first key and its server ([`Node::NONE`] for none).
     #[inline(always)]
     fn min(&self) -> Node {
         match self.nodes.first() {
@@ -208,35 +216,56 @@ impl<const N: usize> Tree<N> {
         }
     }
 
-    /// Sets the key of `server`, whose leaf is node `leaf`, and restores
-    /// the nodes above it, climbing only while something changes.
+    /// Fills every inner node from the leaves of `len` servers.
+    fn build(&mut self, len: usize) {
+        for k in (1..len).rev() {
+            let [left, right] = self.nodes[k];
+            self.nodes[k / 2][k % 2] = if right.before(left) { right } else { left };
+        }
+    }
+
+    /// Puts `node` in leaf `leaf`, where its server's key was `old`.
     #[inline(always)]
-    fn set(&mut self, leaf: usize, server: usize, key: u64) {
-        let server = server as u32;
-        let mut carried = Node { key, server };
+    fn update(&mut self, leaf: usize, old: u64, node: Node) {
+        if node.key < old {
+            self.decrease(leaf, node);
+        } else if node.key > old {
+            self.increase(leaf, node);
+        }
+    }
+
+    /// A server's key moved earlier: it climbs while it comes before the
+    /// parent (which holds the first of the rest of its subtree).
+    #[inline(always)]
+    fn decrease(&mut self, leaf: usize, node: Node) {
         let mut k = leaf;
         while let Some(pair) = self.nodes.get_mut(k / 2) {
-            pair[k % 2] = carried;
-            if k <= 1 {
-                return;
-            }
-            let sibling = pair[(k % 2) ^ 1];
-            // The left child wins a tie: it holds the lower indices.
-            let sibling_wins = if k % 2 == 0 {
-                sibling.key < carried.key
-            } else {
-                sibling.key <= carried.key
-            };
+            pair[k % 2] = node;
             k /= 2;
-            if sibling_wins {
-                // The parent holds the sibling's winner already, unless it
-                // held `server` (then it beat the sibling before): nothing
-                // above changes.
-                match self.nodes.get(k / 2) {
-                    Some(parent) if parent[k % 2].server == server => {}
-                    _ => return,
-                }
+            match self.nodes.get(k / 2) {
+                Some(parent) if k > 0 && node.before(parent[k % 2]) => {}
+                _ => return,
+            }
+        }
+    }
+
+    /// A server's key moved later: every node that held the server takes
+    /// the first of its two children again; the climb stops at the first
+    /// node that held another server (it stays first).
+    #[inline(always)]
+    fn increase(&mut self, leaf: usize, node: Node) {
+        let mut k = leaf;
+        let mut carried = node;
+        while let Some(pair) = self.nodes.get_mut(k / 2) {
+            pair[k % 2] = carried;
+            let sibling = pair[(k % 2) ^ 1];
+            if sibling.before(carried) {
                 carried = sibling;
+            }
+            k /= 2;
+            match self.nodes.get(k / 2) {
+                Some(parent) if k > 0 && parent[k % 2].server == node.server => {}
+                _ => return,
             }
         }
     }
@@ -255,9 +284,6 @@ pub struct Edf<const N: usize> {
     /// `len / 32` words, rounded up, are used).
     slack: [u32; N],
     len: usize,
-    /// The deepest level's first node: the leaves of the first
-    /// `2 * len - deep` servers are there, the others one level up.
-    deep: usize,
     /// What runs since `since`.
     running: Option<(usize, Mode)>,
     since: u64,
@@ -274,7 +300,6 @@ impl<const N: usize> Edf<N> {
         ready: Tree::EMPTY,
         slack: [0; N],
         len: 0,
-        deep: 1,
         running: None,
         since: 0,
         slack_next: 0,
@@ -289,26 +314,32 @@ impl<const N: usize> Edf<N> {
         let len = params.len();
         let mut edf = Edf {
             len,
-            // The largest power of two at most `2 * len - 1`: a complete
-            // binary tree of `2 * len - 1` nodes fills its levels above it.
-            deep: if len == 0 {
-                1
-            } else {
-                1 << (usize::BITS - 1 - (2 * len - 1).leading_zeros())
-            },
             since: now,
             ..Self::EMPTY
         };
-        for (s, p) in edf.servers.iter_mut().zip(params) {
+        for (i, p) in params.iter().enumerate() {
+            let s = &mut edf.servers[i];
             *s = Server {
                 params: *p,
                 next_release: now,
                 ..Server::IDLE
             };
+            Self::advance(s, &mut edf.stats[i], now);
+            let server = i as u32;
+            let leaf = len + i;
+            edf.events.nodes[leaf / 2][leaf % 2] = Node {
+                key: s.event(),
+                server,
+            };
+            edf.ready.nodes[leaf / 2][leaf % 2] = Node {
+                key: s.ready_key(),
+                server,
+            };
+            let slack = s.takes_slack();
+            edf.set_slack(i, slack);
         }
-        for i in 0..len {
-            edf.release(i, now);
-        }
+        edf.events.build(len);
+        edf.ready.build(len);
         edf
     }
 
@@ -325,8 +356,8 @@ impl<const N: usize> Edf<N> {
     }
 
     /// A server's figures as of `now`: as [`Edf::stats`], plus the time the
-    /// running server has had since the last event or since it started
-    /// ([`Edf::start`]), whichever is later (not yet accounted).
+    /// running server has had since the last event, or since it started
+    /// ([`Edf::start`]) if that is later (not yet accounted).
     pub fn stats_at(&self, server: usize, now: u64) -> Stats {
         let mut stats = self.stats[server];
         if let Some((i, mode)) = self.running {
@@ -363,10 +394,10 @@ impl<const N: usize> Edf<N> {
     pub fn yield_running(&mut self, now: u64) {
         self.account(now);
         if let Some((i, _)) = self.running {
-            let s = &mut self.servers[i];
-            s.yielded = true;
-            s.left = 0;
-            self.refresh(i);
+            self.change(i, |s| {
+                s.yielded = true;
+                s.left = 0;
+            });
         }
     }
 
@@ -374,32 +405,37 @@ impl<const N: usize> Edf<N> {
     pub fn halt_running(&mut self, now: u64) {
         self.account(now);
         if let Some((i, _)) = self.running {
-            let s = &mut self.servers[i];
-            s.halted = true;
-            s.left = 0;
-            self.refresh(i);
+            self.change(i, |s| {
+                s.halted = true;
+                s.left = 0;
+            });
         }
     }
 
-    /// The leaf of server `i` in both trees: the deepest level holds the
-    /// first servers, the level above the rest, each from left to right.
-    #[inline(always)]
-    fn leaf(&self, i: usize) -> usize {
-        if i + self.deep < 2 * self.len {
-            self.deep + i
-        } else {
-            self.deep + i - self.len
-        }
-    }
-
-    /// Puts server `i` in its place in both trees and the slack set after
-    /// its state changed.
-    fn refresh(&mut self, i: usize) {
-        let s = &self.servers[i];
-        let (event, ready, slack) = (s.event(), s.ready_key(), s.takes_slack());
-        let leaf = self.leaf(i);
-        self.events.set(leaf, i, event);
-        self.ready.set(leaf, i, ready);
+    /// Applies `f` to server `i` and puts it in its new place in both trees
+    /// and the slack set.
+    fn change(&mut self, i: usize, f: impl FnOnce(&mut Server)) {
+        let s = &mut self.servers[i];
+        let (event, ready) = (s.event(), s.ready_key());
+        f(s);
+        let (new_event, new_ready, slack) = (s.event(), s.ready_key(), s.takes_slack());
+        let (leaf, server) = (self.len + i, i as u32);
+        self.events.update(
+            leaf,
+            event,
+            Node {
+                key: new_event,
+                server,
+            },
+        );
+        self.ready.update(
+            leaf,
+            ready,
+            Node {
+                key: new_ready,
+                server,
+            },
+        );
         self.set_slack(i, slack);
     }
 
@@ -430,7 +466,6 @@ impl<const N: usize> Edf<N> {
         match mode {
             Mode::Budget => {
                 let used = elapsed.min(s.left);
-                let event = s.event();
                 s.left -= used;
                 st.used_ns += used;
                 // Count the stop once, when the budget runs out.
@@ -439,12 +474,13 @@ impl<const N: usize> Edf<N> {
                         st.overruns += 1;
                     }
                     // Without budget left only the next release is an
-                    // event.
-                    let later = s.event();
-                    let leaf = self.leaf(i);
-                    self.ready.set(leaf, i, NEVER);
-                    if later != event {
-                        self.events.set(leaf, i, later);
+                    // event: the job's deadline drops out of both trees.
+                    let (deadline, event) = (s.deadline, s.event());
+                    let leaf = self.len + i;
+                    let server = i as u32;
+                    self.ready.increase(leaf, Node { key: NEVER, server });
+                    if !s.judged && deadline < event {
+                        self.events.increase(leaf, Node { key: event, server });
                     }
                 }
             }
@@ -452,23 +488,19 @@ impl<const N: usize> Edf<N> {
         }
     }
 
-    /// Judges a deadline that has come and releases a job that is due, for
-    /// server `i` (not halted), then puts it in its place.
+    /// Judges the deadline of server `s`'s job if it has come and releases
+    /// its next job if that is due: the server's own state only. Returns
+    /// whether a job was released.
     #[inline(always)]
-    fn release(&mut self, i: usize, now: u64) {
-        let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
-            return;
-        };
-        let ready = s.ready_key();
-        if !s.judged && s.deadline <= now {
-            s.judged = true;
-            if s.left > 0 && !s.yielded {
+    fn advance(s: &mut Server, st: &mut Stats, now: u64) -> bool {
+        // A job with budget left has not yielded (a yield drops the
+        // budget), so budget left at its deadline is a miss.
+        if s.next_release <= now {
+            // The job before is judged now if it was not yet (its deadline
+            // is at most its period).
+            if !s.judged && s.left > 0 {
                 st.misses += 1;
             }
-            s.left = 0;
-        }
-        let released = s.next_release <= now;
-        if released {
             // A late event may have skipped whole periods: the jobs in
             // between were released and missed.
             let late = now - s.next_release;
@@ -479,9 +511,6 @@ impl<const N: usize> Edf<N> {
             } else {
                 late / s.params.period
             };
-            if !s.judged && s.left > 0 && !s.yielded {
-                st.misses += 1;
-            }
             st.jobs += 1 + behind;
             st.misses += behind;
             let release = s.next_release + behind * s.params.period;
@@ -490,15 +519,39 @@ impl<const N: usize> Edf<N> {
             s.left = s.params.budget;
             s.yielded = false;
             s.judged = s.deadline <= now;
+            true
+        } else {
+            if !s.judged && s.deadline <= now {
+                s.judged = true;
+                if s.left > 0 {
+                    st.misses += 1;
+                }
+                s.left = 0;
+            }
+            false
         }
-        let (event, later, slack) = (s.event(), s.ready_key(), s.takes_slack());
-        let leaf = self.leaf(i);
-        self.events.set(leaf, i, event);
-        if later != ready {
-            self.ready.set(leaf, i, later);
-        }
-        if released {
-            self.set_slack(i, slack);
+    }
+
+    /// Server `i` is due (its event has come): judges, releases, and puts
+    /// it in its new place.
+    #[inline(always)]
+    fn release(&mut self, i: usize, now: u64) {
+        let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
+            return;
+        };
+        let ready = s.ready_key();
+        let released = Self::advance(s, st, now);
+        let (event, later) = (s.event(), s.ready_key());
+        let leaf = self.len + i;
+        let server = i as u32;
+        // The server was first in the event tree (it is due), and its next
+        // event is later than now.
+        self.events.increase(leaf, Node { key: event, server });
+        self.ready.update(leaf, ready, Node { key: later, server });
+        if released && s.params.slack {
+            if let Some(word) = self.slack.get_mut(i / 32) {
+                *word |= 1 << (i % 32);
+            }
         }
     }
 
@@ -506,7 +559,7 @@ impl<const N: usize> Edf<N> {
     /// a yield, a halt).
     ///
     /// Releases the jobs and judges the deadlines that are due (the
-    /// servers at the top of the event tree, earliest first), then reads
+    /// servers first in the event tree, one after the other), then reads
     /// the earliest deadline with budget left and the next event off the
     /// trees' roots; only in idle time does it look for a slack server
     /// (one bit search). This runs on every timer interrupt of a shared
