@@ -95,6 +95,9 @@ struct Server {
     /// The current job's deadline has been checked for a miss.
     judged: bool,
     halted: bool,
+    /// `0 < budget` and `deadline <= period` (what the configuration
+    /// validates): the fast paths of a release and a budget's end apply.
+    regular: bool,
 }
 
 impl Server {
@@ -111,6 +114,7 @@ impl Server {
         yielded: false,
         judged: true,
         halted: false,
+        regular: false,
     };
 
     /// The server's next event: its next release, or its job's deadline if
@@ -167,7 +171,7 @@ impl Stats {
     };
 }
 
-/// A node of a [`Tree`]: a key and whose it is.
+/// A node of a [`Tree`]: the first key of its subtree, and whose it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Node {
     key: u64,
@@ -175,25 +179,18 @@ struct Node {
 }
 
 impl Node {
-    /// No server (after every server on a tie).
+    /// No server.
     const NONE: Self = Node {
         key: NEVER,
         server: u32::MAX,
     };
-
-    /// Whether `self` comes first: the earlier key, on a tie the lower
-    /// server index (one three-word comparison).
-    #[inline(always)]
-    fn before(self, other: Node) -> bool {
-        let a = (u128::from(self.key) << 32) | u128::from(self.server);
-        let b = (u128::from(other.key) << 32) | u128::from(other.server);
-        a < b
-    }
 }
 
-/// A tournament tree over the servers: every node holds the first of its
-/// two children ([`Node::before`]), so the root is the first of all. Leaf
-/// `len + i` is server `i`'s.
+/// A tournament tree over the servers: every inner node holds the first of
+/// its two children, the one with the earlier key or, on a tie, the left
+/// one, so the root holds the first of all. The leaves are in server order
+/// from left to right ([`Edf::leaf`]): a tie goes to the lower index, with
+/// one 64-bit comparison a level.
 #[derive(Clone, Debug)]
 struct Tree<const N: usize> {
     /// Node `k` (`1 <= k < 2 * len`) is `nodes[k / 2][k % 2]`: the two
@@ -216,11 +213,18 @@ impl<const N: usize> Tree<N> {
         }
     }
 
+    #[inline(always)]
+    fn put(&mut self, k: usize, node: Node) {
+        if let Some(slot) = self.nodes.as_flattened_mut().get_mut(k) {
+            *slot = node;
+        }
+    }
+
     /// Fills every inner node from the leaves of `len` servers.
     fn build(&mut self, len: usize) {
-        for k in (1..len).rev() {
-            let [left, right] = self.nodes[k];
-            self.nodes[k / 2][k % 2] = if right.before(left) { right } else { left };
+        for p in (1..len).rev() {
+            let [left, right] = self.nodes[p];
+            self.put(p, if right.key < left.key { right } else { left });
         }
     }
 
@@ -234,39 +238,45 @@ impl<const N: usize> Tree<N> {
         }
     }
 
-    /// A server's key moved earlier: it climbs while it comes before the
-    /// parent (which holds the first of the rest of its subtree).
+    /// A server's key moved earlier: it climbs as long as it is the first
+    /// of two children. Where the sibling stays first, the parent holds the
+    /// sibling already.
     #[inline(always)]
     fn decrease(&mut self, leaf: usize, node: Node) {
+        self.put(leaf, node);
         let mut k = leaf;
-        while let Some(pair) = self.nodes.get_mut(k / 2) {
-            pair[k % 2] = node;
-            k /= 2;
-            match self.nodes.get(k / 2) {
-                Some(parent) if k > 0 && node.before(parent[k % 2]) => {}
-                _ => return,
+        while k > 1 {
+            let p = k / 2;
+            let Some(&[left, right]) = self.nodes.get(p) else {
+                return;
+            };
+            if (right.key < left.key) != (k % 2 == 1) {
+                return;
             }
+            // Node `p` is below `nodes[p]`, in bounds.
+            self.nodes.as_flattened_mut()[p] = node;
+            k = p;
         }
     }
 
     /// A server's key moved later: every node that held the server takes
-    /// the first of its two children again; the climb stops at the first
-    /// node that held another server (it stays first).
+    /// the first of its two children again. A node that held another
+    /// server keeps it, and so does everything above it.
     #[inline(always)]
     fn increase(&mut self, leaf: usize, node: Node) {
-        let mut k = leaf;
-        let mut carried = node;
-        while let Some(pair) = self.nodes.get_mut(k / 2) {
-            pair[k % 2] = carried;
-            let sibling = pair[(k % 2) ^ 1];
-            if sibling.before(carried) {
-                carried = sibling;
+        self.put(leaf, node);
+        let mut p = leaf / 2;
+        while let Some(&[left, right]) = self.nodes.get(p) {
+            if p == 0 {
+                return;
             }
-            k /= 2;
-            match self.nodes.get(k / 2) {
-                Some(parent) if k > 0 && parent[k % 2].server == node.server => {}
-                _ => return,
+            // Node `p` is below `nodes[p]`, in bounds.
+            let parent = &mut self.nodes.as_flattened_mut()[p];
+            if parent.server != node.server {
+                return;
             }
+            *parent = if right.key < left.key { right } else { left };
+            p /= 2;
         }
     }
 }
@@ -284,6 +294,8 @@ pub struct Edf<const N: usize> {
     /// `len / 32` words, rounded up, are used).
     slack: [u32; N],
     len: usize,
+    /// The first node of the trees' deepest level ([`Edf::leaf`]).
+    deep: usize,
     /// What runs since `since`.
     running: Option<(usize, Mode)>,
     since: u64,
@@ -300,6 +312,7 @@ impl<const N: usize> Edf<N> {
         ready: Tree::EMPTY,
         slack: [0; N],
         len: 0,
+        deep: 1,
         running: None,
         since: 0,
         slack_next: 0,
@@ -314,28 +327,29 @@ impl<const N: usize> Edf<N> {
         let len = params.len();
         let mut edf = Edf {
             len,
+            // The largest power of two at most `2 * len - 1`: the trees'
+            // `2 * len - 1` nodes fill every level above it.
+            deep: match len {
+                0 => 1,
+                _ => 1 << (usize::BITS - 1 - (2 * len - 1).leading_zeros()),
+            },
             since: now,
             ..Self::EMPTY
         };
         for (i, p) in params.iter().enumerate() {
+            let leaf = edf.leaf(i);
             let s = &mut edf.servers[i];
             *s = Server {
                 params: *p,
                 next_release: now,
+                regular: p.budget > 0 && p.deadline <= p.period,
                 ..Server::IDLE
             };
             Self::advance(s, &mut edf.stats[i], now);
             let server = i as u32;
-            let leaf = len + i;
-            edf.events.nodes[leaf / 2][leaf % 2] = Node {
-                key: s.event(),
-                server,
-            };
-            edf.ready.nodes[leaf / 2][leaf % 2] = Node {
-                key: s.ready_key(),
-                server,
-            };
-            let slack = s.takes_slack();
+            let (event, ready, slack) = (s.event(), s.ready_key(), s.takes_slack());
+            edf.events.put(leaf, Node { key: event, server });
+            edf.ready.put(leaf, Node { key: ready, server });
             edf.set_slack(i, slack);
         }
         edf.events.build(len);
@@ -394,7 +408,7 @@ impl<const N: usize> Edf<N> {
     pub fn yield_running(&mut self, now: u64) {
         self.account(now);
         if let Some((i, _)) = self.running {
-            self.change(i, |s| {
+            self.change(i, |s, _| {
                 s.yielded = true;
                 s.left = 0;
             });
@@ -405,37 +419,45 @@ impl<const N: usize> Edf<N> {
     pub fn halt_running(&mut self, now: u64) {
         self.account(now);
         if let Some((i, _)) = self.running {
-            self.change(i, |s| {
+            self.change(i, |s, _| {
                 s.halted = true;
                 s.left = 0;
             });
         }
     }
 
-    /// Applies `f` to server `i` and puts it in its new place in both trees
-    /// and the slack set.
-    fn change(&mut self, i: usize, f: impl FnOnce(&mut Server)) {
-        let s = &mut self.servers[i];
+    /// The leaf of server `i` in both trees: the deepest level holds the
+    /// first servers, the level above it the others, each from left to
+    /// right (in a complete binary tree the leaves one level up lie right
+    /// of the deepest ones).
+    #[inline(always)]
+    fn leaf(&self, i: usize) -> usize {
+        if i + self.deep < 2 * self.len {
+            self.deep + i
+        } else {
+            self.deep + i - self.len
+        }
+    }
+
+    /// Applies `f` to server `i` and its figures, then puts the server in
+    /// its new place in both trees and the slack set.
+    fn change(&mut self, i: usize, f: impl FnOnce(&mut Server, &mut Stats)) {
+        let leaf = self.leaf(i);
+        let (s, st) = (&mut self.servers[i], &mut self.stats[i]);
         let (event, ready) = (s.event(), s.ready_key());
-        f(s);
+        f(s, st);
+        let server = i as u32;
         let (new_event, new_ready, slack) = (s.event(), s.ready_key(), s.takes_slack());
-        let (leaf, server) = (self.len + i, i as u32);
-        self.events.update(
-            leaf,
-            event,
-            Node {
-                key: new_event,
-                server,
-            },
-        );
-        self.ready.update(
-            leaf,
-            ready,
-            Node {
-                key: new_ready,
-                server,
-            },
-        );
+        let new_event = Node {
+            key: new_event,
+            server,
+        };
+        self.events.update(leaf, event, new_event);
+        let new_ready = Node {
+            key: new_ready,
+            server,
+        };
+        self.ready.update(leaf, ready, new_ready);
         self.set_slack(i, slack);
     }
 
@@ -457,41 +479,53 @@ impl<const N: usize> Edf<N> {
     fn account(&mut self, now: u64) {
         let elapsed = now.saturating_sub(self.since);
         self.since = now;
-        let Some((i, mode)) = self.running else {
-            return;
-        };
-        let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
-            return;
-        };
-        match mode {
-            Mode::Budget => {
-                let used = elapsed.min(s.left);
-                s.left -= used;
-                st.used_ns += used;
-                // Count the stop once, when the budget runs out.
-                if used > 0 && s.left == 0 {
-                    if !s.yielded {
-                        st.overruns += 1;
-                    }
-                    // Without budget left only the next release is an
-                    // event: the job's deadline drops out of both trees.
-                    let (deadline, event) = (s.deadline, s.event());
-                    let leaf = self.len + i;
-                    let server = i as u32;
-                    self.ready.increase(leaf, Node { key: NEVER, server });
-                    if !s.judged && deadline < event {
-                        self.events.increase(leaf, Node { key: event, server });
-                    }
+        match self.running {
+            Some((i, Mode::Budget)) => {
+                let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
+                    return;
+                };
+                if elapsed < s.left {
+                    s.left -= elapsed;
+                    st.used_ns += elapsed;
+                } else if s.left > 0 {
+                    st.used_ns += s.left;
+                    s.left = 0;
+                    self.exhausted(i);
                 }
             }
-            Mode::Slack => st.slack_ns += elapsed,
+            Some((i, Mode::Slack)) => {
+                if let Some(st) = self.stats.get_mut(i) {
+                    st.slack_ns += elapsed;
+                }
+            }
+            None => {}
         }
+    }
+
+    /// Server `i`'s budget has just run out (counted once, as an overrun
+    /// unless it yielded): its deadline drops out of both trees.
+    #[inline(always)]
+    fn exhausted(&mut self, i: usize) {
+        let leaf = self.leaf(i);
+        let (Some(s), Some(st)) = (self.servers.get(i), self.stats.get_mut(i)) else {
+            return;
+        };
+        if !s.yielded {
+            st.overruns += 1;
+        }
+        let server = i as u32;
+        // With budget left, the event was the earlier of the deadline (if
+        // unjudged) and the next release; now it is the next release.
+        let later = s.event();
+        if !s.judged && s.deadline < later {
+            self.events.increase(leaf, Node { key: later, server });
+        }
+        self.ready.increase(leaf, Node { key: NEVER, server });
     }
 
     /// Judges the deadline of server `s`'s job if it has come and releases
     /// its next job if that is due: the server's own state only. Returns
     /// whether a job was released.
-    #[inline(always)]
     fn advance(s: &mut Server, st: &mut Stats, now: u64) -> bool {
         // A job with budget left has not yielded (a yield drops the
         // budget), so budget left at its deadline is a miss.
@@ -536,23 +570,46 @@ impl<const N: usize> Edf<N> {
     /// it in its new place.
     #[inline(always)]
     fn release(&mut self, i: usize, now: u64) {
+        let leaf = self.leaf(i);
         let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
             return;
         };
-        let ready = s.ready_key();
-        let released = Self::advance(s, st, now);
-        let (event, later) = (s.event(), s.ready_key());
-        let leaf = self.len + i;
-        let server = i as u32;
-        // The server was first in the event tree (it is due), and its next
-        // event is later than now.
-        self.events.increase(leaf, Node { key: event, server });
-        self.ready.update(leaf, ready, Node { key: later, server });
-        if released && s.params.slack {
-            if let Some(word) = self.slack.get_mut(i / 32) {
-                *word |= 1 << (i % 32);
+        let release = s.next_release;
+        // The common case: a release on time (no period skipped, the new
+        // deadline ahead) after a job that had no budget left (no miss).
+        if s.regular && release <= now && now - release < s.params.deadline && s.left == 0 {
+            st.jobs += 1;
+            let deadline = release + s.params.deadline;
+            s.next_release = release + s.params.period;
+            s.deadline = deadline;
+            s.left = s.params.budget;
+            s.yielded = false;
+            s.judged = false;
+            let slack = s.params.slack;
+            // The deadline is the next event: it is at most the next
+            // release.
+            let node = Node {
+                key: deadline,
+                server: i as u32,
+            };
+            self.events.increase(leaf, node);
+            self.ready.decrease(leaf, node);
+            if slack {
+                self.set_slack(i, true);
             }
+        } else {
+            self.release_slow(i, now);
         }
+    }
+
+    /// [`Edf::release`] in general: late, after a miss, or a deadline
+    /// only.
+    #[cold]
+    #[inline(never)]
+    fn release_slow(&mut self, i: usize, now: u64) {
+        self.change(i, |s, st| {
+            Self::advance(s, st, now);
+        });
     }
 
     /// Decides what runs from `now` on: call it at every event (the timer,
@@ -566,9 +623,11 @@ impl<const N: usize> Edf<N> {
     /// core.
     pub fn schedule(&mut self, now: u64) -> Decision {
         self.account(now);
+        // `due.key > now`, and never true for NEVER.
+        let after = now.saturating_add(1);
         loop {
             let due = self.events.min();
-            if due.key > now || due.key == NEVER {
+            if due.key >= after {
                 break;
             }
             self.release(due.server as usize, now);
@@ -582,20 +641,30 @@ impl<const N: usize> Edf<N> {
                 run: Some((i, Mode::Budget)),
                 until: next.min(now.saturating_add(left)),
             }
-        } else if let Some(i) = self.slack_candidate() {
-            self.slack_next = if i + 1 == self.len { 0 } else { i + 1 };
-            Decision {
-                run: Some((i, Mode::Slack)),
-                until: next.min(now.saturating_add(SLACK_SLICE_NS)),
-            }
         } else {
-            Decision {
-                run: None,
-                until: next,
-            }
+            self.slack_decision(now, next)
         };
         self.running = decision.run;
         decision
+    }
+
+    /// What runs when no job has budget left: the next slack server, if
+    /// any, for one slice.
+    #[inline(never)]
+    fn slack_decision(&mut self, now: u64, next: u64) -> Decision {
+        match self.slack_candidate() {
+            Some(i) => {
+                self.slack_next = if i + 1 == self.len { 0 } else { i + 1 };
+                Decision {
+                    run: Some((i, Mode::Slack)),
+                    until: next.min(now.saturating_add(SLACK_SLICE_NS)),
+                }
+            }
+            None => Decision {
+                run: None,
+                until: next,
+            },
+        }
     }
 
     /// The chosen server starts at `at` (`>= now` of the [`Edf::schedule`]
