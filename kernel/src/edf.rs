@@ -96,8 +96,10 @@ struct Server {
     judged: bool,
     halted: bool,
     /// `0 < budget` and `deadline <= period` (what the configuration
-    /// validates): the fast paths of a release and a budget's end apply.
+    /// validates): the fast path of a release applies.
     regular: bool,
+    /// The server's leaf in both trees ([`Edf::leaf`]).
+    leaf: u32,
 }
 
 impl Server {
@@ -115,6 +117,7 @@ impl Server {
         judged: true,
         halted: false,
         regular: false,
+        leaf: 0,
     };
 
     /// The server's next event: its next release, or its job's deadline if
@@ -247,10 +250,10 @@ impl<const N: usize> Tree<N> {
         let mut k = leaf;
         while k > 1 {
             let p = k / 2;
-            let Some(&[left, right]) = self.nodes.get(p) else {
+            let Some(pair) = self.nodes.get(p) else {
                 return;
             };
-            if (right.key < left.key) != (k % 2 == 1) {
+            if Self::first(pair) != k % 2 {
                 return;
             }
             // Node `p` is below `nodes[p]`, in bounds.
@@ -266,18 +269,26 @@ impl<const N: usize> Tree<N> {
     fn increase(&mut self, leaf: usize, node: Node) {
         self.put(leaf, node);
         let mut p = leaf / 2;
-        while let Some(&[left, right]) = self.nodes.get(p) {
+        while let Some(pair) = self.nodes.get(p) {
             if p == 0 {
                 return;
             }
+            let first = pair[Self::first(pair)];
             // Node `p` is below `nodes[p]`, in bounds.
             let parent = &mut self.nodes.as_flattened_mut()[p];
             if parent.server != node.server {
                 return;
             }
-            *parent = if right.key < left.key { right } else { left };
+            *parent = first;
             p /= 2;
         }
+    }
+
+    /// Which of two children comes first: 1 for the right one (only with
+    /// an earlier key), 0 for the left.
+    #[inline(always)]
+    fn first(pair: &[Node; 2]) -> usize {
+        usize::from(pair[1].key < pair[0].key)
     }
 }
 
@@ -294,8 +305,6 @@ pub struct Edf<const N: usize> {
     /// `len / 32` words, rounded up, are used).
     slack: [u32; N],
     len: usize,
-    /// The first node of the trees' deepest level ([`Edf::leaf`]).
-    deep: usize,
     /// What runs since `since`.
     running: Option<(usize, Mode)>,
     since: u64,
@@ -312,7 +321,6 @@ impl<const N: usize> Edf<N> {
         ready: Tree::EMPTY,
         slack: [0; N],
         len: 0,
-        deep: 1,
         running: None,
         since: 0,
         slack_next: 0,
@@ -327,22 +335,17 @@ impl<const N: usize> Edf<N> {
         let len = params.len();
         let mut edf = Edf {
             len,
-            // The largest power of two at most `2 * len - 1`: the trees'
-            // `2 * len - 1` nodes fill every level above it.
-            deep: match len {
-                0 => 1,
-                _ => 1 << (usize::BITS - 1 - (2 * len - 1).leading_zeros()),
-            },
             since: now,
             ..Self::EMPTY
         };
         for (i, p) in params.iter().enumerate() {
-            let leaf = edf.leaf(i);
+            let leaf = Self::leaf(i, len);
             let s = &mut edf.servers[i];
             *s = Server {
                 params: *p,
                 next_release: now,
                 regular: p.budget > 0 && p.deadline <= p.period,
+                leaf: leaf as u32,
                 ..Server::IDLE
             };
             Self::advance(s, &mut edf.stats[i], now);
@@ -426,24 +429,26 @@ impl<const N: usize> Edf<N> {
         }
     }
 
-    /// The leaf of server `i` in both trees: the deepest level holds the
-    /// first servers, the level above it the others, each from left to
-    /// right (in a complete binary tree the leaves one level up lie right
-    /// of the deepest ones).
-    #[inline(always)]
-    fn leaf(&self, i: usize) -> usize {
-        if i + self.deep < 2 * self.len {
-            self.deep + i
+    /// The leaf of server `i` of `len` in both trees: the deepest level
+    /// holds the first servers, the level above it the others, each from
+    /// left to right (in a complete binary tree the leaves one level up lie
+    /// right of the deepest ones).
+    fn leaf(i: usize, len: usize) -> usize {
+        // The deepest level's first node: the largest power of two at most
+        // `2 * len - 1` (the trees' nodes fill every level above it).
+        let deep = 1 << (usize::BITS - 1 - (2 * len - 1).leading_zeros());
+        if i + deep < 2 * len {
+            deep + i
         } else {
-            self.deep + i - self.len
+            deep + i - len
         }
     }
 
     /// Applies `f` to server `i` and its figures, then puts the server in
     /// its new place in both trees and the slack set.
     fn change(&mut self, i: usize, f: impl FnOnce(&mut Server, &mut Stats)) {
-        let leaf = self.leaf(i);
         let (s, st) = (&mut self.servers[i], &mut self.stats[i]);
+        let leaf = s.leaf as usize;
         let (event, ready) = (s.event(), s.ready_key());
         f(s, st);
         let server = i as u32;
@@ -506,10 +511,10 @@ impl<const N: usize> Edf<N> {
     /// unless it yielded): its deadline drops out of both trees.
     #[inline(always)]
     fn exhausted(&mut self, i: usize) {
-        let leaf = self.leaf(i);
         let (Some(s), Some(st)) = (self.servers.get(i), self.stats.get_mut(i)) else {
             return;
         };
+        let leaf = s.leaf as usize;
         if !s.yielded {
             st.overruns += 1;
         }
@@ -567,17 +572,19 @@ impl<const N: usize> Edf<N> {
     }
 
     /// Server `i` is due (its event has come): judges, releases, and puts
-    /// it in its new place.
-    #[inline(always)]
+    /// it in its new place. Out of line: inlined, its setup would be
+    /// hoisted into every decision.
+    #[inline(never)]
     fn release(&mut self, i: usize, now: u64) {
-        let leaf = self.leaf(i);
         let (Some(s), Some(st)) = (self.servers.get_mut(i), self.stats.get_mut(i)) else {
             return;
         };
-        let release = s.next_release;
+        let (leaf, release) = (s.leaf as usize, s.next_release);
         // The common case: a release on time (no period skipped, the new
         // deadline ahead) after a job that had no budget left (no miss).
-        if s.regular && release <= now && now - release < s.params.deadline && s.left == 0 {
+        // Without budget left the server's event is its release, and it is
+        // due.
+        if s.regular && s.left == 0 && now.wrapping_sub(release) < s.params.deadline {
             st.jobs += 1;
             let deadline = release + s.params.deadline;
             s.next_release = release + s.params.period;
@@ -623,11 +630,9 @@ impl<const N: usize> Edf<N> {
     /// core.
     pub fn schedule(&mut self, now: u64) -> Decision {
         self.account(now);
-        // `due.key > now`, and never true for NEVER.
-        let after = now.saturating_add(1);
         loop {
             let due = self.events.min();
-            if due.key >= after {
+            if due.key > now || due.key == NEVER {
                 break;
             }
             self.release(due.server as usize, now);
