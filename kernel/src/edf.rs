@@ -231,9 +231,13 @@ impl<const N: usize> Tree<N> {
         }
     }
 
-    /// Puts `node` in leaf `leaf`, where its server's key was `old`.
+    /// Puts `node` in leaf `leaf`, whatever its server's key was.
     #[inline(always)]
-    fn update(&mut self, leaf: usize, old: u64, node: Node) {
+    fn set(&mut self, leaf: usize, node: Node) {
+        let old = match self.nodes.as_flattened().get(leaf) {
+            Some(old) => old.key,
+            None => return,
+        };
         if node.key < old {
             self.decrease(leaf, node);
         } else if node.key > old {
@@ -449,7 +453,6 @@ impl<const N: usize> Edf<N> {
     fn change(&mut self, i: usize, f: impl FnOnce(&mut Server, &mut Stats)) {
         let (s, st) = (&mut self.servers[i], &mut self.stats[i]);
         let leaf = s.leaf as usize;
-        let (event, ready) = (s.event(), s.ready_key());
         f(s, st);
         let server = i as u32;
         let (new_event, new_ready, slack) = (s.event(), s.ready_key(), s.takes_slack());
@@ -457,12 +460,12 @@ impl<const N: usize> Edf<N> {
             key: new_event,
             server,
         };
-        self.events.update(leaf, event, new_event);
+        self.events.set(leaf, new_event);
         let new_ready = Node {
             key: new_ready,
             server,
         };
-        self.ready.update(leaf, ready, new_ready);
+        self.ready.set(leaf, new_ready);
         self.set_slack(i, slack);
     }
 
@@ -893,5 +896,42 @@ mod tests {
         edf.schedule(35 * MS);
         assert_eq!(edf.stats(0).jobs, 4);
         assert_eq!(edf.stats(0).misses, 2, "the jobs at 10 and 20 never ran");
+    }
+
+    #[test]
+    fn start_counts_the_budget_from_the_first_instruction() {
+        let mut edf: Edf<2> = Edf::new(&[p(10, 3, 10, false), p(10, 2, 10, true)], 0);
+        let d = edf.schedule(0);
+        assert_eq!(d.run, Some((0, Mode::Budget)));
+        // Without a switch the timer is the decision's.
+        assert_eq!(edf.clone().start(0), d.until);
+        // The switch takes 40 ns: the budget of 3 ms ends 40 ns later.
+        assert_eq!(edf.start(40), 3 * MS + 40);
+        assert_eq!(edf.stats_at(0, 40).used_ns, 0, "the switch is nobody's");
+        assert_eq!(edf.stats_at(0, MS + 40).used_ns, MS);
+        let d = edf.schedule(3 * MS + 40);
+        assert_eq!(edf.stats(0).used_ns, 3 * MS, "the whole budget");
+        assert_eq!(edf.stats(0).overruns, 1);
+        assert_eq!(d.run, Some((1, Mode::Budget)));
+        assert_eq!(edf.start(3 * MS + 100), 5 * MS + 100);
+        // Slack: a slice from the start.
+        let d = edf.schedule(5 * MS + 100);
+        assert_eq!(d.run, Some((1, Mode::Slack)));
+        assert_eq!(edf.start(5 * MS + 130), 6 * MS + 130);
+        edf.schedule(6 * MS + 130);
+        assert_eq!(edf.stats(1).slack_ns, MS);
+    }
+
+    #[test]
+    fn an_event_during_the_switch_comes_first() {
+        let mut edf: Edf<2> = Edf::new(&[p(10, 5, 10, false), p(2, 1, 2, false)], 0);
+        assert_eq!(edf.schedule(0).run, Some((1, Mode::Budget)));
+        edf.start(10);
+        assert_eq!(edf.schedule(MS + 10).run, Some((0, Mode::Budget)));
+        // Server 1 is released again at 2 ms, before server 0's switch ends.
+        assert_eq!(edf.start(2 * MS + 500), 2 * MS);
+        let d = edf.schedule(2 * MS);
+        assert_eq!(edf.stats(0).used_ns, 0, "server 0 never started");
+        assert_eq!(d.run, Some((1, Mode::Budget)));
     }
 }
