@@ -245,24 +245,23 @@ impl<const N: usize> Tree<N> {
         }
     }
 
-    /// A server's key moved earlier: it climbs as long as it is the first
-    /// of two children. Where the sibling stays first, the parent holds the
-    /// sibling already.
+    /// A server's key moved earlier: it climbs as long as it comes before
+    /// what the parent holds (the first of the rest of the parent's
+    /// subtree; on a tie the lower index, as the leaves are in index
+    /// order).
     #[inline(always)]
     fn decrease(&mut self, leaf: usize, node: Node) {
         self.put(leaf, node);
-        let mut k = leaf;
-        while k > 1 {
-            let p = k / 2;
-            let Some(pair) = self.nodes.get(p) else {
+        let mut p = leaf / 2;
+        while p > 0 {
+            let Some(parent) = self.nodes.as_flattened_mut().get_mut(p) else {
                 return;
             };
-            if Self::first(pair) != k % 2 {
+            if node.key > parent.key || (node.key == parent.key && node.server > parent.server) {
                 return;
             }
-            // Node `p` is below `nodes[p]`, in bounds.
-            self.nodes.as_flattened_mut()[p] = node;
-            k = p;
+            *parent = node;
+            p /= 2;
         }
     }
 
@@ -284,6 +283,25 @@ impl<const N: usize> Tree<N> {
                 return;
             }
             *parent = first;
+            p /= 2;
+        }
+    }
+
+    /// Puts `node` in leaf `leaf` and every node above it takes the first
+    /// of its two children again: right whatever the leaf's key was, and
+    /// the cheapest climb when the leaf's server was first all the way up
+    /// (nothing to stop at).
+    #[inline(always)]
+    fn refill(&mut self, leaf: usize, node: Node) {
+        self.put(leaf, node);
+        let mut p = leaf / 2;
+        while let Some(pair) = self.nodes.get(p) {
+            if p == 0 {
+                return;
+            }
+            let first = pair[Self::first(pair)];
+            // Node `p` is below `nodes[p]`, in bounds.
+            self.nodes.as_flattened_mut()[p] = first;
             p /= 2;
         }
     }
@@ -518,17 +536,22 @@ impl<const N: usize> Edf<N> {
             return;
         };
         let leaf = s.leaf as usize;
-        if !s.yielded {
-            st.overruns += 1;
-        }
+        // It had budget left, so it had not yielded (a yield drops the
+        // budget) and was not halted.
+        debug_assert!(!s.yielded && !s.halted);
+        st.overruns += 1;
         let server = i as u32;
-        // With budget left, the event was the earlier of the deadline (if
-        // unjudged) and the next release; now it is the next release.
-        let later = s.event();
-        if !s.judged && s.deadline < later {
-            self.events.increase(leaf, Node { key: later, server });
+        // With budget left its event was its deadline if unjudged and
+        // earlier than its next release; now it is its next release.
+        if !s.judged && s.deadline < s.next_release {
+            let event = Node {
+                key: s.next_release,
+                server,
+            };
+            self.events.increase(leaf, event);
         }
-        self.ready.increase(leaf, Node { key: NEVER, server });
+        // It ran on its budget: it was first in the ready tree.
+        self.ready.refill(leaf, Node { key: NEVER, server });
     }
 
     /// Judges the deadline of server `s`'s job if it has come and releases
@@ -602,7 +625,8 @@ impl<const N: usize> Edf<N> {
                 key: deadline,
                 server: i as u32,
             };
-            self.events.increase(leaf, node);
+            // It was due: first in the event tree.
+            self.events.refill(leaf, node);
             self.ready.decrease(leaf, node);
             if slack {
                 self.set_slack(i, true);
