@@ -10,10 +10,11 @@ use mvm_kernel::semihosting;
 
 use crate::servers;
 
-// SAFETY (both handles): QEMU's vexpress-a9 has these devices at the
-// catalogue's addresses, the MMU is off, and core 0 is their only user (the
-// other cores park before they touch anything).
+// SAFETY: QEMU's vexpress-a9 has a PL011 at the catalogue's console address,
+// the MMU is off, and core 0 is its only user (the other cores park before
+// they touch anything).
 static CONSOLE: Pl011 = unsafe { Pl011::new(CONSOLE_UART_BASE) };
+// SAFETY: as for CONSOLE, the MPCore global timer at the catalogue's address.
 static TIMER: GlobalTimer = unsafe { GlobalTimer::new(GLOBAL_TIMER_BASE) };
 
 /// Nanoseconds per global-timer tick (prescaler 0).

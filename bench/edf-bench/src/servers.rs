@@ -22,7 +22,7 @@ fn prime(k: usize) -> u64 {
         candidate += 1;
         if (2..candidate)
             .take_while(|d| d * d <= candidate)
-            .all(|d| candidate % d != 0)
+            .all(|d| !candidate.is_multiple_of(d))
         {
             if found == k {
                 return u64::from(candidate);
@@ -42,6 +42,6 @@ pub fn server(i: usize, n: usize) -> Params {
         period,
         budget,
         deadline,
-        slack: i % 2 == 0,
+        slack: i.is_multiple_of(2),
     }
 }
