@@ -4,9 +4,18 @@
 //! `edf.rs` literally (judge deadlines, release jobs, run the earliest
 //! deadline with budget left, a job yields when it has had what it wants).
 //! The scheduler is driven event by event, the way the monitor drives it,
-//! with the same wishes. Jobs, misses, budget used and overruns must agree
-//! exactly for every server; slack must never be given while a job has
-//! budget left, and must go only to servers that accept it.
+//! with the same wishes. Jobs, misses, budget used, overruns and which job
+//! runs in every time unit must agree exactly for every server; slack must
+//! never be given while a job has budget left, and must go only to servers
+//! that accept it.
+//!
+//! The world switch: after every decision that runs a server, the driver
+//! calls `Edf::start` a gap later (`Case::gaps`, a function of the time of
+//! the decision, so both sides agree without sharing state). The gap is time
+//! nobody runs and nobody is charged for; releases and deadlines still come
+//! on their grid. The reference knows when the monitor decides (the events
+//! its timer is set for): a release, a deadline that finds budget left (a
+//! miss), the chosen job's budget running out, a yield.
 
 use mvm_kernel::edf::{Edf, Mode, Params};
 use proptest::prelude::*;
@@ -19,6 +28,8 @@ struct Case {
     /// For each server, how much of each successive job's budget it wants
     /// before it yields (cycled); a wish of the budget or more never yields.
     wants: Vec<Vec<u64>>,
+    /// The world switch after a decision at `t`: `gaps[t % len]` units.
+    gaps: Vec<u64>,
     horizon: u64,
 }
 
@@ -30,12 +41,24 @@ struct Tally {
     overruns: u64,
 }
 
+/// What happened: each server's tally, and which server ran on its budget
+/// in each time unit.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    tallies: Vec<Tally>,
+    timeline: Vec<Option<usize>>,
+}
+
 fn want(case: &Case, server: usize, job: u64) -> u64 {
     let w = &case.wants[server];
     w[(job as usize) % w.len()]
 }
 
-fn reference(case: &Case) -> Vec<Tally> {
+fn gap(case: &Case, t: u64) -> u64 {
+    case.gaps[(t as usize) % case.gaps.len()]
+}
+
+fn reference(case: &Case) -> Outcome {
     #[derive(Clone, Copy, Default)]
     struct S {
         left: u64,
@@ -54,13 +77,20 @@ fn reference(case: &Case) -> Vec<Tally> {
         n
     ];
     let mut tally = vec![Tally::default(); n];
+    let mut timeline = vec![None; case.horizon as usize];
+    // The job the last decision chose, and when it starts (after the gap).
+    let mut chosen: Option<usize> = None;
+    let mut start = 0;
     for t in 0..=case.horizon {
+        // The monitor decides at 0 and at every event.
+        let mut event = t == 0;
         for i in 0..n {
             let p = &case.params[i];
             if !s[i].judged && s[i].deadline <= t {
                 s[i].judged = true;
                 if s[i].left > 0 && !s[i].yielded {
                     tally[i].misses += 1;
+                    event = true;
                 }
                 s[i].left = 0;
             }
@@ -74,20 +104,35 @@ fn reference(case: &Case) -> Vec<Tally> {
                     next_release: t + p.period,
                     got: 0,
                 };
+                event = true;
             }
+        }
+        if let Some(i) = chosen {
+            // Its budget ran out in the unit before.
+            event |= s[i].left == 0;
         }
         if t == case.horizon {
             break;
         }
-        // A job that wants nothing (more) yields as soon as it is picked.
+        // Each pass either runs the unit (or leaves it idle) and stops, or
+        // is a new event (a yield) and decides again.
         loop {
-            let pick = (0..n)
-                .filter(|&i| s[i].left > 0)
-                .min_by_key(|&i| (s[i].deadline, i));
-            let Some(i) = pick else { break };
+            if event {
+                chosen = (0..n)
+                    .filter(|&i| s[i].left > 0)
+                    .min_by_key(|&i| (s[i].deadline, i));
+                start = t + gap(case, t);
+            }
+            let Some(i) = chosen else { break };
+            if t < start {
+                // The world switch: nobody runs.
+                break;
+            }
+            // A job that wants nothing (more) yields as soon as it runs.
             if s[i].got >= want(case, i, tally[i].jobs - 1) {
                 s[i].yielded = true;
                 s[i].left = 0;
+                event = true;
                 continue;
             }
             s[i].left -= 1;
@@ -96,19 +141,36 @@ fn reference(case: &Case) -> Vec<Tally> {
             if s[i].left == 0 {
                 tally[i].overruns += 1;
             }
+            timeline[t as usize] = Some(i);
             break;
         }
     }
-    tally
+    Outcome {
+        tallies: tally,
+        timeline,
+    }
 }
 
-fn driven(case: &Case) -> Vec<Tally> {
+fn driven(case: &Case) -> Result<Outcome, TestCaseError> {
     let n = case.params.len();
     let mut edf: Edf<N> = Edf::new(&case.params, 0);
     let mut got = vec![0u64; n];
     let mut job_of = vec![0u64; n];
+    // Budget time each server executed, as the driver saw it.
+    let mut executed = vec![0u64; n];
+    let mut timeline = vec![None; case.horizon as usize];
     let mut now = 0;
     while now < case.horizon {
+        for (i, &executed) in executed.iter().enumerate() {
+            // Counts the running server's time from its start.
+            prop_assert_eq!(
+                edf.stats_at(i, now).used_ns,
+                executed,
+                "server {} at {}",
+                i,
+                now
+            );
+        }
         let d = edf.schedule(now);
         for i in 0..n {
             // A new job started: its wish starts afresh.
@@ -118,30 +180,45 @@ fn driven(case: &Case) -> Vec<Tally> {
                 got[i] = 0;
             }
         }
-        let until = d.until.min(case.horizon);
-        assert!(until > now || d.run.is_some(), "time must advance");
+        let (at, timer) = match d.run {
+            Some(_) => {
+                let at = now + gap(case, now);
+                let timer = edf.start(at);
+                if at == now {
+                    prop_assert_eq!(timer, d.until, "a start without a gap at {}", now);
+                }
+                (at, timer)
+            }
+            None => (now, d.until),
+        };
+        let until = timer.min(case.horizon);
+        prop_assert!(until > now, "time must advance at {}", now);
         match d.run {
+            // An event came before the server's first instruction.
+            Some((_, Mode::Budget)) if until <= at => now = until,
             Some((i, Mode::Budget)) => {
                 let wish = want(case, i, job_of[i] - 1);
                 let room = wish.saturating_sub(got[i]);
-                if room < until - now {
-                    got[i] += room;
-                    now += room;
+                let end = if room < until - at { at + room } else { until };
+                got[i] += end - at;
+                executed[i] += end - at;
+                for unit in &mut timeline[at as usize..end as usize] {
+                    *unit = Some(i);
+                }
+                now = end;
+                if end < until {
                     edf.yield_running(now);
-                } else {
-                    got[i] += until - now;
-                    now = until;
                 }
             }
             Some((i, Mode::Slack)) => {
-                assert!(case.params[i].slack, "slack only to servers that accept it");
+                prop_assert!(case.params[i].slack, "slack only to servers that accept it");
                 now = until;
             }
             None => now = until,
         }
     }
     edf.schedule(case.horizon);
-    (0..n)
+    let tallies = (0..n)
         .map(|i| {
             let s = edf.stats(i);
             Tally {
@@ -151,12 +228,13 @@ fn driven(case: &Case) -> Vec<Tally> {
                 overruns: s.overruns,
             }
         })
-        .collect()
+        .collect();
+    Ok(Outcome { tallies, timeline })
 }
 
-fn case() -> impl Strategy<Value = Case> {
+fn case(gaps: BoxedStrategy<Vec<u64>>) -> impl Strategy<Value = Case> {
     prop::collection::vec((1u64..=12, any::<bool>()), 1..=N)
-        .prop_flat_map(|shape| {
+        .prop_flat_map(move |shape| {
             let params = shape
                 .iter()
                 .map(|&(period, slack)| {
@@ -174,21 +252,40 @@ fn case() -> impl Strategy<Value = Case> {
                 .iter()
                 .map(|&(period, _)| prop::collection::vec(0..=period + 1, 1..4))
                 .collect::<Vec<_>>();
-            (params, wants, 1u64..120)
+            (params, wants, gaps.clone(), 1u64..120)
         })
-        .prop_map(|(params, wants, horizon)| Case {
+        .prop_map(|(params, wants, gaps, horizon)| Case {
             params,
             wants,
+            gaps,
             horizon,
         })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+/// 3000 cases a property, or `PROPTEST_CASES`.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(3000);
+    ProptestConfig::with_cases(cases)
+}
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every start at once, as before the switch was left uncharged.
     #[test]
-    fn scheduler_agrees_with_the_reference(case in case()) {
-        prop_assert_eq!(driven(&case), reference(&case));
+    fn scheduler_agrees_with_the_reference(case in case(Just(vec![0]).boxed())) {
+        prop_assert_eq!(driven(&case)?, reference(&case));
+    }
+
+    /// Starts after a world switch of 0 to 3 units (a period is 1 to 12).
+    #[test]
+    fn scheduler_agrees_with_the_reference_across_world_switches(
+        case in case(prop::collection::vec(0u64..=3, 1..6).boxed())
+    ) {
+        prop_assert_eq!(driven(&case)?, reference(&case));
     }
 }
 
@@ -233,6 +330,7 @@ fn slack_is_never_given_while_a_job_has_budget() {
                 );
             }
         }
+        assert!(d.until > now, "time must advance at {now}");
         now = d.until;
     }
     assert!(
