@@ -27,6 +27,7 @@ impl Platform for Board {
     /// QEMU's RAM starts zeroed and `cargo mvm run --for` writes the run's
     /// length with its generic loader.
     const LOADER_PARAMETERS: bool = true;
+    const GUEST_EDGE_TICKS: u64 = board::GUEST_EDGE_TICKS;
 
     unsafe fn console() -> Self::Console {
         // SAFETY: UART0 is the monitor's (the catalogue keeps it from

@@ -37,6 +37,7 @@ impl Platform for Board {
     /// No: DDR holds whatever it held at power-on and no boot loader writes
     /// the parameters, so every run on the board is unbounded.
     const LOADER_PARAMETERS: bool = false;
+    const GUEST_EDGE_TICKS: u64 = board::GUEST_EDGE_TICKS;
 
     unsafe fn console() -> Self::Console {
         // SAFETY: UART1 is the monitor's (the catalogue keeps it from

@@ -57,6 +57,15 @@ pub const GICD_BASE: usize = MPCORE_BASE + mpcore::GICD_OFFSET;
 /// PERIPHCLK in QEMU: the global and private timers count at 100 MHz
 /// (prescaler 0). Under `-icount shift=0` one tick is 10 instructions.
 pub const PERIPHCLK_HZ: u32 = 100_000_000;
+/// The monitor's time on either side of a guest's execution that its
+/// budget clock cannot see, in PERIPHCLK ticks
+/// (`mvm_kernel::monitor::Platform::GUEST_EDGE_TICKS`): measured under
+/// `-icount shift=0` with a trace of the FIQ path, 37 instructions from the
+/// exception to the monitor's clock reading and 104 from the reading after
+/// a world switch to the guest's first instruction, so 15 ticks (150
+/// instructions). `tools/tests/edf_scenarios.rs` checks from the guests'
+/// side that they execute their whole budgets with it.
+pub const GUEST_EDGE_TICKS: u64 = 15;
 /// The SP804 timers' clock on vexpress (QEMU's `sp804` default): 1 MHz.
 pub const SP804_HZ: u32 = 1_000_000;
 

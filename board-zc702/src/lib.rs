@@ -97,6 +97,13 @@ pub use mpcore::{IRQ_GLOBAL_TIMER, IRQ_PRIVATE_TIMER};
 /// down: CPU_6x4x / 2 = 333.333 MHz. The exact figure is
 /// [`clocks::PERIPHCLK`] (3 ns a tick); QEMU's boards count at 100 MHz.
 pub const PERIPHCLK_HZ: u32 = clocks::PERIPHCLK.whole_hz() as u32;
+/// The monitor's time on either side of a guest's execution that its
+/// budget clock cannot see, in PERIPHCLK ticks
+/// (`mvm_kernel::monitor::Platform::GUEST_EDGE_TICKS`). An estimate until
+/// measured on the board: the paths QEMU counts at about 150 instructions,
+/// at up to two cycles each of the 667 MHz CPU, in ticks of the 333 MHz
+/// PERIPHCLK, doubled for cache misses: 300 ticks (0.9 us).
+pub const GUEST_EDGE_TICKS: u64 = 300;
 /// UART_REF_CLK as the ZC702's boot loader leaves it: IO PLL / 10 = 100 MHz.
 pub const UART_REF_CLK_HZ: u32 = clocks::UART_REF_CLK.whole_hz() as u32;
 /// The monitor console's line rate, as the FSBL and U-Boot leave it.

@@ -121,6 +121,76 @@ fn simulate(servers: &[Params], end: u64, stop_at_miss: bool) -> Result<Outcome,
     Ok(outcome)
 }
 
+/// The budget contract run literally on the kernel's scheduler: each server
+/// declares its own budget (not inflated), and every scheduling event costs
+/// the monitor `switch` ns (entry, decision, a world switch, return) before
+/// the chosen server starts (`Edf::start`), charged to no server. Every job
+/// wants its whole budget of its own execution. Returns when the scheduler
+/// first counted a miss and a job due by `end` that executed less than its
+/// budget, as [`simulate`] does.
+fn simulate_contract(servers: &[Params], switch: u64, end: u64) -> Result<Outcome, TestCaseError> {
+    let n = servers.len();
+    let mut edf: Edf<N> = Edf::new(servers, 0);
+    let mut jobs = vec![0u64; n];
+    let mut got = vec![0u64; n];
+    let mut outcome = Outcome {
+        first_miss: None,
+        short: None,
+    };
+    let mut now = 0;
+    loop {
+        let d = edf.schedule(now);
+        for i in 0..n {
+            let stats = edf.stats(i);
+            if stats.misses > 0 && outcome.first_miss.is_none() {
+                outcome.first_miss = Some(now);
+            }
+            if stats.jobs != jobs[i] {
+                if jobs[i] > 0 && got[i] < servers[i].budget && outcome.short.is_none() {
+                    outcome.short = Some((i, jobs[i] - 1, got[i]));
+                }
+                jobs[i] = stats.jobs;
+                got[i] = 0;
+            }
+        }
+        if now >= end {
+            break;
+        }
+        match d.run {
+            Some((i, mode)) => {
+                // The monitor's time, then the guest's.
+                now += switch;
+                let until = edf.start(now).min(end);
+                match mode {
+                    Mode::Budget => {
+                        let wish = servers[i].budget - got[i];
+                        prop_assert!(wish > 0, "server {} runs with nothing left to do", i);
+                        let ran = wish.min(until.saturating_sub(now));
+                        got[i] += ran;
+                        now += ran;
+                        if got[i] == servers[i].budget {
+                            edf.yield_running(now);
+                        }
+                    }
+                    // The job is done: the guest has no use for idle time.
+                    Mode::Slack => edf.yield_running(now),
+                }
+            }
+            None => now = d.until.min(end),
+        }
+    }
+    for i in 0..n {
+        let release = (jobs[i] - 1) * servers[i].period;
+        if release + servers[i].deadline <= now
+            && got[i] < servers[i].budget
+            && outcome.short.is_none()
+        {
+            outcome.short = Some((i, jobs[i] - 1, got[i]));
+        }
+    }
+    Ok(outcome)
+}
+
 /// Search budgets for the sets at the edge: a bisection towards the largest
 /// accepted budget often ends a hair below U = 1 with constrained
 /// deadlines, where the exact test walks deadline by deadline up to its
@@ -310,6 +380,51 @@ proptest! {
             prop_assume!(verdict.is_some(), "inconclusive within EDGE");
             prop_assert_eq!(verdict, Some(false), "one ns more is rejected");
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        max_global_rejects: 1 << 20,
+        ..ProptestConfig::default()
+    })]
+
+    /// The budget contract (docs/schedulability.md): the analysis charges
+    /// each job `overhead`, two of the monitor's switches; the kernel
+    /// gives each server its declared budget of its own execution and
+    /// charges the monitor's time to nobody. With every scheduling event
+    /// costing one switch (the worst case), a set accepted at the edge
+    /// still meets every deadline with every job executing its budget.
+    #[test]
+    fn the_budget_contract_holds_at_the_edge(
+        servers in set(),
+        switch in 0..=5_000u64,
+    ) {
+        // At most what keeps every deadline longer than the blocking.
+        let shortest = servers.iter().map(|p| p.deadline).min().unwrap_or(1);
+        let switch = switch.min((shortest - 1) / (servers.len() as u64 + 1));
+        let overhead = 2 * switch;
+        let blocking = (servers.len() as u64 + 1) * switch;
+        let reduced: Vec<Params> = servers
+            .iter()
+            .map(|p| Params { deadline: p.deadline - blocking, ..*p })
+            .collect();
+        let budget = largest_accepted_budget(&reduced, overhead);
+        prop_assume!(budget.is_some(), "nothing accepted, or inconclusive within EDGE");
+        let mut edge = servers.clone();
+        edge[0].budget = budget.unwrap();
+        let charged: Vec<Server> = edge
+            .iter()
+            .map(|p| Server::charged(p, overhead))
+            .collect();
+        let outcome = simulate_contract(&edge, switch, horizon(&charged) + blocking)?;
+        prop_assert_eq!(
+            outcome,
+            Outcome { first_miss: None, short: None },
+            "accepted at the edge with {} ns per switch, yet the kernel fails it",
+            switch
+        );
     }
 }
 

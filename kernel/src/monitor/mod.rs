@@ -58,6 +58,15 @@ pub trait Platform: 'static {
     /// Whether the loader's parameters (`.mvm_parameters`: a bounded run's
     /// length) are to be read.
     const LOADER_PARAMETERS: bool;
+    /// The monitor's time on either side of a guest's execution that the
+    /// guest's budget clock cannot see, in timer ticks: from the clock
+    /// reading after a world switch to the guest's first instruction, plus
+    /// from the guest's interruption to the monitor's first clock reading.
+    /// The budget clock starts this much after the reading, so that a
+    /// server executes its whole budget itself (docs/schedulability.md,
+    /// "The budget contract"); `test-greedy` checks it from the guest's
+    /// side.
+    const GUEST_EDGE_TICKS: u64;
 
     /// A handle on the console UART, not initialised.
     ///

@@ -22,8 +22,16 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 if st.current != Some(server) {
                     self.switch_to(st, server, frame);
                 }
+                // The budget contract (docs/schedulability.md): the
+                // server's time starts when its guest is about to run, not
+                // at the decision. The monitor's path from here to the
+                // guest and from the guest's next interruption to the
+                // clock reading that charges it (`P::GUEST_EDGE_TICKS`) is
+                // the guest's as well, so that it executes its whole budget
+                // itself.
                 let start = self.now_ticks();
-                self.arm_timer_at(st, decision.until, start);
+                let until = st.edf.start(Self::ticks_to_ns(start + P::GUEST_EDGE_TICKS));
+                self.arm_timer_at(st, until, start);
                 return;
             }
             self.arm_timer_at(st, decision.until, now);
