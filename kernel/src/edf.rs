@@ -530,8 +530,8 @@ impl<const N: usize> Edf<N> {
         }
     }
 
-    /// Server `i`'s budget has just run out (counted once, as an overrun
-    /// unless it yielded): its deadline drops out of both trees.
+    /// Server `i`'s budget has just run out (counted once, as an overrun):
+    /// its deadline drops out of both trees.
     #[inline(always)]
     fn exhausted(&mut self, i: usize) {
         let (Some(s), Some(st)) = (self.servers.get(i), self.stats.get_mut(i)) else {
