@@ -257,7 +257,9 @@ impl<const N: usize> Tree<N> {
             let Some(parent) = self.nodes.as_flattened_mut().get_mut(p) else {
                 return;
             };
-            if node.key > parent.key || (node.key == parent.key && node.server > parent.server) {
+            let first =
+                node.key < parent.key || (node.key == parent.key && node.server <= parent.server);
+            if !first {
                 return;
             }
             *parent = node;
@@ -501,7 +503,7 @@ impl<const N: usize> Edf<N> {
 
     /// Charges the running server for the time since the last event (or
     /// since it started).
-    #[inline(always)]
+    #[inline(never)]
     fn account(&mut self, now: u64) {
         let elapsed = now.saturating_sub(self.since);
         self.since = now;
@@ -528,8 +530,8 @@ impl<const N: usize> Edf<N> {
         }
     }
 
-    /// Server `i`'s budget has just run out (counted once, as an overrun
-    /// unless it yielded): its deadline drops out of both trees.
+    /// Server `i`'s budget has just run out (counted once, as an overrun):
+    /// its deadline drops out of both trees.
     #[inline(always)]
     fn exhausted(&mut self, i: usize) {
         let (Some(s), Some(st)) = (self.servers.get(i), self.stats.get_mut(i)) else {

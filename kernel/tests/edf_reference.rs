@@ -2,10 +2,11 @@
 //!
 //! The reference advances one time unit at a time and applies the rules of
 //! `edf.rs` literally (judge deadlines, release jobs, run the earliest
-//! deadline with budget left, a job yields when it has had what it wants).
-//! The scheduler is driven event by event, the way the monitor drives it,
-//! with the same wishes. Jobs, misses, budget used, overruns and which job
-//! runs in every time unit must agree exactly for every server; slack must
+//! deadline with budget left, a job yields when it has had what it wants,
+//! idle time round-robin to the slack servers that have not yielded). The
+//! scheduler is driven event by event, the way the monitor drives it, with
+//! the same wishes. Jobs, misses, budget used, overruns and who has every
+//! time unit (on a budget, in slack, nobody) must agree exactly; slack must
 //! never be given while a job has budget left, and must go only to servers
 //! that accept it.
 //!
@@ -41,12 +42,22 @@ struct Tally {
     overruns: u64,
 }
 
-/// What happened: each server's tally, and which server ran on its budget
-/// in each time unit.
+/// Who had a time unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unit {
+    /// Nobody: no job with budget and no slack server, or a world switch.
+    Idle,
+    /// A server on its job's budget.
+    Budget(usize),
+    /// A server in idle time.
+    Slack(usize),
+}
+
+/// What happened: each server's tally, and who had each time unit.
 #[derive(Debug, PartialEq, Eq)]
 struct Outcome {
     tallies: Vec<Tally>,
-    timeline: Vec<Option<usize>>,
+    timeline: Vec<Unit>,
 }
 
 fn want(case: &Case, server: usize, job: u64) -> u64 {
@@ -77,10 +88,14 @@ fn reference(case: &Case) -> Outcome {
         n
     ];
     let mut tally = vec![Tally::default(); n];
-    let mut timeline = vec![None; case.horizon as usize];
-    // The job the last decision chose, and when it starts (after the gap).
+    let mut timeline = vec![Unit::Idle; case.horizon as usize];
+    // The job the last decision chose, or else the slack server it chose,
+    // and when it starts (after the gap).
     let mut chosen: Option<usize> = None;
+    let mut slack: Option<usize> = None;
     let mut start = 0;
+    // Idle time goes round-robin, from here on.
+    let mut slack_next = 0;
     for t in 0..=case.horizon {
         // The monitor decides at 0 and at every event.
         let mut event = t == 0;
@@ -121,13 +136,29 @@ fn reference(case: &Case) -> Outcome {
                 chosen = (0..n)
                     .filter(|&i| s[i].left > 0)
                     .min_by_key(|&i| (s[i].deadline, i));
+                // Idle time only when no job has budget left, to a server
+                // that takes it and has not yielded since its release.
+                slack = None;
+                if chosen.is_none() {
+                    slack = (0..n)
+                        .map(|k| (slack_next + k) % n)
+                        .find(|&i| case.params[i].slack && !s[i].yielded);
+                    if let Some(i) = slack {
+                        slack_next = (i + 1) % n;
+                    }
+                }
                 start = t + gap(case, t);
             }
-            let Some(i) = chosen else { break };
             if t < start {
                 // The world switch: nobody runs.
                 break;
             }
+            let Some(i) = chosen else {
+                if let Some(i) = slack {
+                    timeline[t as usize] = Unit::Slack(i);
+                }
+                break;
+            };
             // A job that wants nothing (more) yields as soon as it runs.
             if s[i].got >= want(case, i, tally[i].jobs - 1) {
                 s[i].yielded = true;
@@ -141,7 +172,7 @@ fn reference(case: &Case) -> Outcome {
             if s[i].left == 0 {
                 tally[i].overruns += 1;
             }
-            timeline[t as usize] = Some(i);
+            timeline[t as usize] = Unit::Budget(i);
             break;
         }
     }
@@ -158,7 +189,7 @@ fn driven(case: &Case) -> Result<Outcome, TestCaseError> {
     let mut job_of = vec![0u64; n];
     // Budget time each server executed, as the driver saw it.
     let mut executed = vec![0u64; n];
-    let mut timeline = vec![None; case.horizon as usize];
+    let mut timeline = vec![Unit::Idle; case.horizon as usize];
     let mut now = 0;
     while now < case.horizon {
         for (i, &executed) in executed.iter().enumerate() {
@@ -203,7 +234,7 @@ fn driven(case: &Case) -> Result<Outcome, TestCaseError> {
                 got[i] += end - at;
                 executed[i] += end - at;
                 for unit in &mut timeline[at as usize..end as usize] {
-                    *unit = Some(i);
+                    *unit = Unit::Budget(i);
                 }
                 now = end;
                 if end < until {
@@ -212,6 +243,9 @@ fn driven(case: &Case) -> Result<Outcome, TestCaseError> {
             }
             Some((i, Mode::Slack)) => {
                 prop_assert!(case.params[i].slack, "slack only to servers that accept it");
+                for unit in timeline.iter_mut().take(until as usize).skip(at as usize) {
+                    *unit = Unit::Slack(i);
+                }
                 now = until;
             }
             None => now = until,

@@ -157,6 +157,7 @@ fn the_edf_decision_is_timed_on_the_target_for_every_size() {
         let (least, most) = (number(line, "min_ns"), number(line, "max_ns"));
         assert!(decisions > 0, "{line}");
         assert!(mean > 0, "a decision takes time: {line}");
+        assert!(number(line, "with_start_ns") > 0, "{line}");
         // The least and the most are to a 10 ns tick and include two timer
         // reads; the mean lies between them give or take that.
         assert!(

@@ -75,6 +75,8 @@ struct Figures {
     ticks: u64,
     least_ticks: u32,
     most_ticks: u32,
+    /// The same decisions, each followed by `Edf::start` at once.
+    with_start_ticks: u64,
 }
 
 /// One decision, as the monitor makes it: not inlined into the loop, so
@@ -82,6 +84,17 @@ struct Figures {
 #[inline(never)]
 fn decide<const N: usize>(edf: &mut Edf<N>, now: u64) -> Decision {
     edf.schedule(now)
+}
+
+/// One decision and the chosen server's start without a world switch, as
+/// the monitor will make them once it charges the switch to no server.
+#[inline(never)]
+fn decide_and_start<const N: usize>(edf: &mut Edf<N>, now: u64) -> u64 {
+    let d = edf.schedule(now);
+    match d.run {
+        Some(_) => edf.start(now),
+        None => d.until,
+    }
 }
 
 /// Times `N` synthetic servers.
@@ -111,6 +124,14 @@ fn measure<const N: usize>() -> Figures {
     }
     let ticks = TIMER.count() - t0;
 
+    // The same decisions again, each with a start.
+    let (mut edf, mut now) = (start.clone(), start_now);
+    let t0 = TIMER.count();
+    for _ in 0..decisions {
+        now = decide_and_start(&mut edf, now);
+    }
+    let with_start_ticks = TIMER.count() - t0;
+
     // The same decisions again, each timed on its own (to a tick, and with
     // the two timer reads in it): the least and the most.
     let (mut edf, mut now) = (start, start_now);
@@ -128,6 +149,7 @@ fn measure<const N: usize>() -> Figures {
         ticks,
         least_ticks,
         most_ticks,
+        with_start_ticks,
     }
 }
 
@@ -137,11 +159,12 @@ fn report<const N: usize>() {
     let decisions = u64::from(f.decisions.max(1));
     let _ = writeln!(
         Console,
-        "mvm-bench edf servers={N} decision_ns={} decisions={} min_ns={} max_ns={}",
+        "mvm-bench edf servers={N} decision_ns={} decisions={} min_ns={} max_ns={} with_start_ns={}",
         (total_ns + decisions / 2) / decisions,
         f.decisions,
         u64::from(f.least_ticks) * NS_PER_TICK,
         u64::from(f.most_ticks) * NS_PER_TICK,
+        (f.with_start_ticks * NS_PER_TICK + decisions / 2) / decisions,
     );
 }
 
