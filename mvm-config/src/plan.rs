@@ -105,11 +105,49 @@ fn plan_core(
             Server::charged(&params, overhead)
         })
         .collect();
+    // The budget contract leaves the monitor's own time outside every
+    // budget: the exact test is run on deadlines shortened by it, and a
+    // violation is reported in the description's terms.
+    let blocking = sched::monitor_blocking(servers.len(), overhead);
+    let plain = sched::analyze(&servers);
+    let overloaded = matches!(
+        (&plain.test, &plain.verdict),
+        (Test::Utilization, Verdict::Unschedulable(_))
+    );
     let Analysis {
         test,
         utilization_ppm,
         verdict,
-    } = sched::analyze(&servers);
+    } = match sched::with_blocking(&servers, blocking) {
+        // More than the whole core: the utilization says it, and its first
+        // overload stands without the monitor's time.
+        _ if overloaded => plain,
+        Some(reduced) => {
+            let mut a = sched::analyze(&reduced);
+            if let Verdict::Unschedulable(v) = &mut a.verdict {
+                v.t += blocking;
+                v.demand += blocking as u128;
+            }
+            a
+        }
+        None => {
+            // A deadline no longer than the monitor's blocking: the first
+            // job due there cannot be proven to make it.
+            let short = servers
+                .iter()
+                .min_by_key(|s| s.deadline)
+                .expect("a shared core has servers");
+            Analysis {
+                test: Test::ProcessorDemand,
+                verdict: Verdict::Unschedulable(sched::Violation {
+                    t: short.deadline,
+                    demand: short.cost as u128 + blocking as u128,
+                    first: false,
+                }),
+                ..plain
+            }
+        }
+    };
     let guest_utilization_ppm: Vec<u64> = servers.iter().map(sched::utilization_ppm).collect();
     match verdict {
         Verdict::Schedulable => {}
@@ -204,14 +242,19 @@ fn unschedulable(
             "all deadlines equal periods, so EDF is feasible exactly when the total utilization is at most 100%"
         }
         Test::ProcessorDemand => {
-            "some deadline is shorter than its period, so the exact processor-demand test (QPA) decides: \
-             the jobs released together at 0 with deadlines up to t must fit in t"
+            "the exact processor-demand test (QPA) decides (some deadline is shorter than its \
+             period, or the monitor's time shortens them): the jobs released together at 0 with \
+             deadlines up to t must fit in t"
         }
     };
     d.with_note(why)
         .with_note(format!(
-            "every job is charged the switch overhead of {} on top of its budget",
-            format_time(overhead)
+            "every job is charged the switch overhead of {} on top of its budget, and every \
+             interval up to a deadline {} more of the monitor's time ({} entries: one under way \
+             when it starts, one release per guest due after it)",
+            format_time(overhead),
+            format_time(sched::monitor_blocking(on_core.len(), overhead)),
+            on_core.len() + 1
         ))
         .with_help(
             "shorten a budget, lengthen a period or deadline, or move a guest to another core",

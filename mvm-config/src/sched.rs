@@ -48,6 +48,36 @@ impl Server {
     }
 }
 
+/// The monitor's time that no job's budget pays for, in any window that
+/// ends at a deadline (the budget contract, docs/schedulability.md): the
+/// kernel starts a job's budget after the world switch, so its entries are
+/// the monitor's own. Each job is charged `overhead`, its release and its
+/// end (two entries of at most `overhead / 2` each); what is left over is
+/// one entry in progress when the window opens, and the release of each
+/// server's job that falls in the window but is due after it (at most one
+/// per server, since deadlines are within periods). So a core of
+/// `servers` servers needs `(servers + 1) * ceil(overhead / 2)` ns in
+/// every window beyond what the jobs due in it are charged.
+pub fn monitor_blocking(servers: usize, overhead: u64) -> u64 {
+    (servers as u64 + 1).saturating_mul(overhead.div_ceil(2))
+}
+
+/// `servers` with every deadline shortened by `blocking`: the exact test
+/// on them is the exact test of `h(t) + blocking <= t` on the originals
+/// (for `t` from the shortest deadline on). `None` when a deadline is not
+/// longer than `blocking` (nothing could be proven).
+pub fn with_blocking(servers: &[Server], blocking: u64) -> Option<Vec<Server>> {
+    servers
+        .iter()
+        .map(|s| {
+            (s.deadline > blocking).then_some(Server {
+                deadline: s.deadline - blocking,
+                ..*s
+            })
+        })
+        .collect()
+}
+
 /// Which test decided: the report names it because the two reject differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

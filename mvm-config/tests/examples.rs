@@ -76,7 +76,7 @@ fn tight_deadlines_are_rejected_by_demand_not_utilization() {
     let message = c.diagnostics[0].message();
     assert!(message.contains("(total utilization 57.75%)"), "{message}");
     assert!(
-        message.contains("demand 3520us exceeds the 3ms available at t = 3ms"),
+        message.contains("demand 3540us exceeds the 3ms available at t = 3ms"),
         "{message}"
     );
 }

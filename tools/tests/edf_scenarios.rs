@@ -371,15 +371,17 @@ struct Measured {
 ///
 /// The budget contract (docs/schedulability.md): a server executes its
 /// whole budget itself; the monitor's time around it is charged to nobody.
-/// What the guest cannot count is its own resolution at each end of each
+/// What the guest cannot count is its own time at the two ends of each
 /// piece of a job (a stretch between being switched in and being stopped;
-/// a job preempted once runs in two): the loop iteration an interruption
-/// splits is timed by neither side, up to one resolution per piece. Before
-/// the contract, each piece lacked up to the board's whole switch
-/// overhead (1.6 us) as well. See docs/world-switch.md, "Budgets measured
-/// by the guest".
+/// a job preempted once runs in two): from its first instruction to its
+/// first clock reading, and from its last reading to the interruption.
+/// Each is less than one of its timing loops, and a loop is shorter than
+/// its resolution (a longer jump counts as time away), so a piece may lack
+/// up to two resolutions. Before the contract, each piece lacked up to the
+/// board's whole switch overhead (1.6 us) as well. See
+/// docs/world-switch.md, "Budgets measured by the guest".
 fn tolerance(pieces: u64, resolution_ns: u64) -> u64 {
-    pieces * resolution_ns
+    2 * pieces * resolution_ns
 }
 
 /// Every complete period was measured (all but the first, the one in
