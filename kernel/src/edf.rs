@@ -355,16 +355,22 @@ impl<const N: usize> Edf<N> {
     /// build-time analysis assumed). Panics if more than `N` are given,
     /// which the generated tables rule out at compile time.
     pub fn new(params: &[Params], now: u64) -> Self {
+        let mut edf = Self::EMPTY;
+        edf.restart(params, now);
+        edf
+    }
+
+    /// [`Edf::new`] in place: what the monitor uses, whose stack is smaller
+    /// than a scheduler of many servers (64 servers take over 11 KiB).
+    pub fn restart(&mut self, params: &[Params], now: u64) {
         assert!(params.len() <= N, "more servers than the core's capacity");
         let len = params.len();
-        let mut edf = Edf {
-            len,
-            since: now,
-            ..Self::EMPTY
-        };
+        *self = Self::EMPTY;
+        self.len = len;
+        self.since = now;
         for (i, p) in params.iter().enumerate() {
             let leaf = Self::leaf(i, len);
-            let s = &mut edf.servers[i];
+            let s = &mut self.servers[i];
             *s = Server {
                 params: *p,
                 next_release: now,
@@ -372,16 +378,15 @@ impl<const N: usize> Edf<N> {
                 leaf: leaf as u32,
                 ..Server::IDLE
             };
-            Self::advance(s, &mut edf.stats[i], now);
+            Self::advance(s, &mut self.stats[i], now);
             let server = i as u32;
             let (event, ready, slack) = (s.event(), s.ready_key(), s.takes_slack());
-            edf.events.put(leaf, Node { key: event, server });
-            edf.ready.put(leaf, Node { key: ready, server });
-            edf.set_slack(i, slack);
+            self.events.put(leaf, Node { key: event, server });
+            self.ready.put(leaf, Node { key: ready, server });
+            self.set_slack(i, slack);
         }
-        edf.events.build(len);
-        edf.ready.build(len);
-        edf
+        self.events.build(len);
+        self.ready.build(len);
     }
 
     pub fn len(&self) -> usize {

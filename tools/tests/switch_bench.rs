@@ -65,19 +65,21 @@ fn bench(system: &str, guests: [&str; 2], fpu: bool) -> Vec<Bench> {
             assert_eq!(b.fpu, fpu, "{name}: VFP as the system grants it: {b:?}");
             assert_eq!(b.gaps, SAMPLES, "{name}: averaged over every gap: {b:?}");
             // The other guest runs in 1 ms slack slices: a gap is one slice
-            // plus two switches, longer than the guest's own slice.
+            // plus two switches (the pair's sum is checked in `pair_mean`:
+            // one guest's slices may be longer than the other's).
             assert!(
                 (900_000..1_100_000).contains(&b.slice_ns),
                 "{name}: 1 ms slack slices: {b:?}"
             );
-            assert!(b.gap_ns > b.slice_ns, "{name}: {b:?}");
             assert!(b.loop_ns > 0, "{name}: the loop was timed: {b:?}");
-            // Zero is what the guest prints when its formula saturates
-            // (slices unequal beyond the switch): no measurement.
-            assert!(b.switch_ns > 0, "{name}: a switch was measured: {b:?}");
             b
         })
         .collect()
+}
+
+/// The guest edge (`GUEST_EDGE_TICKS`) in ns.
+fn edge_ns() -> u64 {
+    board_qemu_vexpress::GUEST_EDGE_TICKS * 1_000_000_000 / board_qemu_vexpress::PERIPHCLK_HZ as u64
 }
 
 /// The switch from both guests' timelines. Each guest's own figure is off
@@ -85,6 +87,10 @@ fn bench(system: &str, guests: [&str; 2], fpu: bool) -> Vec<Bench> {
 /// under icount); the pair's is not: the two gaps hold both slices and
 /// four switches.
 fn pair_mean(a: &Bench, b: &Bench) -> u64 {
+    assert!(
+        a.gap_ns + b.gap_ns > a.slice_ns + b.slice_ns,
+        "the gaps hold the slices and the switches: {a:?} {b:?}"
+    );
     (a.gap_ns + b.gap_ns)
         .saturating_sub(a.slice_ns + b.slice_ns)
         .div_ceil(4)
@@ -116,40 +122,38 @@ fn two_switches_fit_in_the_boards_default_overhead() {
         ["bench-fpu-a", "bench-fpu-b"],
         true,
     ));
-    let worst = all
-        .iter()
-        .max_by_key(|b| b.switch_ns)
-        .expect("four guests measured");
-    for b in &all {
-        eprintln!("{}: switch_ns={}", b.guest, b.switch_ns);
-    }
+    let mut worst = 0;
     for pair in all.chunks(2) {
+        let switch = pair_mean(&pair[0], &pair[1]);
+        assert!(switch > 0, "a switch was measured: {pair:?}");
         eprintln!(
-            "switch (fpu {}): {} ns, the mean of {} and {}",
-            pair[0].fpu,
-            pair_mean(&pair[0], &pair[1]),
-            pair[0].guest,
-            pair[1].guest
+            "switch (fpu {}): {switch} ns, the mean of {} ({}) and {} ({})",
+            pair[0].fpu, pair[0].guest, pair[0].switch_ns, pair[1].guest, pair[1].switch_ns
         );
+        worst = worst.max(switch);
     }
-    let per_job = 2 * worst.switch_ns;
+    // A job's own monitor time: two switches (its release and its end)
+    // and, on its last piece, the guest edge it executes beyond its budget
+    // (docs/schedulability.md, "The budget contract").
+    let edge_ns = edge_ns();
+    let per_job = 2 * worst + edge_ns;
     let default = BOARD.default_switch_overhead_ns;
+    eprintln!("per job: 2 x {worst} + {edge_ns} = {per_job} ns; charged: {default} ns");
     assert!(
         per_job <= default,
-        "a job costs two switches of up to {} ns ({}), {per_job} ns, more than \
-         the default overhead {default} ns of {} that the analysis charges: \
-         raise `default_switch_overhead_ns` in board-qemu-vexpress/src/catalogue.rs",
-        worst.switch_ns,
-        worst.guest,
+        "a job costs two switches of up to {worst} ns and the guest edge of {edge_ns} ns, \
+         {per_job} ns, more than the default overhead {default} ns of {} that the analysis \
+         charges: raise `default_switch_overhead_ns` in board-qemu-vexpress/src/catalogue.rs",
         BOARD.name
     );
 }
 
 /// The same switch with more servers on the core (`switch-bench-<n>.toml`:
 /// the two bench guests and servers that yield at once, once a second),
-/// so that the figure shows what the EDF decision's growth costs. Reported
-/// (`cargo test -p mvm-tools --test switch_bench -- --nocapture`), not
-/// asserted: speed is a benchmark's business (docs/performance.md).
+/// so that the figure shows what the EDF decision's growth costs. The
+/// figure is reported (`cargo test -p mvm-tools --test switch_bench --
+/// --nocapture`), not held to a speed target (docs/performance.md); only
+/// the analysis' charge is checked against it.
 #[test]
 fn the_switch_with_3_12_and_64_servers() {
     for n in [3, 12, 64] {
@@ -158,11 +162,19 @@ fn the_switch_with_3_12_and_64_servers() {
             ["bench-a", "bench-b"],
             false,
         );
+        let switch = pair_mean(&b[0], &b[1]);
         eprintln!(
-            "switch with {n} servers on the core: {} ns (bench-a {}, bench-b {})",
-            pair_mean(&b[0], &b[1]),
-            b[0].switch_ns,
-            b[1].switch_ns
+            "switch with {n} servers on the core: {switch} ns (bench-a {}, bench-b {})",
+            b[0].switch_ns, b[1].switch_ns
+        );
+        // The figure is reported; that the analysis' charge still covers
+        // it with this many servers is checked (the proof depends on it).
+        let per_job = 2 * switch + edge_ns();
+        assert!(
+            per_job <= BOARD.default_switch_overhead_ns,
+            "with {n} servers a job costs {per_job} ns of the monitor's time, more than the \
+             {} ns the analysis charges",
+            BOARD.default_switch_overhead_ns
         );
     }
 }

@@ -36,7 +36,7 @@ use crate::context::{Cp15, GuestContext, TrapFrame, Vfp};
 use crate::{mode, GuestEntry, MAX_CORES, SCR_GUEST, SCR_MONITOR};
 
 /// log2 of each core's monitor stack size.
-pub const MONITOR_STACK_SHIFT: u32 = 13;
+pub const MONITOR_STACK_SHIFT: u32 = 14;
 pub const MONITOR_STACK_SIZE: usize = 1 << MONITOR_STACK_SHIFT;
 /// log2 of each core's fault stack size.
 pub const FAULT_STACK_SHIFT: u32 = 10;

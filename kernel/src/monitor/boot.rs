@@ -336,7 +336,8 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 .expect("plan::core_action admits only SRT guests with a server to an EDF core");
         }
         let now = self.now_ticks();
-        st.edf = Edf::new(&params[..st.guests.len()], Self::ticks_to_ns(now));
+        st.edf
+            .restart(&params[..st.guests.len()], Self::ticks_to_ns(now));
         self.cores[core as usize]
             .entry_ticks
             .store(now, Ordering::Relaxed);
