@@ -155,11 +155,15 @@ impl Summary {
                     let a = c.analysis.as_ref().expect("EDF cores carry their analysis");
                     let test = match a.test {
                         crate::sched::Test::Utilization => {
-                            "exact utilization test, implicit deadlines"
+                            "exact utilization test, implicit deadlines".to_string()
                         }
-                        crate::sched::Test::ProcessorDemand => {
-                            "exact processor-demand test (QPA), constrained deadlines"
-                        }
+                        crate::sched::Test::ProcessorDemand => format!(
+                            "exact processor-demand test (QPA), deadlines less {} of the monitor's time",
+                            format_time(crate::sched::monitor_blocking(
+                                c.guests.len(),
+                                self.switch_overhead_ns
+                            ))
+                        ),
                     };
                     out.push_str(&format!(
                         "  core {}: EDF over {}, utilization {}, spare {} ({test})\n",
