@@ -9,7 +9,7 @@ use mpcore::scu::Scu;
 use super::{say, Monitor, Platform, EXIT_MONITOR_PANIC, GUEST_INTERRUPT_PRIORITY, SGI_SNAPSHOT};
 use crate::config::{Guest, Level};
 use crate::context::{Cp15, GicCpu, GuestContext, TrapFrame};
-use crate::edf::{Edf, Params};
+use crate::edf::Params;
 use crate::plan::{self, CoreAction};
 use crate::shadow::TableMemory;
 use crate::state::{CoreState, GuestState, Role};
