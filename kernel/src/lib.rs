@@ -24,6 +24,7 @@ pub mod context;
 pub mod edf;
 pub mod fault;
 pub mod hypercall;
+pub mod interrupts;
 pub mod plan;
 pub mod semihosting;
 pub mod shadow;

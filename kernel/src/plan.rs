@@ -108,13 +108,17 @@ pub fn running_cores(
 }
 
 /// The core that times the end of a bounded run: the first EDF core (its
-/// private timer runs anyway, so ending the run there costs no extra
-/// monitor entry on a dedicated core), else the first core with a guest,
-/// else core 0.
+/// private timer runs anyway), else the first idle core (parked, it waits
+/// for the timer), so that a dedicated core keeps its FIQs for its HRT
+/// guest (docs/interrupts.md); only when every core is dedicated, the
+/// first of them.
 pub fn run_timer_core(system: &System, max_cores: u32, capacity: usize) -> u32 {
-    let edf = (0..max_cores)
-        .find(|&c| matches!(core_action(system, c, capacity), CoreAction::Edf { .. }));
-    edf.or_else(|| running_cores(system, max_cores, capacity).next())
+    let first = |want: fn(&CoreAction) -> bool| {
+        (0..max_cores).find(|&c| want(&core_action(system, c, capacity)))
+    };
+    first(|a| matches!(a, CoreAction::Edf { .. }))
+        .or_else(|| first(|a| matches!(a, CoreAction::Idle)))
+        .or_else(|| running_cores(system, max_cores, capacity).next())
         .unwrap_or(0)
 }
 
@@ -358,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn timer_goes_to_the_first_core_with_a_guest() {
+    fn timer_goes_to_a_shared_core_then_an_idle_one_then_a_dedicated_one() {
         let s = System {
             cores: &[CorePlan::Idle, CorePlan::Edf { guests: &[1] }],
             ..DEMO
@@ -368,7 +372,19 @@ mod tests {
             cores: &[CorePlan::Dedicated { guest: 0 }, CorePlan::Idle],
             ..DEMO
         };
-        assert_eq!(run_timer_core(&hrt_only, 2, 2), 0);
+        assert_eq!(
+            run_timer_core(&hrt_only, 2, 2),
+            1,
+            "the idle core: the HRT core keeps its FIQs"
+        );
+        let all_dedicated = System {
+            cores: &[
+                CorePlan::Dedicated { guest: 0 },
+                CorePlan::Dedicated { guest: 1 },
+            ],
+            ..DEMO
+        };
+        assert_eq!(run_timer_core(&all_dedicated, 2, 2), 0);
         let nothing = System {
             cores: &[CorePlan::Idle, CorePlan::Idle],
             ..DEMO

@@ -207,6 +207,18 @@ impl Gicd {
         r.set((r.get() & !(0xFF << shift)) | ((cpu_mask as u32) << shift));
     }
 
+    /// Makes a line level-sensitive (GICD_ICFGR: the upper bit of its two
+    /// is 0). A Non-secure write can flip a Group 1 line to edge; the
+    /// monitor puts it back.
+    pub fn set_level_sensitive(&self, id: u32) {
+        let (n, bit) = ((id / 16) as usize, 1u32 << ((id % 16) * 2 + 1));
+        let r = &self.regs().gicd_icfgr[n];
+        let value = r.get();
+        if value & bit != 0 {
+            r.set(value & !bit);
+        }
+    }
+
     pub fn enable_interrupt(&self, id: u32) {
         self.regs().gicd_isenabler[(id / 32) as usize].set(1 << (id % 32));
     }
@@ -237,6 +249,17 @@ impl Gicc {
         // SAFETY: `new`'s caller vouched that the pointer is the device's
         // register block, which lives for the whole run.
         unsafe { &*self.regs }
+    }
+
+    /// Group 0 on, as FIQ, Group 1 off (a Non-secure write may turn it on),
+    /// all priorities unmasked: the CPU interface of a core whose only
+    /// interrupts are its HRT guest's Group 0 lines.
+    pub fn enable_group0_only(&self) {
+        self.regs().gicc_pmr.set(0xFF);
+        self.regs().gicc_bpr.set(0);
+        self.regs()
+            .gicc_ctlr
+            .write(GICC_CTLR::EnableGrp0::SET + GICC_CTLR::FIQEn::SET);
     }
 
     /// Both groups on, Group 0 as FIQ, all priorities unmasked.

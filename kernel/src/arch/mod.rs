@@ -148,7 +148,7 @@ mvm_monitor_smc:
     bl mvm_smc
     cmp r0, #0
     bne 1f
-    mov r12, #{scr_guest}
+    mrc p15, 0, r12, c13, c0, 3        @ this core's guest SCR (Secure TPIDRURO)
     mcr p15, 0, r12, c1, c1, 0         @ SCR
     pop {{r0-r3, r12, lr}}
     movs pc, lr
@@ -177,7 +177,7 @@ mvm_monitor_fiq:
 mvm_full_exit:
     ldr r4, [sp, #{frame_cpsr}]
     msr spsr_cxsf, r4
-    mov r12, #{scr_guest}
+    mrc p15, 0, r12, c13, c0, 3        @ this core's guest SCR (Secure TPIDRURO)
     mcr p15, 0, r12, c1, c1, 0         @ SCR.NS = 1: the next mode is Non-secure
     ldmia sp!, {{r0-r12, lr}}
     add sp, sp, #8
@@ -256,7 +256,7 @@ mvm_enter_guest:
     mov r9, #0
     mov r10, #0
     mov r11, #0
-    mov r12, #{scr_guest}
+    mrc p15, 0, r12, c13, c0, 3        @ this core's guest SCR (Secure TPIDRURO)
     mcr p15, 0, r12, c1, c1, 0         @ SCR.NS = 1: the next mode is Non-secure
     mov r12, #0
     movs pc, lr
@@ -270,7 +270,7 @@ mvm_resume:
     ldr r2, [r0, #{frame_cpsr}]
     msr spsr_cxsf, r2
     ldr lr, [r0, #{frame_pc}]
-    mov r12, #{scr_guest}
+    mrc p15, 0, r12, c13, c0, 3        @ this core's guest SCR (Secure TPIDRURO)
     mcr p15, 0, r12, c1, c1, 0         @ SCR.NS = 1
     ldmia r0, {{r0-r12}}
     movs pc, lr
@@ -551,7 +551,6 @@ mvm_vfp_switch:
     mon_shift = const MONITOR_STACK_SHIFT,
     fault_shift = const FAULT_STACK_SHIFT,
     scr_monitor = const SCR_MONITOR,
-    scr_guest = const SCR_GUEST,
     scr_monitor_ns = const SCR_GUEST,
     frame_cpsr = const crate::context::offset::FRAME_CPSR,
     frame_pc = const crate::context::offset::FRAME_PC,
@@ -732,6 +731,16 @@ pub fn set_secure_thread_pointer(value: u32) {
     // SAFETY: with SCR.NS = 0 this writes the Secure copy, which no
     // Non-secure code can read or write, and which only the monitor uses.
     unsafe { aarch32_cpu::register::Tpidrprw::write(aarch32_cpu::register::Tpidrprw(value)) }
+}
+
+/// The SCR value this core's guests run with (`interrupts::guest_scr`),
+/// kept in the Secure TPIDRURO, which only the monitor uses: every exit to
+/// the Non-secure world loads SCR from it (one `mrc`, as cheap as the
+/// constant it replaces).
+pub fn set_guest_scr(value: u32) {
+    // SAFETY: with SCR.NS = 0 this writes the Secure copy, which no
+    // Non-secure code can read or write.
+    unsafe { core::arch::asm!("mcr p15, 0, {v}, c13, c0, 3", v = in(reg) value, options(nomem, nostack, preserves_flags)) };
 }
 
 /// This core's Secure TPIDRPRW.

@@ -6,14 +6,15 @@ use core::sync::atomic::Ordering;
 use mpcore::gic::Group;
 use mpcore::scu::Scu;
 
-use super::{say, Monitor, Platform, EXIT_MONITOR_PANIC, GUEST_INTERRUPT_PRIORITY, SGI_SNAPSHOT};
-use crate::config::{Guest, Level};
+use super::{say, Monitor, Platform, EXIT_MONITOR_PANIC, SGI_SNAPSHOT};
+use crate::config::Guest;
 use crate::context::{Cp15, GicCpu, GuestContext, TrapFrame};
 use crate::edf::Params;
 use crate::plan::{self, CoreAction};
 use crate::shadow::TableMemory;
 use crate::state::{CoreState, GuestState, Role};
-use crate::{arch, timing, GuestEntry, MAX_CORES};
+use crate::interrupts::Delivery;
+use crate::{arch, interrupts, timing, GuestEntry, MAX_CORES};
 
 /// The table area, addressed physically (the monitor's MMU is off).
 pub(super) struct PhysicalTables;
@@ -69,6 +70,33 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         scu.grant_non_secure();
         self.with_console(|uart| P::secure_devices(self.system, uart));
 
+        let run_for_ns = if P::LOADER_PARAMETERS {
+            // SAFETY: the loader wrote the parameter before reset, if at
+            // all; nothing writes it while the monitor runs. Volatile: its
+            // value is not the initialiser's.
+            unsafe { core::ptr::read_volatile(&raw const super::MVM_RUN_FOR_NS) }
+        } else {
+            0
+        };
+        if run_for_ns != 0 {
+            let ticks = timing::ns_to_ticks_ceil(run_for_ns, P::CLOCK).max(1);
+            self.run_end_ticks.store(ticks, Ordering::Relaxed);
+            let st = &mut states[self.run_timer_core() as usize];
+            st.run_timer = true;
+            st.run_end = ticks;
+        }
+
+        // The core whose timer ends a bounded run keeps its FIQs for the
+        // monitor; elsewhere an HRT guest's lines are delivered as FIQ
+        // (docs/interrupts.md).
+        let monitor_timer_core = if run_for_ns != 0 {
+            self.run_timer_core()
+        } else {
+            u32::MAX
+        };
+        self.monitor_timer_core
+            .store(monitor_timer_core, Ordering::Relaxed);
+
         Self::GICD.disable();
         Self::GICD.reset_spis();
         let mut running = 0;
@@ -115,13 +143,13 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     }
                 }
                 table_ticks += self.now_ticks() - t0;
+                let delivery = self.delivery(g);
                 crate::switch::for_each_interrupt(g, |irq| {
-                    Self::GICD.set_group(irq, Group::NonSecure);
-                    Self::GICD.set_priority(irq, GUEST_INTERRUPT_PRIORITY);
-                    Self::GICD.set_targets(irq, 1 << g.core);
+                    let line = interrupts::line(g, irq, delivery);
+                    Self::set_line(&line);
                     // A dedicated core's guest owns its interrupts from now
                     // on; a shared core's guest only while it runs.
-                    if g.level == Level::Hrt {
+                    if line.always_enabled {
                         Self::GICD.enable_interrupt(irq);
                     }
                 });
@@ -140,22 +168,6 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
         Self::GICD.enable();
         self.running.store(running, Ordering::Relaxed);
-
-        let run_for_ns = if P::LOADER_PARAMETERS {
-            // SAFETY: the loader wrote the parameter before reset, if at
-            // all; nothing writes it while the monitor runs. Volatile: its
-            // value is not the initialiser's.
-            unsafe { core::ptr::read_volatile(&raw const super::MVM_RUN_FOR_NS) }
-        } else {
-            0
-        };
-        if run_for_ns != 0 {
-            let ticks = timing::ns_to_ticks_ceil(run_for_ns, P::CLOCK).max(1);
-            self.run_end_ticks.store(ticks, Ordering::Relaxed);
-            let st = &mut states[self.run_timer_core() as usize];
-            st.run_timer = true;
-            st.run_end = ticks;
-        }
 
         let tables: usize = self
             .system
@@ -247,7 +259,24 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Self::GICD.set_priority(mpcore::IRQ_PRIVATE_TIMER, 0x00);
             Self::GICD.enable_interrupt(mpcore::IRQ_PRIVATE_TIMER);
         }
-        Self::GICC.enable();
+        if self.set_guest_scr(st) == Delivery::Fiq {
+            // An HRT guest's own core: its lines are Group 0 FIQs straight
+            // to it. SGIs become Group 1, so that one sent by another
+            // guest's Non-secure write is never a Group 0 FIQ the guest
+            // could not acknowledge (QEMU generates those), and Group 1 is
+            // off at this CPU interface: nothing but the guest's own lines
+            // reaches it (docs/interrupts.md).
+            for sgi in 0..16 {
+                Self::GICD.set_group(sgi, Group::NonSecure);
+                // Below the guest's lines: a pending SGI must not stand in
+                // front of them (QEMU picks the highest pending line before
+                // it looks at whether its group is enabled).
+                Self::GICD.set_priority(sgi, 0xF0);
+            }
+            Self::GICC.enable_group0_only();
+        } else {
+            Self::GICC.enable();
+        }
 
         let loaded = self.cores[core as usize].loaded.load(Ordering::Acquire);
         match action {

@@ -20,6 +20,7 @@
 //!   SCR.FW = 0) fires at every scheduling event and enforces budgets.
 
 mod boot;
+mod interrupts;
 mod run_end;
 mod schedule;
 mod service;
@@ -89,9 +90,6 @@ pub trait Platform: 'static {
 
 pub use crate::stats::{EXIT_MONITOR_FAULT, EXIT_MONITOR_PANIC};
 
-/// Priority of guests' interrupts: in the Non-secure half (0x80..0xFF), as
-/// a Non-secure GIC driver expects; the monitor's FIQs are 0x00.
-const GUEST_INTERRUPT_PRIORITY: u8 = 0xA0;
 /// The software-generated interrupt (Group 0) with which the core that ends
 /// a run asks a shared core to publish its figures.
 const SGI_SNAPSHOT: u32 = 1;
@@ -130,6 +128,9 @@ pub struct Monitor<P: Platform, const G: usize, const S: usize> {
     states: CoreStates<S>,
     /// Global timer count at which a bounded run ends; 0: unbounded.
     run_end_ticks: AtomicU64,
+    /// The core whose timer ends a bounded run (`u32::MAX`: none): it keeps
+    /// its FIQs for the monitor (docs/interrupts.md).
+    monitor_timer_core: AtomicU32,
     /// Guests entered (or about to be) and not halted.
     running: AtomicU32,
     faults: AtomicU32,
@@ -193,6 +194,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             cores: [const { CoreFigures::new() }; MAX_CORES],
             states: CoreStates(UnsafeCell::new([const { CoreState::EMPTY }; MAX_CORES])),
             run_end_ticks: AtomicU64::new(0),
+            monitor_timer_core: AtomicU32::new(u32::MAX),
             running: AtomicU32::new(0),
             faults: AtomicU32::new(0),
             request: AtomicU32::new(0),
@@ -283,6 +285,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             return;
         }
         if id != mpcore::IRQ_PRIVATE_TIMER {
+            // A guest's Group 0 line retargeted here by another guest's
+            // write to the distributor (QEMU lets a Non-secure write do
+            // that): put every line back; the line, still pending, goes to
+            // its owner's core.
+            self.guard(core, st);
             return;
         }
         Self::PRIVATE_TIMER.acknowledge();

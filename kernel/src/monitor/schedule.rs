@@ -16,6 +16,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// registers on entry and the chosen guest's on return.
     #[inline(always)]
     pub(super) fn reschedule(&self, st: &mut CoreState<S>, frame: &mut TrapFrame, mut now: u64) {
+        self.guard(crate::sysreg::core_id(), st);
         loop {
             let decision = st.edf.schedule(Self::ticks_to_ns(now));
             if let Some((server, _)) = decision.run {

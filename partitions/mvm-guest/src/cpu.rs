@@ -56,6 +56,14 @@ pub fn enable_irq() {
     unsafe { aarch32_cpu::interrupt::enable() };
 }
 
+/// Unmasks FIQs (CPSR.F = 0): an HRT guest's device lines, on its own
+/// core (docs/interrupts.md). Elsewhere the monitor keeps CPSR.F out of
+/// the guest's reach (SCR.FW = 0) and this has no effect.
+pub fn enable_fiq() {
+    // SAFETY: unmasking FIQs; the runtime's vectors take them.
+    unsafe { core::arch::asm!("cpsie f", options(nomem, nostack)) };
+}
+
 /// Masks IRQs (CPSR.I = 1).
 pub fn disable_irq() {
     aarch32_cpu::interrupt::disable();

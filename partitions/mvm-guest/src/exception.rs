@@ -5,7 +5,10 @@
 //!   [`ExceptionFrame`] on that mode's stack and calls the handler installed
 //!   for its kind, then resumes at `frame.pc` (a handler that wants to skip
 //!   a faulting instruction adds 4 to it).
-//! - FIQ never comes here: it belongs to the monitor (SCR.FIQ = 1).
+//! - FIQ comes here only on an HRT guest's dedicated core, where the
+//!   guest's own device lines are Group 0 and taken as FIQ in its own FIQ
+//!   mode (docs/interrupts.md); on a shared core every FIQ is the
+//!   monitor's (SCR.FIQ = 1).
 //! - Guests are built for ARM state; a Thumb undefined instruction would be
 //!   reported 2 bytes off.
 
@@ -132,6 +135,8 @@ _start:
     ldr sp, =__mvm_abt_stack_top
     cps #{und}
     ldr sp, =__mvm_und_stack_top
+    cps #{fiq}
+    ldr sp, =__mvm_fiq_stack_top
     cps #{svc}
     ldr sp, =__mvm_svc_stack_top
     ldr r0, =__mvm_bss_start
@@ -161,7 +166,7 @@ mvm_guest_vectors:
     b mvm_guest_data_abort_entry       @ 0x10
     b .                                @ 0x14 not used
     b mvm_guest_irq_entry              @ 0x18
-    b mvm_guest_fiq_entry              @ 0x1C (the monitor's: never taken)
+    b mvm_guest_fiq_entry              @ 0x1C an HRT guest's device lines (docs/interrupts.md)
 
     @ lr - adjust is the frame's pc; the handler may move it.
     .macro MVM_GUEST_EXCEPTION name, adjust, kind
@@ -189,5 +194,6 @@ mvm_guest_vectors:
     irq = const 0x12,
     abt = const 0x17,
     und = const 0x1B,
+    fiq = const 0x11,
     svc = const 0x13,
 );

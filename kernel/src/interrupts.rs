@@ -1,0 +1,219 @@
+//! Who owns which GIC line, how it is delivered, and what the monitor
+//! restores when another guest rewrites the distributor (pure; the policy
+//! behind docs/interrupts.md).
+//!
+//! - An HRT guest's lines are **Group 0**, signalled as FIQ and taken in
+//!   the guest's own Non-secure FIQ mode (its core runs with SCR.FIQ = 0 and
+//!   SCR.FW = 1): the monitor never sees them, and no Non-secure write can
+//!   reach a Group 0 line's configuration (GICv1 with the Security
+//!   Extensions makes it RAZ/WI), so no other guest can disable, retarget,
+//!   reprioritise or clear them. Their priority is above anything a
+//!   Non-secure write to the priority mask can set, so only the guest's
+//!   own CPSR.F masks them. The guest serves its level-sensitive devices
+//!   without a GIC acknowledge (a Non-secure read of GICC_IAR never returns
+//!   a Group 0 line): the line stops being pending when the device drops
+//!   it.
+//! - The exception: an HRT core that also times a bounded run (a system
+//!   with neither a shared nor an idle core) keeps SCR.FIQ = 1 for the
+//!   monitor's timer, and its guest's lines are Group 1 (IRQ) there.
+//! - Every other line (SRT guests') is **Group 1**: IRQ through the
+//!   Non-secure CPU interface, enabled while its guest runs. A guest that
+//!   reaches the distributor (its MMU off, or tables of its own) can rewrite
+//!   Group 1 lines, so every scheduling event on a shared core runs the
+//!   **guard**: each Group 1 line's priority, target and trigger are put
+//!   back, its enable set as its owner's state says, and the distributor's
+//!   Group 1 forwarding switched on again ([`guarded`]). (Under QEMU, whose
+//!   GIC lets a Non-secure write retarget even a Group 0 line, the guard
+//!   puts Group 0 lines' targets back too.)
+//! - All lines the boards' catalogues name are level-sensitive; the guard
+//!   keeps them so.
+#![forbid(unsafe_code)]
+
+use crate::config::{Guest, Level};
+use crate::sysreg::Scr;
+
+/// Priority of Group 0 (FIQ-delivered) guest lines: above 0x80, the most a
+/// Non-secure write to GICC_PMR can mask (its values map to 0x80..0xFF).
+pub const FIQ_PRIORITY: u8 = 0x40;
+/// Priority of Group 1 guest lines: in the Non-secure half, as a
+/// Non-secure GIC driver expects.
+pub const IRQ_PRIORITY: u8 = 0xA0;
+
+/// How a guest's device interrupts reach it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Group 0, FIQ straight into the guest's own FIQ vector.
+    Fiq,
+    /// Group 1, IRQ through the Non-secure CPU interface.
+    Irq,
+}
+
+/// How `guest`'s lines are delivered; `monitor_timer_on_its_core`: the
+/// monitor needs FIQs on the guest's core (it times a bounded run there).
+pub fn delivery(guest: &Guest, monitor_timer_on_its_core: bool) -> Delivery {
+    if guest.level == Level::Hrt && !monitor_timer_on_its_core {
+        Delivery::Fiq
+    } else {
+        Delivery::Irq
+    }
+}
+
+/// One line as the monitor sets it up at boot (and the guard restores it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub irq: u32,
+    /// Group 0 (Secure) rather than Group 1.
+    pub group0: bool,
+    pub priority: u8,
+    /// GICD_ITARGETSR: the owner's core.
+    pub targets: u8,
+    /// Enabled from boot on (a dedicated core's guest owns its lines for
+    /// good); otherwise only while its guest runs.
+    pub always_enabled: bool,
+}
+
+/// The setting of `irq`, a line of `guest`, delivered as `delivery`.
+pub fn line(guest: &Guest, irq: u32, delivery: Delivery) -> Line {
+    Line {
+        irq,
+        group0: delivery == Delivery::Fiq,
+        priority: match delivery {
+            Delivery::Fiq => FIQ_PRIORITY,
+            Delivery::Irq => IRQ_PRIORITY,
+        },
+        targets: 1u8 << (guest.core & 7),
+        always_enabled: guest.level == Level::Hrt,
+    }
+}
+
+/// SCR while a guest of a core whose guest lines are delivered as
+/// `delivery` runs: FIQ stays in the Non-secure world for an FIQ-delivered
+/// HRT guest, which may also mask it (SCR.FW); otherwise every FIQ is the
+/// monitor's and CPSR.F is out of the guest's reach.
+pub const fn guest_scr(delivery: Delivery) -> u32 {
+    match delivery {
+        Delivery::Fiq => (crate::SCR_GUEST & !Scr::FIQ) | Scr::FW,
+        Delivery::Irq => crate::SCR_GUEST,
+    }
+}
+
+/// Calls `f` with every guest line the guard looks at on a shared core
+/// (each guest's, delivered as `delivery_of` says). Group 1 lines get
+/// their whole setting back; a Group 0 line only its target: the GIC
+/// ignores Non-secure writes to a Group 0 line's priority, trigger and
+/// enable, and should ignore them to its target too, but QEMU's GIC model
+/// does not (`arm_gic.c` writes `irq_target` for any access), so the guard
+/// puts the target back as well.
+pub fn guarded(
+    guests: &[Guest],
+    delivery_of: impl Fn(&Guest) -> Delivery,
+    mut f: impl FnMut(&Guest, Line),
+) {
+    for g in guests {
+        let delivery = delivery_of(g);
+        for device in g.devices {
+            for &irq in device.interrupts {
+                f(g, line(g, irq, delivery));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Device, Image, Paging, Region};
+
+    const REGS: Region = Region {
+        base: 0x1001_1000,
+        size: 0x1000,
+        guest_base: 0x1001_1000,
+    };
+    static HRT_DEVICES: [Device; 1] = [Device {
+        name: "timer0",
+        regs: REGS,
+        interrupts: &[34],
+    }];
+    static SRT_DEVICES: [Device; 1] = [Device {
+        name: "uart1",
+        regs: REGS,
+        interrupts: &[37],
+    }];
+
+    fn guest(level: Level, core: u32, devices: &'static [Device]) -> Guest {
+        Guest {
+            id: core,
+            name: "g",
+            level,
+            core,
+            paging: Paging::Shadow,
+            regions: &[],
+            devices,
+            image: Image {
+                load: 0,
+                entry: 0,
+                bytes: &[],
+            },
+            server: None,
+            fpu: false,
+            translation: None,
+            shadow: None,
+        }
+    }
+
+    #[test]
+    fn hrt_lines_are_group0_fiq_above_any_nonsecure_mask() {
+        let g = guest(Level::Hrt, 0, &HRT_DEVICES);
+        let d = delivery(&g, false);
+        assert_eq!(d, Delivery::Fiq);
+        let l = line(&g, 34, d);
+        assert!(l.group0 && l.always_enabled);
+        assert!(l.priority < 0x80, "no Non-secure PMR value masks it");
+        assert_eq!(l.targets, 0b01);
+        let scr = guest_scr(d);
+        assert_eq!(scr & Scr::FIQ, 0, "FIQ taken in the guest's own FIQ mode");
+        assert_ne!(scr & Scr::FW, 0, "the guest may mask its own FIQs");
+        assert_ne!(scr & Scr::NS, 0);
+    }
+
+    #[test]
+    fn an_hrt_core_that_times_the_run_keeps_its_fiqs_for_the_monitor() {
+        let g = guest(Level::Hrt, 0, &HRT_DEVICES);
+        let d = delivery(&g, true);
+        assert_eq!(d, Delivery::Irq);
+        let l = line(&g, 34, d);
+        assert!(!l.group0 && l.always_enabled);
+        assert_eq!(guest_scr(d), crate::SCR_GUEST);
+    }
+
+    #[test]
+    fn srt_lines_are_group1_and_enabled_only_while_their_guest_runs() {
+        let g = guest(Level::Srt, 1, &SRT_DEVICES);
+        for timer in [false, true] {
+            let d = delivery(&g, timer);
+            assert_eq!(d, Delivery::Irq);
+            let l = line(&g, 37, d);
+            assert!(!l.group0 && !l.always_enabled);
+            assert_eq!(l.priority, IRQ_PRIORITY);
+            assert_eq!(l.targets, 0b10);
+        }
+    }
+
+    #[test]
+    fn the_guard_restores_every_group1_line_and_the_targets_of_group0_lines() {
+        let guests = [
+            guest(Level::Hrt, 0, &HRT_DEVICES),
+            guest(Level::Srt, 1, &SRT_DEVICES),
+        ];
+        let mut seen = Vec::new();
+        guarded(&guests, |g| delivery(g, false), |_, l| seen.push((l.irq, l.group0)));
+        assert_eq!(
+            seen,
+            [(34, true), (37, false)],
+            "the HRT line is Group 0 (only its target is put back), the SRT line Group 1"
+        );
+        let mut seen = Vec::new();
+        guarded(&guests, |g| delivery(g, g.core == 0), |_, l| seen.push((l.irq, l.group0)));
+        assert_eq!(seen, [(34, false), (37, false)], "an IRQ-delivered HRT line is Group 1");
+    }
+}
