@@ -97,6 +97,18 @@ pub const fn guest_scr(delivery: Delivery) -> u32 {
     }
 }
 
+/// The most guest lines the guard's list holds: more than the GIC lines of
+/// either board (96), each of which has one owner at most.
+pub const MAX_GUARDED: usize = 128;
+
+/// A line on the guard's list, with its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuardedLine {
+    pub line: Line,
+    pub core: u32,
+    pub guest: u32,
+}
+
 /// Calls `f` with every guest line the guard looks at on a shared core
 /// (each guest's, delivered as `delivery_of` says). Group 1 lines get
 /// their whole setting back; a Group 0 line only its target: the GIC
@@ -206,14 +218,26 @@ mod tests {
             guest(Level::Srt, 1, &SRT_DEVICES),
         ];
         let mut seen = Vec::new();
-        guarded(&guests, |g| delivery(g, false), |_, l| seen.push((l.irq, l.group0)));
+        guarded(
+            &guests,
+            |g| delivery(g, false),
+            |_, l| seen.push((l.irq, l.group0)),
+        );
         assert_eq!(
             seen,
             [(34, true), (37, false)],
             "the HRT line is Group 0 (only its target is put back), the SRT line Group 1"
         );
         let mut seen = Vec::new();
-        guarded(&guests, |g| delivery(g, g.core == 0), |_, l| seen.push((l.irq, l.group0)));
-        assert_eq!(seen, [(34, false), (37, false)], "an IRQ-delivered HRT line is Group 1");
+        guarded(
+            &guests,
+            |g| delivery(g, g.core == 0),
+            |_, l| seen.push((l.irq, l.group0)),
+        );
+        assert_eq!(
+            seen,
+            [(34, false), (37, false)],
+            "an IRQ-delivered HRT line is Group 1"
+        );
     }
 }

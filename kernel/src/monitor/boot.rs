@@ -10,10 +10,10 @@ use super::{say, Monitor, Platform, EXIT_MONITOR_PANIC, SGI_SNAPSHOT};
 use crate::config::Guest;
 use crate::context::{Cp15, GicCpu, GuestContext, TrapFrame};
 use crate::edf::Params;
+use crate::interrupts::Delivery;
 use crate::plan::{self, CoreAction};
 use crate::shadow::TableMemory;
 use crate::state::{CoreState, GuestState, Role};
-use crate::interrupts::Delivery;
 use crate::{arch, interrupts, timing, GuestEntry, MAX_CORES};
 
 /// The table area, addressed physically (the monitor's MMU is off).
@@ -152,6 +152,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     if line.always_enabled {
                         Self::GICD.enable_interrupt(irq);
                     }
+                    // SAFETY: core 0 before the release; nothing reads the
+                    // list yet.
+                    unsafe { self.guard_line(g, line) };
                 });
                 if st.guests.push(gs).is_err() {
                     unreachable!("plan::core_action admits at most S guests to a core");

@@ -34,34 +34,53 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         Self::GICD.set_level_sensitive(line.irq);
     }
 
+    /// Adds `line` of `guest` to the guard's list (a system with more guest
+    /// lines than the list holds is refused by the generator's own rule
+    /// that a line has one owner: there are fewer GIC lines).
+    ///
+    /// # Safety
+    /// Core 0, before it releases the other cores.
+    pub(super) unsafe fn guard_line(&self, guest: &Guest, line: Line) {
+        // SAFETY: as the caller vouches, no other reference is alive.
+        let lines = unsafe { &mut *self.guarded.0.get() };
+        let entry = interrupts::GuardedLine {
+            line,
+            core: guest.core,
+            guest: guest.id,
+        };
+        if lines.push(entry).is_err() {
+            panic!("more guest interrupt lines than the GIC has");
+        }
+    }
+
     /// The guard, at every scheduling event of a shared core (and when a
     /// guest's line turns up at this core's FIQ, retargeted here): every
     /// guest line gets its target back (QEMU lets a Non-secure write
     /// retarget even a Group 0 line), every Group 1 line its priority and
-    /// trigger, the
-    /// lines of this core's guests are enabled exactly for the guest in the
-    /// processor (an HRT guest's IRQ-delivered lines always), and the
-    /// distributor forwards both groups again. Whatever another guest wrote
-    /// to the distributor since lasts until here.
+    /// trigger, the lines of this core's guests are enabled exactly for the
+    /// guest in the processor (an HRT guest's IRQ-delivered lines always),
+    /// and the distributor forwards both groups again. Whatever another
+    /// guest wrote to the distributor since lasts until here. The list was
+    /// made at boot: a system without guest lines pays one store.
     pub(super) fn guard(&self, core: u32, st: &CoreState<S>) {
         let running = st.running().map(|g| g.id);
-        interrupts::guarded(
-            self.system.guests,
-            |g| self.delivery(g),
-            |g, line| {
-                Self::GICD.set_targets(line.irq, line.targets);
-                if line.group0 {
-                    return;
-                }
-                Self::GICD.set_priority(line.irq, line.priority);
-                Self::GICD.set_level_sensitive(line.irq);
-                if line.always_enabled || (g.core == core && running == Some(g.id)) {
-                    Self::GICD.enable_interrupt(line.irq);
-                } else if g.core == core {
-                    Self::GICD.disable_interrupt(line.irq);
-                }
-            },
-        );
+        // SAFETY: the list is read-only once the cores are released, and
+        // only shared cores, released, run the guard.
+        let lines = unsafe { &*self.guarded.0.get() };
+        for l in lines.iter() {
+            let line = &l.line;
+            Self::GICD.set_targets(line.irq, line.targets);
+            if line.group0 {
+                continue;
+            }
+            Self::GICD.set_priority(line.irq, line.priority);
+            Self::GICD.set_level_sensitive(line.irq);
+            if line.always_enabled || (l.core == core && running == Some(l.guest)) {
+                Self::GICD.enable_interrupt(line.irq);
+            } else if l.core == core {
+                Self::GICD.disable_interrupt(line.irq);
+            }
+        }
         Self::GICD.enable();
     }
 

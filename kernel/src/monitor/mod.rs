@@ -115,6 +115,12 @@ struct Consoles<C, const G: usize> {
     lines: [LineBuffer; G],
 }
 
+/// Every guest line the guard puts back, in a list core 0 fills at boot
+/// (before it releases the other cores) and every core only reads after.
+struct GuardedLines(
+    UnsafeCell<heapless::Vec<crate::interrupts::GuardedLine, { crate::interrupts::MAX_GUARDED }>>,
+);
+
 /// Every core's state, each element used by its own core only.
 struct CoreStates<const S: usize>(UnsafeCell<[CoreState<S>; MAX_CORES]>);
 
@@ -131,6 +137,8 @@ pub struct Monitor<P: Platform, const G: usize, const S: usize> {
     /// The core whose timer ends a bounded run (`u32::MAX`: none): it keeps
     /// its FIQs for the monitor (docs/interrupts.md).
     monitor_timer_core: AtomicU32,
+    /// The guard's list of guest lines.
+    guarded: GuardedLines,
     /// Guests entered (or about to be) and not halted.
     running: AtomicU32,
     faults: AtomicU32,
@@ -140,7 +148,8 @@ pub struct Monitor<P: Platform, const G: usize, const S: usize> {
 
 // SAFETY: the console is behind its lock; the figures are atomics; each
 // element of `states` is used by one core only (`Monitor::state`), and by
-// core 0 alone before the release.
+// core 0 alone before the release; `guarded` is written by core 0 before
+// the release only, and read-only after.
 unsafe impl<P: Platform, const G: usize, const S: usize> Sync for Monitor<P, G, S> {}
 
 /// `writeln!` to the monitor's console, under its lock.
@@ -195,6 +204,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             states: CoreStates(UnsafeCell::new([const { CoreState::EMPTY }; MAX_CORES])),
             run_end_ticks: AtomicU64::new(0),
             monitor_timer_core: AtomicU32::new(u32::MAX),
+            guarded: GuardedLines(UnsafeCell::new(heapless::Vec::new())),
             running: AtomicU32::new(0),
             faults: AtomicU32::new(0),
             request: AtomicU32::new(0),
