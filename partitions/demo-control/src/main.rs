@@ -17,7 +17,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use board::gic::Gicc;
 use board::global_timer::GlobalTimer;
@@ -26,6 +26,10 @@ use mvm_guest::exception::{self, Exception, ExceptionFrame};
 use mvm_guest::{cpu, hypercall, println};
 
 const PERIOD_MS: u32 = 100;
+/// One period in global-timer ticks.
+const PERIOD_TICKS: u64 = devices::board::PERIPHCLK_HZ as u64 / 1000 * PERIOD_MS as u64;
+/// Nanoseconds a global-timer tick (QEMU: 10; ZC702: 3).
+const NS_PER_TICK: u64 = 1_000_000_000 / devices::board::PERIPHCLK_HZ as u64;
 
 /// This guest's UART and timer on QEMU vexpress-a9.
 #[cfg(mvm_board = "qemu-vexpress-a9")]
@@ -109,12 +113,31 @@ static GICC: Gicc = unsafe { Gicc::new(board::GICC_BASE) };
 static GLOBAL_TIMER: GlobalTimer = unsafe { GlobalTimer::new(board::GLOBAL_TIMER_BASE) };
 
 static TICKS: AtomicU32 = AtomicU32::new(0);
+/// The global timer just before the periodic timer was started: tick `k`
+/// is due `k` periods later.
+static START: AtomicU64 = AtomicU64::new(0);
+/// The last tick's handler entry after its due time, in global-timer
+/// ticks, and how it came (1: FIQ, 2: IRQ).
+static LATENCY: AtomicU32 = AtomicU32::new(0);
+static PATH: AtomicU32 = AtomicU32::new(0);
+
+/// A tick: its latency (the handler's first clock reading after the
+/// time the timer was due, which includes the few instructions between
+/// the start reading and the timer's start), counted.
+fn tick(path: u32) {
+    let now = GLOBAL_TIMER.count();
+    let k = TICKS.load(Ordering::Relaxed) as u64 + 1;
+    let due = START.load(Ordering::Relaxed) + k * PERIOD_TICKS;
+    LATENCY.store(now.saturating_sub(due) as u32, Ordering::Relaxed);
+    PATH.store(path, Ordering::Relaxed);
+    TICKS.fetch_add(1, Ordering::Relaxed);
+}
 
 fn on_irq(_frame: &mut ExceptionFrame) {
     mvm_guest::irq::serve(&GICC, |id| {
         if id == TIMER_IRQ {
+            tick(2);
             devices::clear_timer();
-            TICKS.fetch_add(1, Ordering::Relaxed);
         }
     });
 }
@@ -124,8 +147,8 @@ fn on_irq(_frame: &mut ExceptionFrame) {
 /// when the timer's interrupt is cleared. Whichever way it arrives, the
 /// tick is the same.
 fn on_fiq(_frame: &mut ExceptionFrame) {
+    tick(1);
     devices::clear_timer();
-    TICKS.fetch_add(1, Ordering::Relaxed);
 }
 
 fn millis_since_reset() -> u64 {
@@ -156,6 +179,7 @@ fn main() -> ! {
 
     exception::set_handler(Exception::Irq, on_irq);
     exception::set_handler(Exception::Fiq, on_fiq);
+    START.store(GLOBAL_TIMER.count(), Ordering::Relaxed);
     devices::start_timer(PERIOD_MS);
     cpu::enable_irq();
     cpu::enable_fiq();
@@ -166,7 +190,16 @@ fn main() -> ! {
         let ticks = TICKS.load(Ordering::Relaxed);
         if ticks != seen {
             seen = ticks;
-            let _ = writeln!(uart, "control: tick {ticks} at {} ms", millis_since_reset());
+            let ns = LATENCY.load(Ordering::Relaxed) as u64 * NS_PER_TICK;
+            let path = match PATH.load(Ordering::Relaxed) {
+                1 => "fiq",
+                _ => "irq",
+            };
+            let _ = writeln!(
+                uart,
+                "control: tick {ticks} at {} ms ({path}, handler {ns} ns after the timer)",
+                millis_since_reset()
+            );
         }
     }
 }
