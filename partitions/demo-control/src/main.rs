@@ -19,10 +19,9 @@
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use board::gic::Gicc;
 use board::global_timer::GlobalTimer;
 use devices::board;
-use mvm_guest::exception::{self, Exception, ExceptionFrame};
+use mvm_guest::irq::{self, Source};
 use mvm_guest::{cpu, hypercall, println};
 
 const PERIOD_MS: u32 = 100;
@@ -105,9 +104,6 @@ mod devices {
 
 const TIMER_IRQ: u32 = devices::TIMER_IRQ;
 
-// SAFETY: the GIC CPU interface is banked per core and per world: this is
-// core 0's Non-secure view, which only this guest uses.
-static GICC: Gicc = unsafe { Gicc::new(board::GICC_BASE) };
 // SAFETY: the global timer is readable from the Non-secure world (the
 // monitor grants it in the SCU); reads have no side effects.
 static GLOBAL_TIMER: GlobalTimer = unsafe { GlobalTimer::new(board::GLOBAL_TIMER_BASE) };
@@ -133,21 +129,17 @@ fn tick(path: u32) {
     TICKS.fetch_add(1, Ordering::Relaxed);
 }
 
-fn on_irq(_frame: &mut ExceptionFrame) {
-    mvm_guest::irq::serve(&GICC, |id| {
-        if id == TIMER_IRQ {
-            tick(2);
-            devices::clear_timer();
-        }
-    });
-}
-
-/// The timer's line as FIQ (Group 0, straight from the GIC: the HRT
-/// guest's own core, docs/interrupts.md): no acknowledge, the line drops
-/// when the timer's interrupt is cleared. Whichever way it arrives, the
-/// tick is the same.
-fn on_fiq(_frame: &mut ExceptionFrame) {
-    tick(1);
+/// The timer's interrupt, whichever way it comes (`mvm_guest::irq`): as
+/// FIQ on this guest's own core (a Group 0 line, no acknowledge: the line
+/// drops when the timer's interrupt is cleared), or as an acknowledged IRQ
+/// where the monitor keeps FIQs (a bounded run with no shared or idle core
+/// to time it).
+fn on_interrupt(source: Source) {
+    match source {
+        Source::Fiq => tick(1),
+        Source::Line(id) if id == TIMER_IRQ => tick(2),
+        Source::Line(_) => return,
+    }
     devices::clear_timer();
 }
 
@@ -177,12 +169,11 @@ fn main() -> ! {
         hypercall::count()
     );
 
-    exception::set_handler(Exception::Irq, on_irq);
-    exception::set_handler(Exception::Fiq, on_fiq);
     START.store(GLOBAL_TIMER.count(), Ordering::Relaxed);
     devices::start_timer(PERIOD_MS);
-    cpu::enable_irq();
-    cpu::enable_fiq();
+    // SAFETY: the board's GIC CPU interface; its Non-secure view is banked
+    // per core and per world: this guest's own.
+    unsafe { irq::take(board::GICC_BASE, on_interrupt) };
 
     let mut seen = 0;
     loop {
