@@ -740,7 +740,9 @@ pub fn set_secure_thread_pointer(value: u32) {
 pub fn set_guest_scr(value: u32) {
     // SAFETY: with SCR.NS = 0 this writes the Secure copy, which no
     // Non-secure code can read or write.
-    unsafe { core::arch::asm!("mcr p15, 0, {v}, c13, c0, 3", v = in(reg) value, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mcr p15, 0, {v}, c13, c0, 3", v = in(reg) value, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// This core's Secure TPIDRPRW.

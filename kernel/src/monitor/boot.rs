@@ -10,10 +10,10 @@ use super::{say, Monitor, Platform, EXIT_MONITOR_PANIC, SGI_SNAPSHOT};
 use crate::config::Guest;
 use crate::context::{Cp15, GicCpu, GuestContext, TrapFrame};
 use crate::edf::Params;
+use crate::interrupts::Delivery;
 use crate::plan::{self, CoreAction};
 use crate::shadow::TableMemory;
 use crate::state::{CoreState, GuestState, Role};
-use crate::interrupts::Delivery;
 use crate::{arch, interrupts, timing, GuestEntry, MAX_CORES};
 
 /// The table area, addressed physically (the monitor's MMU is off).
@@ -150,7 +150,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     // A dedicated core's guest owns its interrupts from now
                     // on; a shared core's guest only while it runs.
                     if line.always_enabled {
-                        Self::GICD.enable_interrupt(irq);
+                        Self::GICD.enable_interrupt(irq.id);
                     }
                 });
                 if st.guests.push(gs).is_err() {

@@ -31,15 +31,14 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         );
         Self::GICD.set_priority(line.irq, line.priority);
         Self::GICD.set_targets(line.irq, line.targets);
-        Self::GICD.set_level_sensitive(line.irq);
+        Self::GICD.set_trigger(line.irq, line.edge);
     }
 
     /// The guard, at every scheduling event of a shared core (and when a
     /// guest's line turns up at this core's FIQ, retargeted here): every
     /// guest line gets its target back (QEMU lets a Non-secure write
     /// retarget even a Group 0 line), every Group 1 line its priority and
-    /// trigger, the
-    /// lines of this core's guests are enabled exactly for the guest in the
+    /// declared trigger, the lines of this core's guests are enabled exactly for the guest in the
     /// processor (an HRT guest's IRQ-delivered lines always), and the
     /// distributor forwards both groups again. Whatever another guest wrote
     /// to the distributor since lasts until here.
@@ -54,7 +53,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     return;
                 }
                 Self::GICD.set_priority(line.irq, line.priority);
-                Self::GICD.set_level_sensitive(line.irq);
+                Self::GICD.set_trigger(line.irq, line.edge);
                 if line.always_enabled || (g.core == core && running == Some(g.id)) {
                     Self::GICD.enable_interrupt(line.irq);
                 } else if g.core == core {
