@@ -29,6 +29,7 @@ fn generation_is_deterministic_and_names_every_item() {
         "id: 38,",
         "trigger: Trigger::Level",
         "lines[i].priority <= Interrupt::MAX_PRIORITY",
+        "priority: 2,",
         "server: Some(Params {",
         "period: 10000000",
         "deadline: 8000000",
