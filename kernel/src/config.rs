@@ -72,9 +72,11 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// The least urgent level: a Cortex-A9 GIC has 32 priorities, 16 for
-    /// each group's half.
-    pub const MAX_PRIORITY: u8 = 15;
+    /// The least urgent level. A Cortex-A9 GIC has 32 priorities, 16 in
+    /// each group's half, but never signals its lowest (0xF8: no priority
+    /// mask lies below it), which a level 15 would give a Group 1 line; so
+    /// 15 levels, the same for both groups.
+    pub const MAX_PRIORITY: u8 = 14;
     /// The level of a line whose device declares none.
     pub const DEFAULT_PRIORITY: u8 = 8;
 }

@@ -26,7 +26,7 @@
 //!   GIC lets a Non-secure write retarget even a Group 0 line, the guard
 //!   puts Group 0 lines' targets back too.)
 //! - Each line's priority and trigger are the system description's
-//!   (`priority` 0 to 15, `trigger` level or edge, per device);
+//!   (`priority` 0 to 14, `trigger` level or edge, per device);
 //!   [`gic_priority`] turns the level into the GIC's priority byte, in the
 //!   Secure half for Group 0 lines and the Non-secure half for Group 1
 //!   lines, and the guard keeps a Group 1 line's trigger as declared.
@@ -45,7 +45,8 @@ use crate::sysreg::Scr;
 ///   Non-secure write to GICC_PMR (its values map to 0x80..0xFF) can mask
 ///   them;
 /// - Group 1 lines take `0x80 + 8 * level`, the Non-secure half, where a
-///   Non-secure GIC driver expects its priorities.
+///   Non-secure GIC driver expects its priorities; never 0xF8, the lowest,
+///   which the GIC does not signal under any mask (hence 15 levels).
 pub const fn gic_priority(level: u8, delivery: Delivery) -> u8 {
     let level = if level > Interrupt::MAX_PRIORITY {
         Interrupt::MAX_PRIORITY
@@ -283,13 +284,17 @@ mod tests {
             }
         }
         assert_eq!(gic_priority(0, Delivery::Fiq), 0x00);
-        assert_eq!(gic_priority(15, Delivery::Fiq), 0x78);
+        assert_eq!(gic_priority(14, Delivery::Fiq), 0x70);
         assert_eq!(gic_priority(0, Delivery::Irq), 0x80);
-        assert_eq!(gic_priority(15, Delivery::Irq), 0xF8);
+        assert_eq!(gic_priority(14, Delivery::Irq), 0xF0);
+        assert!(
+            gic_priority(u8::MAX, Delivery::Irq) < 0xF8,
+            "never the GIC's lowest priority, which no mask lets through"
+        );
         assert_eq!(
             gic_priority(200, Delivery::Irq),
-            0xF8,
-            "beyond 15 counts as 15"
+            0xF0,
+            "beyond 14 counts as 14"
         );
     }
 }

@@ -80,7 +80,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
                     let lines = #ident.devices[d].interrupts;
                     let mut i = 0;
                     while i < lines.len() {
-                        assert!(lines[i].priority <= Interrupt::MAX_PRIORITY, "each line's priority level is 0 to 15");
+                        assert!(lines[i].priority <= Interrupt::MAX_PRIORITY, "each line's priority level is 0 to 14");
                         i += 1;
                     }
                     d += 1;

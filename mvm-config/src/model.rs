@@ -97,7 +97,7 @@ impl Region {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GuestDevice {
     pub device: &'static Device,
-    /// Urgency from 0 (most urgent) to 15; the kernel maps it to the GIC's
+    /// Urgency from 0 (most urgent) to 14; the kernel maps it to the GIC's
     /// priority byte (`mvm_kernel::interrupts::gic_priority`).
     pub priority: u8,
     pub trigger: Trigger,

@@ -948,7 +948,7 @@ fn devices(
                             p.span.clone(),
                             "not a priority level",
                         )
-                        .with_note("0 is the most urgent level, 15 the least; the default is 8"),
+                        .with_note("0 is the most urgent level, 14 the least; the default is 8"),
                     );
                     None
                 }

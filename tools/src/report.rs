@@ -74,7 +74,7 @@ struct DeviceReport {
     base: u64,
     size: u64,
     interrupts: Vec<u32>,
-    /// Its lines' urgency, 0 (most urgent) to 15.
+    /// Its lines' urgency, 0 (most urgent) to 14.
     priority: u8,
     #[serde(serialize_with = "keyword")]
     trigger: Trigger,
