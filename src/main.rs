@@ -66,9 +66,16 @@ fn main() {
             );
         }
         for d in g.devices {
+            let lines: Vec<String> = d
+                .interrupts
+                .iter()
+                .map(|i| format!("{} (priority {}, {:?})", i.id, i.priority, i.trigger))
+                .collect();
             println!(
-                "  device {} at {:#010x}, interrupts {:?}",
-                d.name, d.regs.base, d.interrupts
+                "  device {} at {:#010x}, interrupts [{}]",
+                d.name,
+                d.regs.base,
+                lines.join(", ")
             );
         }
         if let Err(e) = mvm_kernel::plan::check_image(g) {

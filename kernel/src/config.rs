@@ -48,13 +48,46 @@ impl Region {
     }
 }
 
+/// How an interrupt line signals (GICD_ICFGR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// Pending while the device holds the line: the device's own
+    /// acknowledge clears it.
+    Level,
+    /// Pending from a rising edge until the GIC acknowledges it.
+    Edge,
+}
+
+/// One interrupt line of a passthrough device, as the system description
+/// declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interrupt {
+    /// The GIC interrupt ID.
+    pub id: u32,
+    /// Urgency from 0 (most urgent) to [`Interrupt::MAX_PRIORITY`]; the
+    /// monitor turns it into a GIC priority
+    /// ([`crate::interrupts::gic_priority`]).
+    pub priority: u8,
+    pub trigger: Trigger,
+}
+
+impl Interrupt {
+    /// The least urgent level. A Cortex-A9 GIC has 32 priorities, 16 in
+    /// each group's half, but never signals its lowest (0xF8: no priority
+    /// mask lies below it), which a level 15 would give a Group 1 line; so
+    /// 15 levels, the same for both groups.
+    pub const MAX_PRIORITY: u8 = 14;
+    /// The level of a line whose device declares none.
+    pub const DEFAULT_PRIORITY: u8 = 8;
+}
+
 /// A passthrough device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Device {
     pub name: &'static str,
     pub regs: Region,
-    /// GIC interrupt IDs; group 1, targeted at the owning guest's core.
-    pub interrupts: &'static [u32],
+    /// Its lines, targeted at the owning guest's core.
+    pub interrupts: &'static [Interrupt],
 }
 
 /// A guest's program: a flat binary copied to `load` at boot.

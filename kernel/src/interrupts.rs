@@ -25,19 +25,40 @@
 //!   Group 1 forwarding switched on again ([`guarded`]). (Under QEMU, whose
 //!   GIC lets a Non-secure write retarget even a Group 0 line, the guard
 //!   puts Group 0 lines' targets back too.)
-//! - All lines the boards' catalogues name are level-sensitive; the guard
-//!   keeps them so.
+//! - Each line's priority and trigger are the system description's
+//!   (`priority` 0 to 14, `trigger` level or edge, per device);
+//!   [`gic_priority`] turns the level into the GIC's priority byte, in the
+//!   Secure half for Group 0 lines and the Non-secure half for Group 1
+//!   lines, and the guard keeps a Group 1 line's trigger as declared.
+//!   (`mvm-config` refuses an edge-triggered line on an HRT guest: without
+//!   a GIC acknowledge nothing could clear its pending state.)
 #![forbid(unsafe_code)]
 
-use crate::config::{Guest, Level};
+use crate::config::{Guest, Interrupt, Level, Trigger};
 use crate::sysreg::Scr;
 
-/// Priority of Group 0 (FIQ-delivered) guest lines: above 0x80, the most a
-/// Non-secure write to GICC_PMR can mask (its values map to 0x80..0xFF).
-pub const FIQ_PRIORITY: u8 = 0x40;
-/// Priority of Group 1 guest lines: in the Non-secure half, as a
-/// Non-secure GIC driver expects.
-pub const IRQ_PRIORITY: u8 = 0xA0;
+/// The GIC priority byte of a line of urgency `level` (0 most urgent,
+/// [`Interrupt::MAX_PRIORITY`] least; larger values count as the least),
+/// delivered as `delivery`. A Cortex-A9 GIC implements 32 priorities, the
+/// upper five bits of the byte, so levels are 8 apart:
+/// - Group 0 (FIQ) lines take `0x00 + 8 * level`, all below 0x80: no
+///   Non-secure write to GICC_PMR (its values map to 0x80..0xFF) can mask
+///   them;
+/// - Group 1 lines take `0x80 + 8 * level`, the Non-secure half, where a
+///   Non-secure GIC driver expects its priorities; never 0xF8, the lowest,
+///   which the GIC does not signal under any mask (hence 15 levels).
+pub const fn gic_priority(level: u8, delivery: Delivery) -> u8 {
+    let level = if level > Interrupt::MAX_PRIORITY {
+        Interrupt::MAX_PRIORITY
+    } else {
+        level
+    };
+    let base = match delivery {
+        Delivery::Fiq => 0x00,
+        Delivery::Irq => 0x80,
+    };
+    base + 8 * level
+}
 
 /// How a guest's device interrupts reach it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +85,10 @@ pub struct Line {
     pub irq: u32,
     /// Group 0 (Secure) rather than Group 1.
     pub group0: bool,
+    /// The GIC priority byte ([`gic_priority`]).
     pub priority: u8,
+    /// GICD_ICFGR: edge-triggered rather than level-sensitive.
+    pub edge: bool,
     /// GICD_ITARGETSR: the owner's core.
     pub targets: u8,
     /// Enabled from boot on (a dedicated core's guest owns its lines for
@@ -73,14 +97,12 @@ pub struct Line {
 }
 
 /// The setting of `irq`, a line of `guest`, delivered as `delivery`.
-pub fn line(guest: &Guest, irq: u32, delivery: Delivery) -> Line {
+pub fn line(guest: &Guest, irq: &Interrupt, delivery: Delivery) -> Line {
     Line {
-        irq,
+        irq: irq.id,
         group0: delivery == Delivery::Fiq,
-        priority: match delivery {
-            Delivery::Fiq => FIQ_PRIORITY,
-            Delivery::Irq => IRQ_PRIORITY,
-        },
+        priority: gic_priority(irq.priority, delivery),
+        edge: irq.trigger == Trigger::Edge,
         targets: 1u8 << (guest.core & 7),
         always_enabled: guest.level == Level::Hrt,
     }
@@ -124,7 +146,7 @@ pub fn guarded(
     for g in guests {
         let delivery = delivery_of(g);
         for device in g.devices {
-            for &irq in device.interrupts {
+            for irq in device.interrupts {
                 f(g, line(g, irq, delivery));
             }
         }
@@ -141,15 +163,25 @@ mod tests {
         size: 0x1000,
         guest_base: 0x1001_1000,
     };
+    const TIMER0: Interrupt = Interrupt {
+        id: 34,
+        priority: Interrupt::DEFAULT_PRIORITY,
+        trigger: Trigger::Level,
+    };
+    const UART1: Interrupt = Interrupt {
+        id: 37,
+        priority: 2,
+        trigger: Trigger::Edge,
+    };
     static HRT_DEVICES: [Device; 1] = [Device {
         name: "timer0",
         regs: REGS,
-        interrupts: &[34],
+        interrupts: &[TIMER0],
     }];
     static SRT_DEVICES: [Device; 1] = [Device {
         name: "uart1",
         regs: REGS,
-        interrupts: &[37],
+        interrupts: &[UART1],
     }];
 
     fn guest(level: Level, core: u32, devices: &'static [Device]) -> Guest {
@@ -178,8 +210,9 @@ mod tests {
         let g = guest(Level::Hrt, 0, &HRT_DEVICES);
         let d = delivery(&g, false);
         assert_eq!(d, Delivery::Fiq);
-        let l = line(&g, 34, d);
-        assert!(l.group0 && l.always_enabled);
+        let l = line(&g, &TIMER0, d);
+        assert!(l.group0 && l.always_enabled && !l.edge);
+        assert_eq!(l.priority, 0x40);
         assert!(l.priority < 0x80, "no Non-secure PMR value masks it");
         assert_eq!(l.targets, 0b01);
         let scr = guest_scr(d);
@@ -193,8 +226,9 @@ mod tests {
         let g = guest(Level::Hrt, 0, &HRT_DEVICES);
         let d = delivery(&g, true);
         assert_eq!(d, Delivery::Irq);
-        let l = line(&g, 34, d);
+        let l = line(&g, &TIMER0, d);
         assert!(!l.group0 && l.always_enabled);
+        assert_eq!(l.priority, 0xC0, "level 8 in the Non-secure half");
         assert_eq!(guest_scr(d), crate::SCR_GUEST);
     }
 
@@ -204,9 +238,10 @@ mod tests {
         for timer in [false, true] {
             let d = delivery(&g, timer);
             assert_eq!(d, Delivery::Irq);
-            let l = line(&g, 37, d);
+            let l = line(&g, &UART1, d);
             assert!(!l.group0 && !l.always_enabled);
-            assert_eq!(l.priority, IRQ_PRIORITY);
+            assert_eq!(l.priority, 0x90, "level 2: 0x80 + 8 * 2");
+            assert!(l.edge, "the declared trigger");
             assert_eq!(l.targets, 0b10);
         }
     }
@@ -238,6 +273,40 @@ mod tests {
             seen,
             [(34, false), (37, false)],
             "an IRQ-delivered HRT line is Group 1"
+        );
+    }
+
+    #[test]
+    fn levels_map_to_distinct_priorities_in_each_groups_half() {
+        for level in 0..=Interrupt::MAX_PRIORITY {
+            let fiq = gic_priority(level, Delivery::Fiq);
+            let irq = gic_priority(level, Delivery::Irq);
+            assert_eq!(fiq, 8 * level);
+            assert_eq!(irq, 0x80 + 8 * level);
+            assert!(fiq < 0x80, "Group 0: above any Non-secure mask");
+            assert!(irq >= 0x80, "Group 1: the Non-secure half");
+            assert_eq!(fiq & 7, 0, "a priority the Cortex-A9's 5 bits hold exactly");
+            assert_eq!(irq & 7, 0);
+            if level > 0 {
+                assert!(
+                    gic_priority(level - 1, Delivery::Fiq) < fiq,
+                    "a lower level is more urgent"
+                );
+                assert!(gic_priority(level - 1, Delivery::Irq) < irq);
+            }
+        }
+        assert_eq!(gic_priority(0, Delivery::Fiq), 0x00);
+        assert_eq!(gic_priority(14, Delivery::Fiq), 0x70);
+        assert_eq!(gic_priority(0, Delivery::Irq), 0x80);
+        assert_eq!(gic_priority(14, Delivery::Irq), 0xF0);
+        assert!(
+            gic_priority(u8::MAX, Delivery::Irq) < 0xF8,
+            "never the GIC's lowest priority, which no mask lets through"
+        );
+        assert_eq!(
+            gic_priority(200, Delivery::Irq),
+            0xF0,
+            "beyond 14 counts as 14"
         );
     }
 }

@@ -10,7 +10,7 @@
 //!   the rules live here, where host tests check them.
 #![forbid(unsafe_code)]
 
-use crate::config::Guest;
+use crate::config::{Guest, Interrupt};
 
 /// Whether a switch between two guests whose translation entries are all
 /// non-global under ASIDs of their own keeps the Non-secure TLB. `false`:
@@ -118,14 +118,14 @@ pub fn plan(unit: Unit, outgoing: Option<Side>, incoming: Side, keep_tlb: bool) 
     }
 }
 
-/// Calls `f` with each GIC interrupt ID of `guest`'s passthrough devices:
+/// Calls `f` with each interrupt line of `guest`'s passthrough devices:
 /// the lines a switch on a shared core disables for the outgoing guest
 /// (they stay pending) and enables for the incoming one. (Two plain loops:
 /// on the switch path they cost less than a flattening iterator.)
 #[inline(always)]
-pub fn for_each_interrupt(guest: &Guest, mut f: impl FnMut(u32)) {
+pub fn for_each_interrupt(guest: &Guest, mut f: impl FnMut(&Interrupt)) {
     for device in guest.devices {
-        for &irq in device.interrupts {
+        for irq in device.interrupts {
             f(irq);
         }
     }
@@ -134,7 +134,7 @@ pub fn for_each_interrupt(guest: &Guest, mut f: impl FnMut(u32)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Device, Image, Level, Paging, Region};
+    use crate::config::{Device, Image, Level, Paging, Region, Trigger};
 
     const FPU: u32 = crate::NSACR_VALUE;
     const NO_FPU: u32 = crate::NSACR_NO_FPU;
@@ -243,6 +243,13 @@ mod tests {
 
     #[test]
     fn interrupts_are_every_line_of_every_device() {
+        const fn line(id: u32) -> Interrupt {
+            Interrupt {
+                id,
+                priority: Interrupt::DEFAULT_PRIORITY,
+                trigger: Trigger::Level,
+            }
+        }
         const REGS: Region = Region {
             base: 0x1000_9000,
             size: 0x1000,
@@ -259,7 +266,7 @@ mod tests {
                 Device {
                     name: "uart1",
                     regs: REGS,
-                    interrupts: &[38],
+                    interrupts: &[const { line(38) }],
                 },
                 Device {
                     name: "none",
@@ -269,7 +276,7 @@ mod tests {
                 Device {
                     name: "two",
                     regs: REGS,
-                    interrupts: &[40, 41],
+                    interrupts: &const { [line(40), line(41)] },
                 },
             ],
             image: Image {
@@ -283,7 +290,7 @@ mod tests {
             shadow: None,
         };
         let mut lines = Vec::new();
-        for_each_interrupt(&guest, |irq| lines.push(irq));
+        for_each_interrupt(&guest, |irq| lines.push(irq.id));
         assert_eq!(lines, [38, 40, 41]);
     }
 }

@@ -207,15 +207,19 @@ impl Gicd {
         r.set((r.get() & !(0xFF << shift)) | ((cpu_mask as u32) << shift));
     }
 
-    /// Makes a line level-sensitive (GICD_ICFGR: the upper bit of its two
-    /// is 0). A Non-secure write can flip a Group 1 line to edge; the
-    /// monitor puts it back.
-    pub fn set_level_sensitive(&self, id: u32) {
+    /// Makes a line edge-triggered (`edge`) or level-sensitive
+    /// (GICD_ICFGR: the upper bit of its two is 1 for edge). A Non-secure
+    /// write can flip a Group 1 line's trigger; the monitor puts it back.
+    /// Writes only when the bit differs: the guard calls it at every
+    /// scheduling event, and changing an enabled line's trigger is
+    /// UNPREDICTABLE in the GIC architecture.
+    pub fn set_trigger(&self, id: u32, edge: bool) {
         let (n, bit) = ((id / 16) as usize, 1u32 << ((id % 16) * 2 + 1));
         let r = &self.regs().gicd_icfgr[n];
         let value = r.get();
-        if value & bit != 0 {
-            r.set(value & !bit);
+        let wanted = if edge { value | bit } else { value & !bit };
+        if wanted != value {
+            r.set(wanted);
         }
     }
 

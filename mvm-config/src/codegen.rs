@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use mvm_kernel::config::{CorePlan, Level, Paging, Region};
+use mvm_kernel::config::{CorePlan, Interrupt, Level, Paging, Region, Trigger};
 use mvm_kernel::edf::Params;
 
 use crate::ir::{GuestIr, SystemIr};
@@ -69,9 +69,27 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
     let regions = g.regions.iter().map(region);
     let devices = g.devices.iter().map(|d| {
         let (name, regs) = (d.name, region(&d.regs));
-        let irqs = d.interrupts.iter().map(|&i| u32_lit(i));
+        let irqs = d.interrupts.iter().map(interrupt);
         quote!(Device { name: #name, regs: #regs, interrupts: &[#(#irqs),*] })
     });
+    let line_checks = if g.devices.iter().any(|d| !d.interrupts.is_empty()) {
+        quote! {
+            const _: () = {
+                let mut d = 0;
+                while d < #ident.devices.len() {
+                    let lines = #ident.devices[d].interrupts;
+                    let mut i = 0;
+                    while i < lines.len() {
+                        assert!(lines[i].priority <= Interrupt::MAX_PRIORITY, "each line's priority level is 0 to 14");
+                        i += 1;
+                    }
+                    d += 1;
+                }
+            };
+        }
+    } else {
+        quote!()
+    };
     let first = g.regions[0].guest_base;
     let image = match program {
         GuestProgram::Image { load, entry, path } => {
@@ -174,6 +192,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
         };
         #translation_checks
         #shadow_checks
+        #line_checks
         const _: () = assert!(
             #ident.regions[0].contains_guest(#ident.image.load, #ident.image.bytes.len() as u32),
             "the image fits in the guest's first region"
@@ -201,6 +220,22 @@ fn region(r: &Region) -> TokenStream {
     } = *r;
     let (base, size, guest_base) = (addr_lit(base), addr_lit(size), addr_lit(guest_base));
     quote!(Region { base: #base, size: #size, guest_base: #guest_base })
+}
+
+/// An [`Interrupt`] as a constant expression; every field is named, so a
+/// field the kernel adds fails here.
+fn interrupt(i: &Interrupt) -> TokenStream {
+    let Interrupt {
+        id,
+        priority,
+        trigger,
+    } = *i;
+    let (id, priority) = (u32_lit(id), Literal::u8_unsuffixed(priority));
+    let trigger = match trigger {
+        Trigger::Level => quote!(Trigger::Level),
+        Trigger::Edge => quote!(Trigger::Edge),
+    };
+    quote!(Interrupt { id: #id, priority: #priority, trigger: #trigger })
 }
 
 /// A server's [`Params`] as a constant expression, in ns.
@@ -271,7 +306,7 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
     let n_cores = ir.cores.len();
     let table_area = region(&ir.table_area);
     let tokens = quote! {
-        use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Level, Paging, Region, System, Table, Translation};
+        use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Interrupt, Level, Paging, Region, System, Table, Translation, Trigger};
         use ::mvm_kernel::edf::Params;
         use ::mvm_kernel::shadow::Pool as ShadowPool;
 

@@ -190,6 +190,14 @@ pub enum ErrorKind {
         device: String,
         other_guest: String,
     },
+    /// `priority` or `trigger` on a device without interrupt lines.
+    InterruptKeyNoLines {
+        guest: String,
+        device: String,
+        key: &'static str,
+    },
+    /// `trigger = "edge"` on a device of an HRT guest.
+    HrtEdgeTrigger { guest: String, device: String },
     /// EDF on one core cannot meet every deadline.
     Unschedulable(Box<Unschedulable>),
     /// The exact test gave up within its bound (treated as a rejection).
@@ -313,6 +321,8 @@ impl ErrorKind {
             ErrorKind::GuestBaseInvalid { .. } => "guest-base-invalid",
             ErrorKind::GuestBaseOverlap { .. } => "guest-base-overlap",
             ErrorKind::PoolKeyDirect { .. } => "pool-key-direct",
+            ErrorKind::InterruptKeyNoLines { .. } => "interrupt-key-no-lines",
+            ErrorKind::HrtEdgeTrigger { .. } => "hrt-edge-trigger",
             ErrorKind::PoolTooSmall { .. } => "pool-too-small",
             ErrorKind::SwitchOverheadBelowBoard { .. } => "switch-overhead-below-board",
         }
@@ -515,6 +525,14 @@ impl fmt::Display for ErrorKind {
                 "region `{region}` of guest `{guest}` at guest-physical {} overlaps its region `{other_region}` at guest-physical {}",
                 format_range(*guest_base, *size),
                 format_range(*other_guest_base, *other_size)
+            ),
+            ErrorKind::InterruptKeyNoLines { guest, device, key } => write!(
+                f,
+                "`{key}` is set on device `{device}` of guest `{guest}`, but the device has no interrupt lines"
+            ),
+            ErrorKind::HrtEdgeTrigger { guest, device } => write!(
+                f,
+                "device `{device}` of HRT guest `{guest}` is declared edge-triggered, but an HRT guest's lines are delivered as FIQ without a GIC acknowledge, so nothing could clear an edge-triggered line's pending state"
             ),
             ErrorKind::PoolKeyDirect { guest, key } => write!(
                 f,

@@ -113,7 +113,7 @@ fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
     let windows = guest
         .devices
         .iter()
-        .map(|d| (d.regs.base, d.regs.size))
+        .map(|d| (d.device.regs.base, d.device.regs.size))
         .chain(cpu_page.map(|p| (p, page)));
     for (base, size) in windows {
         let mut va = base / page * page;
@@ -248,7 +248,7 @@ pub fn boot_page_tables(guest: &Guest, cpu_page: Option<u64>) -> u64 {
     let windows = guest
         .devices
         .iter()
-        .map(|d| (d.regs.base, d.regs.size))
+        .map(|d| (d.device.regs.base, d.device.regs.size))
         .chain(cpu_page.map(|p| (p, u64::from(vmsa::SMALL_PAGE))));
     for (base, size) in windows {
         let mut page = base / mib * mib;

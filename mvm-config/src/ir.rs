@@ -9,7 +9,7 @@
 //! - Physical addresses are 32-bit here: the Cortex-A9 without LPAE has a
 //!   32-bit physical address space, which validation has already enforced.
 
-use mvm_kernel::config::{CorePlan, Level, Paging, Region};
+use mvm_kernel::config::{CorePlan, Interrupt, Level, Paging, Region};
 use mvm_kernel::edf::Params;
 
 use crate::directmap::TranslationIr;
@@ -60,8 +60,8 @@ pub struct DeviceIr {
     /// Its register window (`guest_base` = `base`: devices are mapped at
     /// their physical address).
     pub regs: Region,
-    /// GIC interrupt IDs routed to the owning guest's core, group 1.
-    pub interrupts: Vec<u32>,
+    /// Its lines, each with the device's declared priority and trigger.
+    pub interrupts: Vec<Interrupt>,
 }
 
 fn addr(value: u64) -> u32 {
@@ -135,13 +135,22 @@ pub fn lower(system: &System) -> SystemIr {
                     .devices
                     .iter()
                     .map(|d| DeviceIr {
-                        name: d.name,
+                        name: d.device.name,
                         regs: Region {
-                            base: addr(d.regs.base),
-                            size: addr(d.regs.size),
-                            guest_base: addr(d.regs.base),
+                            base: addr(d.device.regs.base),
+                            size: addr(d.device.regs.size),
+                            guest_base: addr(d.device.regs.base),
                         },
-                        interrupts: d.interrupts.to_vec(),
+                        interrupts: d
+                            .device
+                            .interrupts
+                            .iter()
+                            .map(|&id| Interrupt {
+                                id,
+                                priority: d.priority,
+                                trigger: d.trigger,
+                            })
+                            .collect(),
                     })
                     .collect(),
                 translation: translations.next().flatten(),

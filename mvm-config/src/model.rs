@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::diag::Span;
 use crate::plan::PlannedCore;
 
-pub use mvm_kernel::config::{Level, Paging};
+pub use mvm_kernel::config::{Level, Paging, Trigger};
 pub use mvm_kernel::edf::Params;
 
 /// How the description spells the kernel's enums: the keys' choices, and
@@ -49,6 +49,18 @@ impl Keyword for Paging {
     }
 }
 
+impl Keyword for Trigger {
+    const CHOICES: &'static [&'static str] = &["level", "edge"];
+    const ALL: &'static [Self] = &[Trigger::Level, Trigger::Edge];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Level => "level",
+            Trigger::Edge => "edge",
+        }
+    }
+}
+
 /// Serializes a [`Keyword`] as its spelling (`#[serde(serialize_with)]`:
 /// the kernel's types know nothing of serde).
 pub fn keyword<K: Keyword, S: serde::Serializer>(k: &K, s: S) -> Result<S::Ok, S::Error> {
@@ -78,6 +90,17 @@ impl Region {
     pub fn end(&self) -> u64 {
         self.base + self.size
     }
+}
+
+/// A passthrough device of a guest, with the setting of its interrupt
+/// lines (every line of the device gets the same).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestDevice {
+    pub device: &'static Device,
+    /// Urgency from 0 (most urgent) to 14; the kernel maps it to the GIC's
+    /// priority byte (`mvm_kernel::interrupts::gic_priority`).
+    pub priority: u8,
+    pub trigger: Trigger,
 }
 
 /// A shadow-paged guest's pool of translation tables, in the board's
@@ -132,7 +155,7 @@ pub struct Guest {
     /// The guest-physical address of each region of `memory`, in order:
     /// `base` unless a shadow-paged guest declares `guest_base`.
     pub guest_bases: Vec<u64>,
-    pub devices: Vec<&'static Device>,
+    pub devices: Vec<GuestDevice>,
     /// `Some` exactly for shadow-paged guests.
     pub pool: Option<ShadowPool>,
     pub spans: GuestSpans,

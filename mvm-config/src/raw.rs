@@ -46,6 +46,7 @@ pub const GUEST_KEYS: &[&str] = &[
     "page_tables",
 ];
 pub const REGION_KEYS: &[&str] = &["name", "base", "size", "guest_base"];
+pub const DEVICE_KEYS: &[&str] = &["name", "priority", "trigger"];
 
 /// The whole file.
 #[derive(Clone, Debug, Default)]
@@ -72,7 +73,7 @@ pub struct RawGuest {
     pub core: Option<Located<i128>>,
     pub image: Option<Located<String>>,
     pub memory: Option<Located<Vec<RawRegion>>>,
-    pub devices: Option<Located<Vec<Located<String>>>>,
+    pub devices: Option<Located<Vec<RawDevice>>>,
     pub period: Option<Located<String>>,
     pub budget: Option<Located<String>>,
     pub deadline: Option<Located<String>>,
@@ -91,6 +92,17 @@ pub struct RawRegion {
     pub base: Option<Located<i128>>,
     pub size: Option<Located<RawSize>>,
     pub guest_base: Option<Located<i128>>,
+}
+
+/// One entry of `devices`: a catalogue name, or an inline table
+/// `{ name, priority, trigger }`.
+#[derive(Clone, Debug)]
+pub struct RawDevice {
+    /// The string or the inline table.
+    pub span: Span,
+    pub name: Located<String>,
+    pub priority: Option<Located<i128>>,
+    pub trigger: Option<Located<String>>,
 }
 
 /// A size as written: bytes, or a string with a unit.
@@ -206,18 +218,7 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
         memory: required(t, "memory", &table, &span, diags, |v, key, sp, d| {
             regions(v, key, sp, d)
         }),
-        devices: optional(t, "devices", diags, |v, key, sp, d| {
-            let items = array(v, key, sp, d)?;
-            Some(
-                items
-                    .iter()
-                    .filter_map(|item| {
-                        string(item.get_ref(), key, item.span(), d)
-                            .map(|s| Located::new(s, item.span()))
-                    })
-                    .collect(),
-            )
-        }),
+        devices: optional(t, "devices", diags, devices),
         period: optional(t, "period", diags, string),
         budget: optional(t, "budget", diags, string),
         deadline: optional(t, "deadline", diags, string),
@@ -274,6 +275,46 @@ fn regions(
             name,
             span,
         });
+    }
+    Some(out)
+}
+
+fn devices(
+    v: &DeValue<'_>,
+    key: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<RawDevice>> {
+    let items = array(v, key, span, diags)?;
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let span = item.span();
+        match item.get_ref() {
+            DeValue::String(s) => out.push(RawDevice {
+                name: Located::new(s.to_string(), span.clone()),
+                priority: None,
+                trigger: None,
+                span,
+            }),
+            DeValue::Table(t) => {
+                unknown_keys(t, DEVICE_KEYS, "a device", diags);
+                let Some(name) = required(t, "name", "a device", &span, diags, string) else {
+                    continue;
+                };
+                out.push(RawDevice {
+                    name,
+                    priority: optional(t, "priority", diags, integer),
+                    trigger: optional(t, "trigger", diags, string),
+                    span,
+                });
+            }
+            other => diags.push(wrong_type(
+                key,
+                "a device name or an inline table { name, priority, trigger }",
+                other,
+                span,
+            )),
+        }
     }
     Some(out)
 }

@@ -8,10 +8,12 @@
 //! - A [`System`] is produced only when no rule failed.
 
 use mvm_board::{Board, Device, Owner, PhysRange};
+use mvm_kernel::config::Interrupt;
 
 use crate::diag::{has_errors, suggest, Diagnostic, ErrorKind, Span};
 use crate::model::{
-    granule, Guest, GuestSpans, Keyword, Level, Paging, Params, Region, ShadowPool, System,
+    granule, Guest, GuestDevice, GuestSpans, Keyword, Level, Paging, Params, Region, ShadowPool,
+    System, Trigger,
 };
 use crate::plan::{plan, PlanEntry};
 use crate::raw::{Located, RawFile, RawGuest, RawSize};
@@ -31,7 +33,7 @@ struct Draft {
     fpu: bool,
     memory: Vec<Region>,
     guest_bases: Vec<u64>,
-    devices: Vec<(&'static Device, Span)>,
+    devices: Vec<(GuestDevice, Span)>,
     pool: Option<ShadowPool>,
     spans: GuestSpans,
     image: Option<String>,
@@ -424,7 +426,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         None => None,
     };
     let (memory, guest_bases) = regions(g, &label, paging, board, diags);
-    let devices = devices(g, &label, board, diags);
+    let devices = devices(g, &label, level, board, diags);
     let pool = pool(g, &label, paging, diags);
     Draft {
         pool,
@@ -918,14 +920,60 @@ fn check_region(
 fn devices(
     g: &RawGuest,
     guest: &str,
+    level: Option<Level>,
     board: Option<&'static Board>,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<(&'static Device, Span)> {
-    let (Some(list), Some(board)) = (&g.devices, board) else {
+) -> Vec<(GuestDevice, Span)> {
+    let Some(list) = &g.devices else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for name in &list.value {
+    for entry in &list.value {
+        let name = &entry.name;
+        // The setting's own checks first: they hold whatever the device.
+        let priority = entry
+            .priority
+            .as_ref()
+            .and_then(|p| match u8::try_from(p.value) {
+                Ok(v) if v <= Interrupt::MAX_PRIORITY => Some(v),
+                _ => {
+                    diags.push(
+                        Diagnostic::new(
+                            ErrorKind::IntegerOutOfRange {
+                                key: "priority",
+                                value: p.value,
+                                min: 0,
+                                max: Interrupt::MAX_PRIORITY.into(),
+                            },
+                            p.span.clone(),
+                            "not a priority level",
+                        )
+                        .with_note("0 is the most urgent level, 14 the least; the default is 8"),
+                    );
+                    None
+                }
+            });
+        let trigger = entry
+            .trigger
+            .as_ref()
+            .and_then(|t| choice::<Trigger>("trigger", t, diags));
+        if let (Some(Level::Hrt), Some(Trigger::Edge), Some(t)) = (level, trigger, &entry.trigger) {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::HrtEdgeTrigger {
+                        guest: guest.to_string(),
+                        device: name.value.clone(),
+                    },
+                    t.span.clone(),
+                    "edge-triggered",
+                )
+                .with_note(
+                    "a Non-secure read of GICC_IAR never returns a Group 0 line, and only that acknowledge clears an edge-triggered line",
+                )
+                .with_help("remove `trigger` (HRT lines are level-sensitive) or make the guest SRT"),
+            );
+        }
+        let Some(board) = board else { continue };
         match board.device(&name.value) {
             None => {
                 let names: Vec<&'static str> = board
@@ -964,7 +1012,36 @@ fn devices(
                 )
                 .with_note(format!("`{}` is the {}", d.name, d.model)),
             ),
-            Some(d) => out.push((d, name.span.clone())),
+            Some(d) => {
+                if d.interrupts.is_empty() {
+                    for (key, span) in [
+                        ("priority", entry.priority.as_ref().map(|p| &p.span)),
+                        ("trigger", entry.trigger.as_ref().map(|t| &t.span)),
+                    ] {
+                        let Some(span) = span else { continue };
+                        diags.push(
+                            Diagnostic::new(
+                                ErrorKind::InterruptKeyNoLines {
+                                    guest: guest.to_string(),
+                                    device: name.value.clone(),
+                                    key,
+                                },
+                                span.clone(),
+                                "no line to apply it to",
+                            )
+                            .with_help(format!("remove `{key}`, or check the device's name")),
+                        );
+                    }
+                }
+                out.push((
+                    GuestDevice {
+                        device: d,
+                        priority: priority.unwrap_or(Interrupt::DEFAULT_PRIORITY),
+                        trigger: trigger.unwrap_or(Trigger::Level),
+                    },
+                    name.span.clone(),
+                ));
+            }
         }
     }
     out
@@ -1100,7 +1177,7 @@ fn unique_devices(drafts: &[Draft], diags: &mut Vec<Diagnostic>) {
         .flat_map(|d| {
             d.devices
                 .iter()
-                .map(move |(dev, span)| (name(d), *dev, span))
+                .map(move |(dev, span)| (name(d), dev.device, span))
         })
         .collect();
     for (i, (guest, dev, span)) in all.iter().enumerate() {
@@ -1118,5 +1195,103 @@ fn unique_devices(drafts: &[Draft], diags: &mut Vec<Diagnostic>) {
                 .with_secondary((*other_span).clone(), format!("first given to `{other}`")),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GUEST: &str = r#"
+[system]
+name = "t"
+board = "qemu-vexpress-a9"
+[[guest]]
+name = "a"
+level = "srt"
+core = 1
+image = "x"
+period = "10ms"
+budget = "1ms"
+memory = [ { name = "ram", base = 0x7000_0000, size = "16MiB" } ]
+"#;
+
+    fn guest_devices(devices: &str, board: &'static Board) -> (Vec<GuestDevice>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let raw = crate::raw::read(&format!("{GUEST}devices = {devices}\n"), &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        let out = devices_of(&raw.guests[0], board, &mut diags);
+        (out, diags)
+    }
+
+    fn devices_of(
+        g: &RawGuest,
+        board: &'static Board,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<GuestDevice> {
+        devices(g, "a", Some(Level::Srt), Some(board), diags)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect()
+    }
+
+    #[test]
+    fn a_device_takes_its_lines_setting_or_the_defaults() {
+        let board = &board_qemu_vexpress::BOARD;
+        let (devices, diags) = guest_devices(
+            r#"["uart2", { name = "timer1", priority = 0, trigger = "edge" }]"#,
+            board,
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let settings: Vec<_> = devices
+            .iter()
+            .map(|d| (d.device.name, d.priority, d.trigger))
+            .collect();
+        assert_eq!(
+            settings,
+            [
+                ("uart2", Interrupt::DEFAULT_PRIORITY, Trigger::Level),
+                ("timer1", 0, Trigger::Edge)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_setting_on_a_device_without_lines_is_refused() {
+        // No guest device of today's boards lacks a line: a board with one.
+        let mut catalogue = board_qemu_vexpress::BOARD.devices.to_vec();
+        catalogue.push(Device {
+            name: "sram",
+            model: "on-chip memory",
+            regs: PhysRange::new(0x1002_0000, 0x1000),
+            interrupts: &[],
+            owner: Owner::Guest,
+        });
+        let board: &'static Board = Box::leak(Box::new(Board {
+            devices: Box::leak(catalogue.into_boxed_slice()),
+            ..board_qemu_vexpress::BOARD
+        }));
+        let (devices, diags) = guest_devices(
+            r#"[{ name = "sram", priority = 3, trigger = "level" }]"#,
+            board,
+        );
+        assert_eq!(devices.len(), 1);
+        let found: Vec<_> = diags.iter().map(|d| (d.code(), d.message())).collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "interrupt-key-no-lines",
+                    "`priority` is set on device `sram` of guest `a`, but the device has no interrupt lines".to_string()
+                ),
+                (
+                    "interrupt-key-no-lines",
+                    "`trigger` is set on device `sram` of guest `a`, but the device has no interrupt lines".to_string()
+                ),
+            ]
+        );
+        assert!(diags.iter().all(Diagnostic::is_error));
+        let (_, diags) = guest_devices(r#"["sram"]"#, board);
+        assert!(diags.is_empty(), "a plain name asks for nothing");
     }
 }

@@ -83,7 +83,7 @@ fn accepted_system_obeys_the_rules(system: &mvm_config::model::System) {
                 }
                 for d in &g.devices {
                     assert!(
-                        !o.devices.iter().any(|e| e.name == d.name),
+                        !o.devices.iter().any(|e| e.device.name == d.device.name),
                         "a device has one owner"
                     );
                 }
@@ -97,7 +97,8 @@ fn accepted_system_obeys_the_rules(system: &mvm_config::model::System) {
             (Level::Srt, None) => panic!("an SRT guest without a server"),
         }
         for d in &g.devices {
-            assert_eq!(d.owner, mvm_board::Owner::Guest);
+            assert_eq!(d.device.owner, mvm_board::Owner::Guest);
+            assert!(d.priority <= mvm_kernel::config::Interrupt::MAX_PRIORITY);
         }
     }
 }

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mvm_config::model::{keyword, Keyword, Level, System};
+use mvm_config::model::{keyword, Keyword, Level, System, Trigger};
 use mvm_config::summary::Summary;
 use mvm_config::units::{format_ppm, format_range, format_time, noun};
 use mvm_kernel::config::CorePlan;
@@ -74,6 +74,10 @@ struct DeviceReport {
     base: u64,
     size: u64,
     interrupts: Vec<u32>,
+    /// Its lines' urgency, 0 (most urgent) to 14.
+    priority: u8,
+    #[serde(serialize_with = "keyword")]
+    trigger: Trigger,
 }
 
 /// One shared core's schedule from the synchronous release.
@@ -150,11 +154,13 @@ fn build(system: &System, text: &str) -> Report {
                 .devices
                 .iter()
                 .map(|d| DeviceReport {
-                    name: d.name,
-                    model: d.model,
-                    base: d.regs.base,
-                    size: d.regs.size,
-                    interrupts: d.interrupts.to_vec(),
+                    name: d.device.name,
+                    model: d.device.model,
+                    base: d.device.regs.base,
+                    size: d.device.regs.size,
+                    interrupts: d.device.interrupts.to_vec(),
+                    priority: d.priority,
+                    trigger: d.trigger,
                 })
                 .collect(),
         })
@@ -279,7 +285,12 @@ fn to_text(report: &Report, system: &System) -> String {
                 if irqs.is_empty() {
                     "none".into()
                 } else {
-                    irqs.join(", ")
+                    format!(
+                        "{} (priority {}, {})",
+                        irqs.join(", "),
+                        d.priority,
+                        d.trigger.as_str()
+                    )
                 }
             ));
         }

@@ -287,7 +287,7 @@ fn uart_names(system: &mvm_config::model::System) -> Vec<Option<String>> {
             let owner = system
                 .guests
                 .iter()
-                .find(|g| g.devices.iter().any(|d| d.name == device));
+                .find(|g| g.devices.iter().any(|d| d.device.name == device));
             Some(owner.map_or(device, |g| g.name.clone()))
         })
         .collect()

@@ -123,6 +123,14 @@ fn ctrl_c_ends_an_unbounded_run_cleanly() {
 fn the_demo_runs_and_the_null_hypercall_stays_at_30_instructions() {
     let r = run("partitions/system.toml", "1s");
     r.assert_healthy();
+    assert!(
+        r.has("mvm: guest `control` lines: 38 (group 0, priority 0x40, level), 34 (group 0, priority 0x10, level)"),
+        "the HRT guest's lines as declared (timer0 at priority 2, uart1 at the default 8): {r:?}"
+    );
+    assert!(
+        r.has("mvm: guest `telemetry` lines: 39 (group 1, priority 0xc0, level), 35 (group 1, priority 0xc0, level)"),
+        "an SRT guest's lines in the Non-secure half: {r:?}"
+    );
     let line = r
         .stdout
         .lines()

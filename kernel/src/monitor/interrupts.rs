@@ -31,7 +31,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         );
         Self::GICD.set_priority(line.irq, line.priority);
         Self::GICD.set_targets(line.irq, line.targets);
-        Self::GICD.set_level_sensitive(line.irq);
+        Self::GICD.set_trigger(line.irq, line.edge);
     }
 
     /// Adds `line` of `guest` to the guard's list (a system with more guest
@@ -57,7 +57,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// guest's line turns up at this core's FIQ, retargeted here): every
     /// guest line gets its target back (QEMU lets a Non-secure write
     /// retarget even a Group 0 line), every Group 1 line its priority and
-    /// trigger, the lines of this core's guests are enabled exactly for the
+    /// declared trigger, the lines of this core's guests are enabled exactly for the
     /// guest in the processor (an HRT guest's IRQ-delivered lines always),
     /// and the distributor forwards both groups again. Whatever another
     /// guest wrote to the distributor since lasts until here. The list was
@@ -74,7 +74,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 continue;
             }
             Self::GICD.set_priority(line.irq, line.priority);
-            Self::GICD.set_level_sensitive(line.irq);
+            Self::GICD.set_trigger(line.irq, line.edge);
             if line.always_enabled || (l.core == core && running == Some(l.guest)) {
                 Self::GICD.enable_interrupt(line.irq);
             } else if l.core == core {

@@ -52,7 +52,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Stops `guest`, the one running on this core, for good.
     fn halt(&self, st: &mut CoreState<S>, guest: &Guest) -> ! {
         // Its interrupts stay pending and disabled; nobody takes them now.
-        crate::switch::for_each_interrupt(guest, |irq| Self::GICD.disable_interrupt(irq));
+        crate::switch::for_each_interrupt(guest, |irq| Self::GICD.disable_interrupt(irq.id));
         self.guest_console(guest, &[], true);
         say!(self, "mvm: guest `{}` halted", guest.name);
         if self.running.fetch_sub(1, Ordering::AcqRel) == 1 {
