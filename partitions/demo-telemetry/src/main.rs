@@ -24,8 +24,9 @@ const PERIOD_MS: u32 = 250;
 #[cfg(mvm_board = "qemu-vexpress-a9")]
 mod sampler {
     use core::fmt::Write;
-    use core::sync::atomic::{AtomicU32, Ordering};
+    use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+    use board::global_timer::GlobalTimer;
     use board::pl011::Pl011;
     use board::sp804::Sp804;
     use board_qemu_vexpress as board;
@@ -40,11 +41,26 @@ mod sampler {
     static TIMER: Sp804 = unsafe { Sp804::new(board::device_base("timer1")) };
 
     static SAMPLES: AtomicU32 = AtomicU32::new(0);
+    /// The global timer just before the periodic timer was started.
+    static START: AtomicU64 = AtomicU64::new(0);
+    /// The last sample's handler entry after its timer was due, in
+    /// global-timer ticks.
+    static LATENCY: AtomicU64 = AtomicU64::new(0);
+    const PERIOD_TICKS: u64 = board::PERIPHCLK_HZ as u64 / 1000 * PERIOD_MS as u64;
+    const NS_PER_TICK: u64 = 1_000_000_000 / board::PERIPHCLK_HZ as u64;
+
+    // SAFETY: the global timer is readable from the Non-secure world (the
+    // monitor grants it in the SCU); reads have no side effects.
+    static GLOBAL_TIMER: GlobalTimer = unsafe { GlobalTimer::new(board::GLOBAL_TIMER_BASE) };
 
     /// Its timer's line: Group 1, acknowledged (an SRT guest's lines come
     /// as IRQ; `mvm_guest::irq`).
     fn on_interrupt(source: Source) {
         if source == Source::Line(TIMER_IRQ) {
+            let now = GLOBAL_TIMER.count();
+            let k = SAMPLES.load(Ordering::Relaxed) as u64 + 1;
+            let due = START.load(Ordering::Relaxed) + k * PERIOD_TICKS;
+            LATENCY.store(now.saturating_sub(due), Ordering::Relaxed);
             TIMER.clear_interrupt();
             SAMPLES.fetch_add(1, Ordering::Relaxed);
         }
@@ -57,20 +73,33 @@ mod sampler {
         uart.init();
         let _ = writeln!(uart, "telemetry: hello on my own uart2");
 
+        START.store(GLOBAL_TIMER.count(), Ordering::Relaxed);
         TIMER.start_periodic(board::SP804_HZ / 1000 * PERIOD_MS);
         // SAFETY: the board's GIC CPU interface; its Non-secure view is
         // banked per core and per world: on a shared core, the monitor
         // hands it to the guest in the processor.
         unsafe { irq::take(board::GICC_BASE, on_interrupt) };
 
+        // A guest named `...-busy` keeps its core instead of yielding, so
+        // that its timer finds it running (the latency of a running SRT
+        // guest's line: docs/interrupts.md).
+        let mut name = [0u8; 32];
+        let busy = hypercall::info(&mut name)
+            .map(|me| name[..me.name_len.min(name.len())].ends_with(b"-busy"))
+            .unwrap_or(false);
         let mut seen = 0;
         loop {
-            hypercall::yield_now();
+            if !busy {
+                hypercall::yield_now();
+            }
             let samples = SAMPLES.load(Ordering::Relaxed);
             if samples != seen {
                 seen = samples;
                 let ms = hypercall::time_ns() / 1_000_000;
-                println!("telemetry: sample {samples} at {ms} ms");
+                let late = LATENCY.load(Ordering::Relaxed) * NS_PER_TICK;
+                println!(
+                    "telemetry: sample {samples} at {ms} ms (handler {late} ns after the timer)"
+                );
                 let _ = writeln!(uart, "telemetry: sample {samples} at {ms} ms");
             }
         }
