@@ -701,18 +701,6 @@ pub unsafe fn restore_cp15(cp15: &Cp15) {
     unsafe { mvm_restore_cp15(cp15, 1) }
 }
 
-/// [`restore_cp15`] without the TLB invalidation.
-///
-/// # Safety
-/// As for [`restore_cp15`], and the TLB may keep the outgoing guest's
-/// entries only because they are all non-global under ASIDs that are the
-/// outgoing guest's own, and the incoming state's ASID is the incoming
-/// guest's own (docs/memory.md, "ASIDs").
-pub unsafe fn restore_cp15_keep_tlb(cp15: &Cp15) {
-    // SAFETY: as above; the caller vouches for the ASIDs.
-    unsafe { mvm_restore_cp15(cp15, 0) }
-}
-
 /// Moves the VFP registers out to `save` (if any) and loads `load`.
 ///
 /// # Safety

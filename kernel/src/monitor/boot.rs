@@ -14,7 +14,7 @@ use crate::interrupts::Delivery;
 use crate::plan::{self, CoreAction};
 use crate::shadow::TableMemory;
 use crate::state::{CoreState, GuestState, Role};
-use crate::{arch, interrupts, timing, GuestEntry, MAX_CORES};
+use crate::{arch, timing, GuestEntry, MAX_CORES};
 
 /// The table area, addressed physically (the monitor's MMU is off).
 pub(super) struct PhysicalTables;
@@ -143,40 +143,6 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     }
                 }
                 table_ticks += self.now_ticks() - t0;
-                let delivery = self.delivery(g);
-                crate::switch::for_each_interrupt(g, |irq| {
-                    let line = interrupts::line(g, irq, delivery);
-                    Self::set_line(&line);
-                    // A dedicated core's guest owns its interrupts from now
-                    // on; a shared core's guest only while it runs.
-                    if line.always_enabled {
-                        Self::GICD.enable_interrupt(irq.id);
-                    }
-                    // SAFETY: core 0 before the release; nothing reads the
-                    // list yet.
-                    unsafe { self.guard_line(g, line) };
-                });
-                if g.devices.iter().any(|d| !d.interrupts.is_empty()) {
-                    // Each line as set, so a run's log shows the
-                    // description's priorities and triggers applied.
-                    self.with_console(|uart| {
-                        let _ = write!(uart, "mvm: guest `{}` lines:", g.name);
-                        let mut separator = " ";
-                        crate::switch::for_each_interrupt(g, |irq| {
-                            let line = interrupts::line(g, irq, delivery);
-                            let _ = write!(
-                                uart,
-                                "{separator}{} (group {}, priority {:#04x}, {})",
-                                line.irq,
-                                if line.group0 { 0 } else { 1 },
-                                line.priority,
-                                if line.edge { "edge" } else { "level" }
-                            );
-                            separator = ", ";
-                        });
-                        let _ = writeln!(uart);
-                    });
-                }
                 if st.guests.push(gs).is_err() {
                     unreachable!("plan::core_action admits at most S guests to a core");
                 }
@@ -190,6 +156,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 .loaded
                 .store(true, Ordering::Relaxed);
         }
+        self.set_up_lines();
         Self::GICD.enable();
         self.running.store(running, Ordering::Relaxed);
 

@@ -3,6 +3,7 @@
 //! that puts Group 1 lines back after a guest rewrote the distributor
 //! (docs/interrupts.md).
 
+use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
 use mpcore::gic::Group;
@@ -34,13 +35,68 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         Self::GICD.set_trigger(line.irq, line.edge);
     }
 
+    /// Core 0, once the guests are loaded: every loaded guest's lines set
+    /// up as [`interrupts::guarded`] says (a dedicated core's guest owns
+    /// its lines from now on, a shared core's guest only while it runs),
+    /// each put on the guard's list, and each guest's lines printed as set,
+    /// so that a run's log shows the description's priorities and
+    /// triggers applied.
+    pub(super) fn set_up_lines(&self) {
+        let loaded = |g: &Guest| {
+            self.cores
+                .get(g.core as usize)
+                .is_some_and(|c| c.loaded.load(Ordering::Relaxed))
+        };
+        interrupts::guarded(
+            self.system.guests,
+            |g| self.delivery(g),
+            |g, line| {
+                if !loaded(g) {
+                    return;
+                }
+                Self::set_line(&line);
+                if line.always_enabled {
+                    Self::GICD.enable_interrupt(line.irq);
+                }
+                // SAFETY: core 0 before the release; nothing reads the
+                // list yet.
+                unsafe { self.guard_line(g, line) };
+            },
+        );
+        // SAFETY: as above; only read here.
+        let lines = unsafe { &*self.guarded.0.get() };
+        for g in self.system.guests {
+            let mut own = lines.iter().filter(|l| l.guest == g.id).peekable();
+            if own.peek().is_none() {
+                continue;
+            }
+            self.with_console(|uart| {
+                let _ = write!(uart, "mvm: guest `{}` lines:", g.name);
+                let mut separator = " ";
+                for l in own {
+                    let line = &l.line;
+                    let _ = write!(
+                        uart,
+                        "{separator}{} (group {}, priority {:#04x}, {})",
+                        line.irq,
+                        if line.group0 { 0 } else { 1 },
+                        line.priority,
+                        if line.edge { "edge" } else { "level" }
+                    );
+                    separator = ", ";
+                }
+                let _ = writeln!(uart);
+            });
+        }
+    }
+
     /// Adds `line` of `guest` to the guard's list (a system with more guest
     /// lines than the list holds is refused by the generator's own rule
     /// that a line has one owner: there are fewer GIC lines).
     ///
     /// # Safety
     /// Core 0, before it releases the other cores.
-    pub(super) unsafe fn guard_line(&self, guest: &Guest, line: Line) {
+    unsafe fn guard_line(&self, guest: &Guest, line: Line) {
         // SAFETY: as the caller vouches, no other reference is alive.
         let lines = unsafe { &mut *self.guarded.0.get() };
         let entry = interrupts::GuardedLine {
