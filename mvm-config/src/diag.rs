@@ -244,6 +244,9 @@ pub enum ErrorKind {
     },
     /// `address_spaces` or `page_tables` on a direct-mapped guest.
     PoolKeyDirect { guest: String, key: &'static str },
+    /// A rule about a guest's own tasks (`[[guest.task]]`, `scheduler`):
+    /// its code and its message.
+    TaskRule { code: &'static str, message: String },
     /// A shadow-paged guest's pool cannot hold its boot space.
     PoolTooSmall {
         guest: String,
@@ -321,6 +324,7 @@ impl ErrorKind {
             ErrorKind::GuestBaseInvalid { .. } => "guest-base-invalid",
             ErrorKind::GuestBaseOverlap { .. } => "guest-base-overlap",
             ErrorKind::PoolKeyDirect { .. } => "pool-key-direct",
+            ErrorKind::TaskRule { code, .. } => code,
             ErrorKind::InterruptKeyNoLines { .. } => "interrupt-key-no-lines",
             ErrorKind::HrtEdgeTrigger { .. } => "hrt-edge-trigger",
             ErrorKind::PoolTooSmall { .. } => "pool-too-small",
@@ -534,6 +538,7 @@ impl fmt::Display for ErrorKind {
                 f,
                 "device `{device}` of HRT guest `{guest}` is declared edge-triggered, but an HRT guest's lines are delivered as FIQ without a GIC acknowledge, so nothing could clear an edge-triggered line's pending state"
             ),
+            ErrorKind::TaskRule { message, .. } => f.write_str(message),
             ErrorKind::PoolKeyDirect { guest, key } => write!(
                 f,
                 "`{key}` sizes a shadow-paging pool, but guest `{guest}` is direct-mapped"

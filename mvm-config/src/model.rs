@@ -136,6 +136,29 @@ pub struct GuestSpans {
     pub deadline: Option<Span>,
 }
 
+/// How a guest schedules its own tasks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskScheduler {
+    #[default]
+    Edf,
+    FixedPriority,
+}
+
+/// One of a guest's own periodic tasks (`[[guest.task]]`), in ns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    pub name: String,
+    pub period: u64,
+    pub wcet: u64,
+    /// Relative deadline (`period` unless declared).
+    pub deadline: u64,
+    /// Fixed-priority scheduling only: lower is more urgent.
+    pub priority: Option<u32>,
+    /// The `[[guest.task]]` table.
+    pub span: Span,
+}
+
 /// One guest, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Guest {
@@ -158,6 +181,10 @@ pub struct Guest {
     pub devices: Vec<GuestDevice>,
     /// `Some` exactly for shadow-paged guests.
     pub pool: Option<ShadowPool>,
+    /// The guest's own tasks, if it declares them, and how it schedules
+    /// them (docs/schedulability.md, "Inside a guest").
+    pub tasks: Vec<Task>,
+    pub scheduler: TaskScheduler,
     pub spans: GuestSpans,
 }
 

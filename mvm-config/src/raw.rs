@@ -44,9 +44,12 @@ pub const GUEST_KEYS: &[&str] = &[
     "fpu",
     "address_spaces",
     "page_tables",
+    "scheduler",
+    "task",
 ];
 pub const REGION_KEYS: &[&str] = &["name", "base", "size", "guest_base"];
 pub const DEVICE_KEYS: &[&str] = &["name", "priority", "trigger"];
+pub const TASK_KEYS: &[&str] = &["name", "period", "wcet", "deadline", "priority"];
 
 /// The whole file.
 #[derive(Clone, Debug, Default)]
@@ -82,6 +85,21 @@ pub struct RawGuest {
     pub fpu: Option<Located<bool>>,
     pub address_spaces: Option<Located<i128>>,
     pub page_tables: Option<Located<i128>>,
+    /// The guest's own scheduling policy for its `[[guest.task]]`s.
+    pub scheduler: Option<Located<String>>,
+    pub tasks: Option<Located<Vec<RawTask>>>,
+}
+
+/// One `[[guest.task]]`: a periodic task the guest schedules itself.
+#[derive(Clone, Debug)]
+pub struct RawTask {
+    /// The `[[guest.task]]` table.
+    pub span: Span,
+    pub name: Option<Located<String>>,
+    pub period: Option<Located<String>>,
+    pub wcet: Option<Located<String>>,
+    pub deadline: Option<Located<String>>,
+    pub priority: Option<Located<i128>>,
 }
 
 #[derive(Clone, Debug)]
@@ -227,8 +245,47 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
         fpu: optional(t, "fpu", diags, boolean),
         address_spaces: optional(t, "address_spaces", diags, integer),
         page_tables: optional(t, "page_tables", diags, integer),
+        scheduler: optional(t, "scheduler", diags, string),
+        tasks: optional(t, "task", diags, tasks),
         span,
     }
+}
+
+fn tasks(
+    v: &DeValue<'_>,
+    key: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<RawTask>> {
+    let items = array(v, key, span, diags)?;
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let DeValue::Table(t) = item.get_ref() else {
+            diags.push(wrong_type(
+                key,
+                "an array of tables ([[guest.task]])",
+                item.get_ref(),
+                item.span(),
+            ));
+            continue;
+        };
+        unknown_keys(t, TASK_KEYS, "a [[guest.task]]", diags);
+        let span = item.span();
+        let name = required(t, "name", "a [[guest.task]]", &span, diags, string);
+        let table = match &name {
+            Some(n) => format!("task `{}`", n.value),
+            None => "this [[guest.task]]".to_string(),
+        };
+        out.push(RawTask {
+            period: required(t, "period", &table, &span, diags, string),
+            wcet: required(t, "wcet", &table, &span, diags, string),
+            deadline: optional(t, "deadline", diags, string),
+            priority: optional(t, "priority", diags, integer),
+            name,
+            span,
+        });
+    }
+    Some(out)
 }
 
 fn regions(

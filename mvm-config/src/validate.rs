@@ -13,7 +13,7 @@ use mvm_kernel::config::Interrupt;
 use crate::diag::{has_errors, suggest, Diagnostic, ErrorKind, Span};
 use crate::model::{
     granule, Guest, GuestDevice, GuestSpans, Keyword, Level, Paging, Params, Region, ShadowPool,
-    System, Trigger,
+    System, Task, TaskScheduler, Trigger,
 };
 use crate::plan::{plan, PlanEntry};
 use crate::raw::{Located, RawFile, RawGuest, RawSize};
@@ -35,6 +35,7 @@ struct Draft {
     guest_bases: Vec<u64>,
     devices: Vec<(GuestDevice, Span)>,
     pool: Option<ShadowPool>,
+    tasks: Option<(Vec<Task>, TaskScheduler)>,
     spans: GuestSpans,
     image: Option<String>,
 }
@@ -225,6 +226,8 @@ fn finish(d: Draft) -> Option<Guest> {
         guest_bases: d.guest_bases,
         devices: d.devices.into_iter().map(|(dev, _)| dev).collect(),
         pool: d.pool,
+        tasks: d.tasks.clone()?.0,
+        scheduler: d.tasks?.1,
         spans: d.spans,
     })
 }
@@ -428,8 +431,10 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
     let (memory, guest_bases) = regions(g, &label, paging, board, diags);
     let devices = devices(g, &label, level, board, diags);
     let pool = pool(g, &label, paging, diags);
+    let tasks = tasks(g, &label, diags);
     Draft {
         pool,
+        tasks,
         guest_bases,
         level,
         core,
@@ -450,6 +455,186 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         },
         name,
     }
+}
+
+/// The guest's own tasks and scheduler: `None` when one of them is wrong
+/// (each problem reported).
+fn tasks(
+    g: &RawGuest,
+    guest: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Vec<Task>, TaskScheduler)> {
+    let rule = |code: &'static str, message: String, span: Span| {
+        Diagnostic::new(ErrorKind::TaskRule { code, message }, span, "here")
+    };
+    let scheduler = match &g.scheduler {
+        None => TaskScheduler::Edf,
+        Some(s) => {
+            match s.value.as_str() {
+                "edf" => TaskScheduler::Edf,
+                "fixed-priority" => TaskScheduler::FixedPriority,
+                other => {
+                    diags.push(
+                    rule(
+                        "bad-choice",
+                        format!("`scheduler` = \"{other}\" is not one of \"edf\", \"fixed-priority\""),
+                        s.span.clone(),
+                    )
+                    .with_note("how the guest schedules its own `[[guest.task]]`s"),
+                );
+                    return None;
+                }
+            }
+        }
+    };
+    let raw = g.tasks.as_ref().map_or(&[][..], |t| &t.value[..]);
+    if raw.is_empty() {
+        if let Some(s) = &g.scheduler {
+            diags.push(
+                rule(
+                    "scheduler-without-tasks",
+                    format!("guest `{guest}` declares `scheduler` but no `[[guest.task]]`"),
+                    s.span.clone(),
+                )
+                .with_help("declare the guest's tasks, or remove `scheduler`"),
+            );
+            return None;
+        }
+        return Some((Vec::new(), scheduler));
+    }
+    let mut ok = true;
+    let mut out: Vec<Task> = Vec::new();
+    for t in raw {
+        let (Some(name), Some(period), Some(wcet)) = (&t.name, &t.period, &t.wcet) else {
+            ok = false;
+            continue;
+        };
+        let period_ns = time("period", period, diags);
+        let wcet_ns = time("wcet", wcet, diags);
+        let deadline_ns = match &t.deadline {
+            Some(d) => time("deadline", d, diags),
+            None => period_ns,
+        };
+        let (Some(p), Some(c), Some(d)) = (period_ns, wcet_ns, deadline_ns) else {
+            ok = false;
+            continue;
+        };
+        let task = format!("task `{}` of guest `{guest}`", name.value);
+        if p == 0 || c == 0 || d == 0 {
+            diags.push(rule(
+                "task-zero-time",
+                format!("{task} has a zero period, wcet or deadline"),
+                t.span.clone(),
+            ));
+            ok = false;
+            continue;
+        }
+        if d > p {
+            diags.push(
+                rule(
+                    "task-deadline-exceeds-period",
+                    format!(
+                        "{task}: its deadline {} is longer than its period {}",
+                        format_time(d),
+                        format_time(p)
+                    ),
+                    t.deadline
+                        .as_ref()
+                        .map_or(t.span.clone(), |x| x.span.clone()),
+                )
+                .with_note("the analysis covers constrained deadlines (deadline <= period)"),
+            );
+            ok = false;
+        }
+        if c > d {
+            diags.push(rule(
+                "task-wcet-exceeds-deadline",
+                format!(
+                    "{task}: its wcet {} is longer than its deadline {}: no supply can meet it",
+                    format_time(c),
+                    format_time(d)
+                ),
+                wcet.span.clone(),
+            ));
+            ok = false;
+        }
+        if out.iter().any(|o| o.name == name.value) {
+            diags.push(rule(
+                "task-duplicate",
+                format!("guest `{guest}` declares task `{}` twice", name.value),
+                name.span.clone(),
+            ));
+            ok = false;
+        }
+        let priority = match (&t.priority, scheduler) {
+            (Some(pr), TaskScheduler::Edf) => {
+                diags.push(
+                    rule(
+                        "task-priority-under-edf",
+                        format!("{task} has a `priority`, but guest `{guest}` schedules its tasks by EDF"),
+                        pr.span.clone(),
+                    )
+                    .with_help("add `scheduler = \"fixed-priority\"` to the guest, or remove `priority`"),
+                );
+                ok = false;
+                None
+            }
+            (Some(pr), TaskScheduler::FixedPriority) => match u32::try_from(pr.value) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    diags.push(rule(
+                        "integer-out-of-range",
+                        format!(
+                            "`priority` = {} is out of range (allowed: 0 to {})",
+                            pr.value,
+                            u32::MAX
+                        ),
+                        pr.span.clone(),
+                    ));
+                    ok = false;
+                    None
+                }
+            },
+            (None, TaskScheduler::FixedPriority) => {
+                diags.push(
+                    rule(
+                        "task-priority-missing",
+                        format!("{task} has no `priority`, but guest `{guest}` schedules its tasks by fixed priority"),
+                        t.span.clone(),
+                    )
+                    .with_help("give every task a distinct `priority` (lower is more urgent)"),
+                );
+                ok = false;
+                None
+            }
+            (None, TaskScheduler::Edf) => None,
+        };
+        if let (Some(v), Some(pr)) = (priority, &t.priority) {
+            if let Some(other) = out.iter().find(|o| o.priority == Some(v)) {
+                diags.push(
+                    rule(
+                        "task-priority-duplicate",
+                        format!(
+                            "{task} has priority {v}, as task `{}` has: fixed priorities must be distinct",
+                            other.name
+                        ),
+                        pr.span.clone(),
+                    )
+                    .with_secondary(other.span.clone(), format!("task `{}`", other.name)),
+                );
+                ok = false;
+            }
+        }
+        out.push(Task {
+            name: name.value.clone(),
+            period: p,
+            wcet: c,
+            deadline: d,
+            priority,
+            span: t.span.clone(),
+        });
+    }
+    ok.then_some((out, scheduler))
 }
 
 /// The shadow-paging pool keys: `Some` for a shadow-paged guest.

@@ -55,6 +55,14 @@ const CODES: &[&str] = &[
     "pool-key-direct",
     "hrt-edge-trigger",
     "pool-too-small",
+    "scheduler-without-tasks",
+    "task-zero-time",
+    "task-deadline-exceeds-period",
+    "task-wcet-exceeds-deadline",
+    "task-duplicate",
+    "task-priority-under-edf",
+    "task-priority-missing",
+    "task-priority-duplicate",
     "switch-overhead-below-board",
 ];
 
