@@ -96,6 +96,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
             guests,
             cores,
         })?;
+        check_tasks(&system.guests, diags);
         let cpu_page = crate::boards::cpu_interface_page(board.name);
         for g in &system.guests {
             let Some(pool) = g.pool else { continue };
@@ -407,6 +408,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         }),
         (_, paging) => paging,
     };
+    let tasks = tasks(g, &label, diags);
     let server = match level {
         Some(Level::Hrt) => {
             for (key, value) in [
@@ -424,14 +426,14 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
             None
         }
         Some(Level::Srt) => {
-            server_params(g, &label, g.slack.as_ref().is_none_or(|s| s.value), diags)
+            let auto = auto_budget(g, &label, tasks.as_ref(), diags);
+            server_params(g, &label, g.slack.as_ref().is_none_or(|s| s.value), auto, diags)
         }
         None => None,
     };
     let (memory, guest_bases) = regions(g, &label, paging, board, diags);
     let devices = devices(g, &label, level, board, diags);
     let pool = pool(g, &label, paging, diags);
-    let tasks = tasks(g, &label, diags);
     Draft {
         pool,
         tasks,
@@ -454,6 +456,154 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
             deadline: g.deadline.as_ref().map(|d| d.span.clone()),
         },
         name,
+    }
+}
+
+/// `budget = "auto"`: the smallest budget for the declared period in which
+/// the guest's own tasks are schedulable (docs/schedulability.md, "Inside a
+/// guest"); `None` (with the problem reported, if any) otherwise.
+fn auto_budget(
+    g: &RawGuest,
+    guest: &str,
+    tasks: Option<&(Vec<Task>, TaskScheduler)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<u64> {
+    let budget = g.budget.as_ref().filter(|b| b.value == "auto")?;
+    let Some((tasks, scheduler)) = tasks.filter(|(t, _)| !t.is_empty()) else {
+        if tasks.is_some() {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::TaskRule {
+                        code: "budget-auto-without-tasks",
+                        message: format!(
+                            "guest `{guest}` asks for `budget = \"auto\"` but declares no `[[guest.task]]` to size it from"
+                        ),
+                    },
+                    budget.span.clone(),
+                    "auto",
+                )
+                .with_help("declare the guest's tasks, or give its budget as a time"),
+            );
+        }
+        return None;
+    };
+    // The period is checked (and any problem reported) with the server.
+    let period = parse_time(&g.period.as_ref()?.value).ok().filter(|&p| p > 0)?;
+    let minimal = crate::prm::minimal_budget(&prm_tasks(tasks), prm_policy(*scheduler), period);
+    if minimal.is_none() {
+        diags.push(
+            Diagnostic::new(
+                ErrorKind::TaskRule {
+                    code: "tasks-unschedulable",
+                    message: format!(
+                        "the tasks of guest `{guest}` do not fit even a budget of its whole period {}",
+                        format_time(period)
+                    ),
+                },
+                budget.span.clone(),
+                "auto",
+            )
+            .with_help("lengthen the period, shorten the tasks' wcets, or lengthen their deadlines"),
+        );
+    }
+    minimal
+}
+
+fn prm_tasks(tasks: &[Task]) -> Vec<crate::prm::Task> {
+    tasks
+        .iter()
+        .map(|t| crate::prm::Task {
+            period: t.period,
+            wcet: t.wcet,
+            deadline: t.deadline,
+            priority: t.priority.unwrap_or(0),
+        })
+        .collect()
+}
+
+fn prm_policy(scheduler: TaskScheduler) -> crate::prm::Policy {
+    match scheduler {
+        TaskScheduler::Edf => crate::prm::Policy::Edf,
+        TaskScheduler::FixedPriority => crate::prm::Policy::FixedPriority,
+    }
+}
+
+/// Each guest's own tasks against what its server (or, for an HRT guest,
+/// its core) supplies, under the periodic resource model (`prm`).
+fn check_tasks(guests: &[Guest], diags: &mut Vec<Diagnostic>) {
+    use crate::prm::{Supply, Verdict, Violation};
+    for g in guests.iter().filter(|g| !g.tasks.is_empty()) {
+        let tasks = prm_tasks(&g.tasks);
+        let policy = prm_policy(g.scheduler);
+        let supply = match g.server {
+            Some(p) => Supply::Server {
+                period: p.period,
+                budget: p.budget,
+            },
+            None => Supply::Dedicated,
+        };
+        let (message, span) = match crate::prm::check(&tasks, policy, supply) {
+            Verdict::Schedulable => continue,
+            Verdict::Unschedulable(Violation::Edf { t, demand, supply }) => (
+                format!(
+                    "the {} tasks of guest `{}` do not fit its supply under EDF: in an interval of {} they may need {} and get only {}",
+                    g.tasks.len(),
+                    g.name,
+                    format_time(t),
+                    format_time(u64::try_from(demand).unwrap_or(u64::MAX)),
+                    format_time(supply)
+                ),
+                g.spans.budget.clone().unwrap_or(g.spans.header.clone()),
+            ),
+            Verdict::Unschedulable(Violation::FixedPriority {
+                task,
+                deadline,
+                request,
+                supply,
+            }) => (
+                format!(
+                    "task `{}` of guest `{}` misses its deadline {} under fixed priority: by then it and the tasks above it may need {} and the guest gets only {}",
+                    g.tasks[task].name,
+                    g.name,
+                    format_time(deadline),
+                    format_time(u64::try_from(request).unwrap_or(u64::MAX)),
+                    format_time(supply)
+                ),
+                g.tasks[task].span.clone(),
+            ),
+            Verdict::Inconclusive { reason } => (
+                format!(
+                    "the tasks of guest `{}` could not be proven to fit its supply: {reason}",
+                    g.name
+                ),
+                g.spans.header.clone(),
+            ),
+        };
+        let mut d = Diagnostic::new(
+            ErrorKind::TaskRule {
+                code: "tasks-unschedulable",
+                message,
+            },
+            span,
+            "not enough supply",
+        )
+        .with_note(
+            "supply is the periodic resource model's worst case: the budget given as early as possible in one period and as late as possible in the next (docs/schedulability.md)",
+        );
+        if let Some(p) = g.server {
+            d = match crate::prm::minimal_budget(&tasks, policy, p.period) {
+                Some(b) => d.with_help(format!(
+                    "a budget of {} or more in its period of {} would do",
+                    format_time(b),
+                    format_time(p.period)
+                )),
+                None => d.with_help(format!(
+                    "no budget in its period of {} would do: lengthen the period or lighten the tasks",
+                    format_time(p.period)
+                )),
+            };
+        }
+        diags.push(d);
     }
 }
 
@@ -713,6 +863,7 @@ fn server_params(
     g: &RawGuest,
     guest: &str,
     slack: bool,
+    auto: Option<u64>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Params> {
     let mut missing = false;
@@ -733,7 +884,11 @@ fn server_params(
         }
     }
     let period = g.period.as_ref().and_then(|p| time("period", p, diags));
-    let budget = g.budget.as_ref().and_then(|b| time("budget", b, diags));
+    let budget = match &g.budget {
+        Some(b) if b.value == "auto" => auto,
+        Some(b) => time("budget", b, diags),
+        None => None,
+    };
     let deadline = match &g.deadline {
         Some(d) => Some(time("deadline", d, diags)?),
         None => None,
