@@ -185,6 +185,8 @@ pub struct Guest {
     /// them (docs/schedulability.md, "Inside a guest").
     pub tasks: Vec<Task>,
     pub scheduler: TaskScheduler,
+    /// `budget = "auto"`: `server.budget` was computed from `tasks`.
+    pub budget_auto: bool,
     pub spans: GuestSpans,
 }
 

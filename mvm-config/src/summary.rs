@@ -65,6 +65,12 @@ pub struct GuestSummary {
     pub deadline_ns: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utilization_ppm: Option<u64>,
+    /// The budget was computed from the guest's tasks (`budget = "auto"`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub budget_auto: bool,
+    /// The guest's own tasks, checked inside its supply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<usize>,
 }
 
 impl Summary {
@@ -84,6 +90,8 @@ impl Summary {
                         budget_ns: g.server.map(|s| s.budget),
                         deadline_ns: g.server.map(|s| s.deadline),
                         utilization_ppm: ppm,
+                        budget_auto: g.budget_auto,
+                        tasks: (!g.tasks.is_empty()).then_some(g.tasks.len()),
                     }
                 };
                 match &plan.plan {
@@ -181,6 +189,17 @@ impl Summary {
                             format_time(g.deadline_ns.unwrap_or(0)),
                             format_ppm(g.utilization_ppm.unwrap_or(0)),
                         ));
+                        if let Some(n) = g.tasks {
+                            out.push_str(&format!(
+                                "      its {} fit its server{}\n",
+                                plural(n as u64, "task", "tasks"),
+                                if g.budget_auto {
+                                    " (the budget above is the smallest that does: `budget = \"auto\"`)"
+                                } else {
+                                    ""
+                                }
+                            ));
+                        }
                     }
                 }
             }

@@ -36,6 +36,7 @@ struct Draft {
     devices: Vec<(GuestDevice, Span)>,
     pool: Option<ShadowPool>,
     tasks: Option<(Vec<Task>, TaskScheduler)>,
+    budget_auto: bool,
     spans: GuestSpans,
     image: Option<String>,
 }
@@ -229,6 +230,7 @@ fn finish(d: Draft) -> Option<Guest> {
         pool: d.pool,
         tasks: d.tasks.clone()?.0,
         scheduler: d.tasks?.1,
+        budget_auto: d.budget_auto,
         spans: d.spans,
     })
 }
@@ -435,6 +437,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
     let devices = devices(g, &label, level, board, diags);
     let pool = pool(g, &label, paging, diags);
     Draft {
+        budget_auto: g.budget.as_ref().is_some_and(|b| b.value == "auto"),
         pool,
         tasks,
         guest_bases,
