@@ -20,6 +20,7 @@ pub mod image;
 pub mod ir;
 pub mod model;
 pub mod plan;
+pub mod prm;
 pub mod raw;
 pub mod sched;
 pub mod summary;
