@@ -29,15 +29,15 @@ pub const BOARD: Board = Board {
     // is far smaller than 15 MiB (docs/memory.md).
     table_area: PhysRange::new(0x60F0_0000, MIB),
     // Measured: a job costs the monitor two timer-interrupt-to-guest
-    // switches (in and out); between two VFP guests (the dearer case) the
-    // slower of the two benchmark guests sees 727 instructions per switch
-    // under `-icount shift=0`, where an instruction is 1 ns: 1454 ns, with a
-    // margin 1.6 us. Reproduce with
-    // `cargo mvm run --system partitions/tests/switch-bench-fpu.toml --for 1s`
+    // switches (in and out) and the guest edge (GUEST_EDGE_TICKS); between
+    // two VFP guests (the dearer case) a switch is 588 instructions under
+    // `-icount shift=0`, where an instruction is 1 ns: 2 x 588 + 150 =
+    // 1326 ns, with a margin 1.6 us (611 a switch with 64 servers on the
+    // core: 1372 ns). `tools/tests/switch_bench.rs` checks it
     // (docs/world-switch.md, docs/performance.md).
     default_switch_overhead_ns: 1_600,
     default_switch_overhead_source:
-        "measured: 2 world switches of at most 727 instructions, with a margin",
+        "measured: 2 world switches of at most 611 instructions and the guest edge, with a margin",
     default_switch_overhead_measured: true,
     devices: &[
         Device {

@@ -155,10 +155,18 @@ impl Summary {
         for c in &self.cores {
             match c.mode {
                 "idle" => out.push_str(&format!("  core {}: idle (no guest)\n", c.core)),
-                "dedicated" => out.push_str(&format!(
-                    "  core {}: dedicated to HRT guest `{}` (no monitor timer, no EDF)\n",
-                    c.core, c.guests[0].name
-                )),
+                "dedicated" => {
+                    out.push_str(&format!(
+                        "  core {}: dedicated to HRT guest `{}` (no monitor timer, no EDF)\n",
+                        c.core, c.guests[0].name
+                    ));
+                    if let Some(n) = c.guests[0].tasks {
+                        out.push_str(&format!(
+                            "      its {} fit its core\n",
+                            plural(n as u64, "task", "tasks")
+                        ));
+                    }
+                }
                 _ => {
                     let a = c.analysis.as_ref().expect("EDF cores carry their analysis");
                     let test = match a.test {

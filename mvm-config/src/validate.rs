@@ -429,7 +429,13 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         }
         Some(Level::Srt) => {
             let auto = auto_budget(g, &label, tasks.as_ref(), diags);
-            server_params(g, &label, g.slack.as_ref().is_none_or(|s| s.value), auto, diags)
+            server_params(
+                g,
+                &label,
+                g.slack.as_ref().is_none_or(|s| s.value),
+                auto,
+                diags,
+            )
         }
         None => None,
     };
@@ -491,7 +497,9 @@ fn auto_budget(
         return None;
     };
     // The period is checked (and any problem reported) with the server.
-    let period = parse_time(&g.period.as_ref()?.value).ok().filter(|&p| p > 0)?;
+    let period = parse_time(&g.period.as_ref()?.value)
+        .ok()
+        .filter(|&p| p > 0)?;
     let minimal = crate::prm::minimal_budget(&prm_tasks(tasks), prm_policy(*scheduler), period);
     if minimal.is_none() {
         diags.push(

@@ -97,3 +97,23 @@ fn layout_mistakes_are_all_reported_in_one_run() {
         ]
     );
 }
+
+#[test]
+fn a_guests_own_tasks_are_checked_and_size_an_automatic_budget() {
+    let c = check("partitions/examples/tasks.toml");
+    assert!(codes(&c).is_empty(), "{:?}", codes(&c));
+    let system = c.system.as_ref().expect("a valid system");
+    let text = mvm_config::summary::Summary::new(system).to_text();
+    // EDF tasks 1 ms / 5 ms and 4 ms / 20 ms in a 10 ms period: the
+    // worst-case blackout 2 (10 ms - budget) must leave the first job its
+    // 1 ms by 5 ms, so 8 ms is the least budget (prm.rs, by hand).
+    assert!(
+        text.contains("sensor           period     10ms  budget      8ms"),
+        "{text}"
+    );
+    assert!(
+        text.contains("its 2 tasks fit its server (the budget above is the smallest that does"),
+        "{text}"
+    );
+    assert!(text.contains("its 2 tasks fit its core"), "{text}");
+}

@@ -63,6 +63,8 @@ const CODES: &[&str] = &[
     "task-priority-under-edf",
     "task-priority-missing",
     "task-priority-duplicate",
+    "budget-auto-without-tasks",
+    "tasks-unschedulable",
     "switch-overhead-below-board",
 ];
 
