@@ -174,7 +174,9 @@ fn server_sbf(period: u64, budget: u64, t: u64) -> u64 {
     let periods = (t - blackout) / period;
     // In [0, period): the budget of this period comes after a blackout.
     let into = t - blackout - periods * period;
-    // periods * budget <= periods * period <= t: no overflow.
+    // periods * budget <= periods * period <= t: no overflow. The clamp to
+    // the budget never binds (into - blackout < period - blackout), it
+    // only states the model.
     periods * budget + into.saturating_sub(blackout).min(budget)
 }
 
@@ -338,6 +340,8 @@ fn edf(tasks: &[Task], period: u64, budget: u64, limits: &Limits) -> Verdict {
 ///   and `sbf(t + H) = sbf(t) + (Θ/Π) H`. With U <= Θ/Π an overload at
 ///   `t >= H + B` implies one at `t − H >= B`; with U > Θ/Π,
 ///   `dbf(H) = U H > (Θ/Π) H >= sbf(H)`. So the first is before `H + B`.
+///   (With U = Θ/Π and B > 0, `sbf(H) < (Θ/Π) H = dbf(H)`: such a set is
+///   always overloaded by H; only a whole core runs a set at its bandwidth.)
 /// - U < Θ/Π: `dbf(t) <= U t + Σ C_i (T_i − D_i)/T_i` and
 ///   `sbf(t) >= (Θ/Π)(t − 2B)`, so an overload needs
 ///   `t < (Σ C_i (T_i − D_i)/T_i + 2B Θ/Π) / (Θ/Π − U)`.
@@ -636,6 +640,27 @@ mod tests {
                 deadline: 10,
                 request: 3,
                 supply: 2
+            })
+        );
+    }
+
+    /// Equal priorities interfere both ways: safe whichever runs first.
+    #[test]
+    fn prm_equal_priorities_count_each_other() {
+        let tasks = [prioritized(1, 2, 2, 5), prioritized(1, 2, 2, 5)];
+        assert_eq!(
+            check(&tasks, Policy::FixedPriority, Supply::Dedicated),
+            Verdict::Schedulable
+        );
+        // Both due by 1: whichever runs second misses.
+        let tasks = [prioritized(1, 1, 2, 5), prioritized(1, 1, 2, 5)];
+        assert_eq!(
+            check(&tasks, Policy::FixedPriority, Supply::Dedicated),
+            Verdict::Unschedulable(Violation::FixedPriority {
+                task: 0,
+                deadline: 1,
+                request: 2,
+                supply: 1
             })
         );
     }
