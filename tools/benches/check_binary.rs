@@ -28,6 +28,33 @@ fn check_binary(c: &mut Criterion) {
         );
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| b.iter(run));
     }
+    // Compositional analysis (docs/schedulability.md, "Inside a guest"):
+    // 64 guests of 16 tasks each, budgets given or left to the check.
+    // Target: under 50 ms.
+    for auto in [false, true] {
+        let path = dir.join(format!("bench-tasks-{auto}.toml"));
+        std::fs::write(&path, synthetic::system_with_tasks(64, 16, auto))
+            .expect("write the description");
+        let run = || {
+            Command::new(env!("CARGO_BIN_EXE_mvm"))
+                .arg("check")
+                .arg(&path)
+                .output()
+                .expect("runs")
+        };
+        let out = run();
+        assert!(
+            out.status.success(),
+            "the synthetic system with tasks is accepted: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let name = if auto {
+            "64x16 tasks, auto"
+        } else {
+            "64x16 tasks"
+        };
+        group.bench_function(name, |b| b.iter(run));
+    }
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }
