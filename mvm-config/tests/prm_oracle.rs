@@ -16,7 +16,9 @@
 //!   (the analysis bounds it by H + Π − Θ; the oracle takes a margin).
 //! - Small integers keep H small (at most lcm(1..=12) = 27720).
 
-use mvm_config::prm::{check, minimal_budget, sbf, Policy, Supply, Task, Verdict, Violation};
+use mvm_config::prm::{
+    check, check_with_limits, minimal_budget, sbf, Limits, Policy, Supply, Task, Verdict, Violation,
+};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
@@ -146,7 +148,16 @@ fn agrees(tasks: &[Task], policy: Policy, pattern: Pattern) -> Result<bool, Test
         (Verdict::Schedulable, _) => {
             prop_assert!(!missed.contains(&true), "accepted, but {:?} miss", missed);
         }
-        (Verdict::Unschedulable(Violation::Edf { t, demand, supply }), Policy::Edf) => {
+        (
+            Verdict::Unschedulable(Violation::Edf {
+                t,
+                demand,
+                supply,
+                first,
+            }),
+            Policy::Edf,
+        ) => {
+            prop_assert!(*first);
             prop_assert!(missed.contains(&true), "rejected, but nothing misses");
             let first = (1..=horizon(tasks, pattern))
                 .find(|&t| brute_demand(tasks, t) > u128::from(pattern.cumulative(t)));
@@ -232,6 +243,21 @@ proptest! {
         pattern in server(),
     ) {
         agrees(&tasks, policy, pattern)?;
+    }
+
+    /// Without the forward scan, the backward walk and its bisection alone
+    /// must reach the same verdict and the same first overload.
+    #[test]
+    fn prm_backward_walk_alone_matches(
+        tasks in task_set(),
+        pattern in server(),
+    ) {
+        let supply = pattern.supply();
+        let no_scan = Limits { edf_deadlines: 0, ..Limits::DEFAULT };
+        prop_assert_eq!(
+            check_with_limits(&tasks, Policy::Edf, supply, &no_scan),
+            check(&tasks, Policy::Edf, supply)
+        );
     }
 
     #[test]
