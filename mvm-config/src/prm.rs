@@ -39,9 +39,13 @@
 //!   `sbf(t) = k Θ + min(Θ, max(0, t − 2B − k Π))`. With Θ = Π it is `t`.
 //! - EDF: schedulable iff `dbf(t) = Σ_i (⌊(t − D_i)/T_i⌋ + 1) C_i <= sbf(t)`
 //!   at every absolute deadline `t = D_i + k T_i` (dbf steps there, sbf
-//!   never decreases). The deadlines are scanned in increasing order up to
-//!   the least of three bounds past which no first overload can lie (see
-//!   [`edf_horizon`]), so a rejection names the first one.
+//!   never decreases), up to the least of three bounds past which no first
+//!   overload can lie (`edf_horizon`). The deadlines are scanned in
+//!   increasing order, so a rejection names the first overload; a long
+//!   interval is handed over to QPA (Zhang & Burns 2009) with `sbf⁻¹` in
+//!   place of the identity: from the top, `dbf(t) <= sbf(t)` clears every
+//!   instant down to `sbf⁻¹(dbf(t))`; an overload found that way is
+//!   narrowed to the first by bisection.
 //! - Fixed priority (lower number = higher priority): task `i` is
 //!   schedulable iff some `t` in `(0, D_i]` has
 //!   `rbf_i(t) = C_i + Σ_{j before i} ⌈t/T_j⌉ C_j <= sbf(t)`. The least such
