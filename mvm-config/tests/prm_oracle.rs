@@ -278,6 +278,70 @@ proptest! {
     }
 }
 
+fn scaled(tasks: &[Task], factor: u64) -> Vec<Task> {
+    tasks
+        .iter()
+        .map(|task| Task {
+            period: task.period * factor,
+            wcet: task.wcet * factor,
+            deadline: task.deadline * factor,
+            priority: task.priority,
+        })
+        .collect()
+}
+
+/// Scaling every time by k scales demand, request and supply alike: the
+/// same verdict, every figure of a rejection times k.
+fn scale_verdict(verdict: Verdict, factor: u64) -> Verdict {
+    let k = u128::from(factor);
+    match verdict {
+        Verdict::Unschedulable(Violation::Edf {
+            t,
+            demand,
+            supply,
+            first,
+        }) => Verdict::Unschedulable(Violation::Edf {
+            t: t * factor,
+            demand: demand * k,
+            supply: supply * factor,
+            first,
+        }),
+        Verdict::Unschedulable(Violation::FixedPriority {
+            task,
+            deadline,
+            request,
+            supply,
+        }) => Verdict::Unschedulable(Violation::FixedPriority {
+            task,
+            deadline: deadline * factor,
+            request: request * k,
+            supply: supply * factor,
+        }),
+        other => other,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn prm_scaling_keeps_the_verdict(
+        tasks in task_set(),
+        policy in policy(),
+        pattern in server(),
+        factor in prop::sample::select(vec![1_000_003u64, 83_333_333_329]),
+    ) {
+        let Pattern::Worst { period, budget } = pattern else { unreachable!() };
+        let small = check(&tasks, policy, pattern.supply());
+        let large = check(
+            &scaled(&tasks, factor),
+            policy,
+            Supply::Server { period: period * factor, budget: budget * factor },
+        );
+        prop_assert_eq!(large, scale_verdict(small, factor));
+    }
+}
+
 #[test]
 fn prm_sbf_is_the_worst_pattern_cumulative_supply() {
     for period in 1..=12 {
