@@ -17,7 +17,8 @@
 //! - Small integers keep H small (at most lcm(1..=12) = 27720).
 
 use mvm_config::prm::{
-    check, check_with_limits, minimal_budget, sbf, Limits, Policy, Supply, Task, Verdict, Violation,
+    check, check_with_limits, minimal_budget, minimal_budget_with_limits, sbf, Limits, Policy,
+    Supply, Task, Verdict, Violation,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -339,6 +340,79 @@ proptest! {
             Supply::Server { period: period * factor, budget: budget * factor },
         );
         prop_assert_eq!(large, scale_verdict(small, factor));
+    }
+}
+
+/// Any time up to 2^64 ns, half the time up to 10^12 (the validated range).
+fn time() -> impl Strategy<Value = u64> {
+    prop_oneof![1..=1_000_000_000_000u64, 1..=u64::MAX]
+}
+
+/// Up to `limit`: near it, small, or anywhere.
+fn at_most(limit: u64) -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(limit),
+        (0..=limit.min(1_000)).prop_map(move |d| limit - d.min(limit - 1)),
+        1..=limit.min(1_000),
+        1..=limit,
+    ]
+}
+
+fn large_task() -> impl Strategy<Value = Task> {
+    time()
+        .prop_flat_map(|period| (Just(period), at_most(period)))
+        .prop_flat_map(|(period, deadline)| (Just(period), Just(deadline), at_most(deadline)))
+        .prop_map(|(period, deadline, wcet)| Task {
+            period,
+            wcet,
+            deadline,
+            priority: (period % 7) as u32,
+        })
+}
+
+const TIGHT: Limits = Limits {
+    edf_deadlines: 1_000,
+    edf_walk_steps: 10_000,
+    fixed_priority_steps: 10_000,
+};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// No panic and no accept that the figures contradict, anywhere in
+    /// the time range.
+    #[test]
+    fn prm_large_inputs_give_an_answer(
+        tasks in prop::collection::vec(large_task(), 1..=6),
+        period in time(),
+        policy in policy(),
+        share in 0..=1_000u64,
+    ) {
+        let budget = u64::try_from(u128::from(period) * u128::from(share) / 1_000)
+            .unwrap()
+            .max(1);
+        let supply = Supply::Server { period, budget };
+        match check_with_limits(&tasks, policy, supply, &TIGHT) {
+            Verdict::Unschedulable(Violation::Edf { t, demand, supply: s, .. }) => {
+                prop_assert!(demand > u128::from(s));
+                prop_assert_eq!(s, sbf(supply, t));
+            }
+            Verdict::Unschedulable(Violation::FixedPriority { task, deadline, request, supply: s }) => {
+                prop_assert!(request > u128::from(s));
+                prop_assert_eq!(deadline, tasks[task].deadline);
+                prop_assert_eq!(s, sbf(supply, deadline));
+            }
+            _ => {}
+        }
+        if let Some(least) = minimal_budget_with_limits(&tasks, policy, period, &TIGHT) {
+            let verdict = check_with_limits(
+                &tasks,
+                policy,
+                Supply::Server { period, budget: least },
+                &TIGHT,
+            );
+            prop_assert_eq!(verdict, Verdict::Schedulable);
+        }
     }
 }
 
