@@ -39,9 +39,13 @@
 //!   `sbf(t) = k Θ + min(Θ, max(0, t − 2B − k Π))`. With Θ = Π it is `t`.
 //! - EDF: schedulable iff `dbf(t) = Σ_i (⌊(t − D_i)/T_i⌋ + 1) C_i <= sbf(t)`
 //!   at every absolute deadline `t = D_i + k T_i` (dbf steps there, sbf
-//!   never decreases). The deadlines are scanned in increasing order up to
-//!   the least of three bounds past which no first overload can lie (see
-//!   [`edf_horizon`]), so a rejection names the first one.
+//!   never decreases), up to the least of three bounds past which no first
+//!   overload can lie (`edf_horizon`). The deadlines are scanned in
+//!   increasing order, so a rejection names the first overload; a long
+//!   interval is handed over to QPA (Zhang & Burns 2009) with `sbf⁻¹` in
+//!   place of the identity: from the top, `dbf(t) <= sbf(t)` clears every
+//!   instant down to `sbf⁻¹(dbf(t))`; an overload found that way is
+//!   narrowed to the first by bisection.
 //! - Fixed priority (lower number = higher priority): task `i` is
 //!   schedulable iff some `t` in `(0, D_i]` has
 //!   `rbf_i(t) = C_i + Σ_{j before i} ⌈t/T_j⌉ C_j <= sbf(t)`. The least such
@@ -102,7 +106,15 @@ impl Supply {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Violation {
     /// EDF: the smallest absolute deadline `t` with `dbf(t) > sbf(t)`.
-    Edf { t: u64, demand: u128, supply: u64 },
+    /// `first` is false only when the searches for the first one ran out
+    /// of their [`Limits`]: `t` is then an overload, but an earlier one may
+    /// exist.
+    Edf {
+        t: u64,
+        demand: u128,
+        supply: u64,
+        first: bool,
+    },
     /// Fixed priority: the first task, in priority order, whose request
     /// never fits the supply by its deadline. `task` indexes the slice
     /// given to [`check`]; `request` is `rbf(deadline)`, `supply` is
@@ -131,8 +143,12 @@ pub enum Verdict {
 /// Step budgets of [`check_with_limits`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// EDF: absolute deadlines the forward scan may visit.
+    /// EDF: absolute deadlines the forward scan may visit, before it
+    /// hands over to the backward walk.
     pub edf_deadlines: u64,
+    /// EDF: steps of the backward walk (QPA), over all its runs in one
+    /// check; a step evaluates dbf and sbf once.
+    pub edf_walk_steps: u64,
     /// Fixed priority: fixed-point iterations, over all tasks of one check.
     pub fixed_priority_steps: u64,
 }
@@ -142,7 +158,8 @@ impl Limits {
     /// utilization is not within a hair of the server's bandwidth use a
     /// few thousand steps.
     pub const DEFAULT: Limits = Limits {
-        edf_deadlines: 1 << 20,
+        edf_deadlines: 1 << 16,
+        edf_walk_steps: 1 << 20,
         fixed_priority_steps: 1 << 20,
     };
 }
@@ -280,7 +297,102 @@ pub fn minimal_budget_with_limits(
 }
 
 fn edf(tasks: &[Task], period: u64, budget: u64, limits: &Limits) -> Verdict {
+    if tasks.is_empty() {
+        return Verdict::Schedulable;
+    }
+    let supply = Server { period, budget };
     let horizon = edf_horizon(tasks, period, budget);
+    let reached = match scan_forward(tasks, supply, horizon, limits.edf_deadlines) {
+        Scan::Clear => return Verdict::Schedulable,
+        Scan::First(violation) => return Verdict::Unschedulable(violation),
+        Scan::Capped { reached } => reached,
+        Scan::Exhausted => return beyond_time_range(),
+    };
+    let Some(horizon) = horizon else {
+        return Verdict::Inconclusive {
+            reason: format!(
+                "the demand test visited {} up to {reached} ns, and no end of the interval \
+                 to check is known (utilization equals the bandwidth, periods too large \
+                 for their lcm)",
+                plural(limits.edf_deadlines, "deadline", "deadlines"),
+            ),
+        };
+    };
+    let end = u64::try_from(horizon).unwrap_or(u64::MAX);
+    let mut steps = limits.edf_walk_steps;
+    let capped = || Verdict::Inconclusive {
+        reason: format!(
+            "the demand test visited {} up to {reached} ns, and the backward walk over \
+             the rest of the interval to check, up to {horizon} ns, did not finish within {}",
+            plural(limits.edf_deadlines, "deadline", "deadlines"),
+            plural(limits.edf_walk_steps, "step", "steps"),
+        ),
+    };
+    let mut high = match walk_back(tasks, supply, reached, end, &mut steps) {
+        Walk::Clear if horizon <= u128::from(u64::MAX) => return Verdict::Schedulable,
+        Walk::Clear => return beyond_time_range(),
+        Walk::Capped => return capped(),
+        Walk::Overload(t) => t,
+    };
+    // Bisection for the first overload in (low, high]: every deadline up
+    // to `low` is clear, `high` is overloaded.
+    let mut low = reached;
+    let first = loop {
+        let Some(below) = latest_deadline(tasks, high - 1).filter(|&d| d > low) else {
+            break true;
+        };
+        let middle = low + (below - low).div_ceil(2);
+        match walk_back(tasks, supply, low, middle, &mut steps) {
+            Walk::Overload(t) => high = t,
+            Walk::Clear => low = middle,
+            Walk::Capped => break false,
+        }
+    };
+    Verdict::Unschedulable(Violation::Edf {
+        t: high,
+        demand: demand(tasks, high),
+        supply: server_sbf(period, budget, high),
+        first,
+    })
+}
+
+fn beyond_time_range() -> Verdict {
+    Verdict::Inconclusive {
+        reason: "no overload up to 2^64 ns, but the interval to check reaches beyond \
+                 the representable time range"
+            .into(),
+    }
+}
+
+/// A server with `1 <= budget <= period`.
+#[derive(Clone, Copy)]
+struct Server {
+    period: u64,
+    budget: u64,
+}
+
+impl Server {
+    fn sbf(self, t: u64) -> u64 {
+        server_sbf(self.period, self.budget, t)
+    }
+}
+
+enum Scan {
+    /// Every deadline up to the horizon is clear.
+    Clear,
+    First(Violation),
+    /// Stopped after the step budget; every deadline up to `reached` is clear.
+    Capped {
+        reached: u64,
+    },
+    /// Every deadline below 2^64 is clear, and the horizon is beyond.
+    Exhausted,
+}
+
+/// Visits the deadlines in increasing order, keeping dbf incrementally,
+/// until the first overload, the horizon or `max_steps` deadlines. Cheap
+/// when the overload is early or the horizon near, the usual cases.
+fn scan_forward(tasks: &[Task], supply: Server, horizon: Option<u128>, max_steps: u64) -> Scan {
     let mut deadlines: BinaryHeap<Reverse<(u64, usize)>> = tasks
         .iter()
         .enumerate()
@@ -288,21 +400,13 @@ fn edf(tasks: &[Task], period: u64, budget: u64, limits: &Limits) -> Verdict {
         .collect();
     let mut demand: u128 = 0;
     let mut visited: u64 = 0;
+    let mut reached = 0;
     while let Some(&Reverse((t, _))) = deadlines.peek() {
         if horizon.is_some_and(|h| u128::from(t) > h) {
-            return Verdict::Schedulable;
+            return Scan::Clear;
         }
-        if visited >= limits.edf_deadlines {
-            return Verdict::Inconclusive {
-                reason: format!(
-                    "the demand test visited {} up to {t} ns without reaching {}",
-                    plural(limits.edf_deadlines, "deadline", "deadlines"),
-                    match horizon {
-                        Some(h) => format!("the end of the interval to check, {h} ns"),
-                        None => "a known end of the interval to check".into(),
-                    }
-                ),
-            };
+        if visited >= max_steps {
+            return Scan::Capped { reached };
         }
         while let Some(&Reverse((deadline, i))) = deadlines.peek() {
             if deadline != t {
@@ -312,24 +416,79 @@ fn edf(tasks: &[Task], period: u64, budget: u64, limits: &Limits) -> Verdict {
             visited += 1;
             let task = &tasks[i];
             demand = demand.saturating_add(task.wcet.into());
-            // Deadlines past 2^64 ns cannot be reported; see below.
+            // Deadlines past 2^64 ns cannot be reported; see Exhausted.
             if let Some(next) = deadline.checked_add(task.period) {
                 deadlines.push(Reverse((next, i)));
             }
         }
-        let supply = server_sbf(period, budget, t);
+        let supply = supply.sbf(t);
         if demand > u128::from(supply) {
-            return Verdict::Unschedulable(Violation::Edf { t, demand, supply });
+            return Scan::First(Violation::Edf {
+                t,
+                demand,
+                supply,
+                first: true,
+            });
         }
+        reached = t;
     }
-    if tasks.is_empty() {
-        return Verdict::Schedulable;
+    Scan::Exhausted
+}
+
+enum Walk {
+    Clear,
+    Overload(u64),
+    Capped,
+}
+
+/// QPA (Zhang & Burns 2009) with sbf for t: over the deadlines in
+/// (`low`, `high`], from the top. When `dbf(t) <= sbf(t)`, every instant
+/// from `sbf⁻¹(dbf(t))` to `t` is clear (dbf only grows, sbf reaches
+/// dbf(t) there), so the walk jumps below it. Finds an overload if one
+/// exists, not necessarily the first.
+fn walk_back(tasks: &[Task], supply: Server, low: u64, high: u64, steps: &mut u64) -> Walk {
+    let mut t = latest_deadline(tasks, high);
+    while let Some(now) = t.filter(|&t| t > low) {
+        if *steps == 0 {
+            return Walk::Capped;
+        }
+        *steps -= 1;
+        let wanted = demand(tasks, now);
+        let available = supply.sbf(now);
+        if wanted > u128::from(available) {
+            return Walk::Overload(now);
+        }
+        // wanted <= sbf(now) < 2^64, and the least time reaching it is <= now.
+        let clear_from = supply_time(supply.period, supply.budget, wanted as u64);
+        t = match clear_from.checked_sub(1) {
+            Some(before) => latest_deadline(tasks, before),
+            None => None,
+        };
     }
-    Verdict::Inconclusive {
-        reason: "no overload up to 2^64 ns, but the interval to check reaches beyond \
-                 the representable time range"
-            .into(),
-    }
+    Walk::Clear
+}
+
+/// dbf(t) = Σ_i max(0, ⌊(t − D_i)/T_i⌋ + 1) C_i, saturating.
+fn demand(tasks: &[Task], t: u64) -> u128 {
+    tasks.iter().fold(0u128, |total, task| {
+        let jobs = match t.checked_sub(task.deadline) {
+            Some(after) => u128::from(after / task.period) + 1,
+            None => 0,
+        };
+        // jobs <= 2^64 and wcet < 2^64: the product fits.
+        total.saturating_add(jobs * u128::from(task.wcet))
+    })
+}
+
+/// The latest absolute deadline at or before `t`, `None` if there is none.
+fn latest_deadline(tasks: &[Task], t: u64) -> Option<u64> {
+    tasks
+        .iter()
+        .filter_map(|task| {
+            let after = t.checked_sub(task.deadline)?;
+            Some(t - after % task.period)
+        })
+        .max()
 }
 
 /// An instant past which no first overload `dbf(t) > sbf(t)` lies, `None`
@@ -555,7 +714,8 @@ mod tests {
             Verdict::Unschedulable(Violation::Edf {
                 t: 10,
                 demand: 2,
-                supply: 0
+                supply: 0,
+                first: true
             })
         );
     }
@@ -571,7 +731,8 @@ mod tests {
             Verdict::Unschedulable(Violation::Edf {
                 t: 10,
                 demand: 6,
-                supply: 2
+                supply: 2,
+                first: true
             })
         );
         assert_eq!(
@@ -588,7 +749,8 @@ mod tests {
             Verdict::Unschedulable(Violation::Edf {
                 t: 3,
                 demand: 4,
-                supply: 3
+                supply: 3,
+                first: true
             })
         );
         let tasks = [task(1, 2, 2), task(1, 2, 2)];
@@ -768,6 +930,7 @@ mod tests {
         );
         let starved = Limits {
             edf_deadlines: 0,
+            edf_walk_steps: 0,
             fixed_priority_steps: 0,
         };
         // The linear bound is 4.8 / (0.6 - 0.2) = 12: deadline 10 must be

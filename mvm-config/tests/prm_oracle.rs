@@ -16,7 +16,10 @@
 //!   (the analysis bounds it by H + Π − Θ; the oracle takes a margin).
 //! - Small integers keep H small (at most lcm(1..=12) = 27720).
 
-use mvm_config::prm::{check, minimal_budget, sbf, Policy, Supply, Task, Verdict, Violation};
+use mvm_config::prm::{
+    check, check_with_limits, minimal_budget, minimal_budget_with_limits, sbf, Limits, Policy,
+    Supply, Task, Verdict, Violation,
+};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
@@ -146,7 +149,16 @@ fn agrees(tasks: &[Task], policy: Policy, pattern: Pattern) -> Result<bool, Test
         (Verdict::Schedulable, _) => {
             prop_assert!(!missed.contains(&true), "accepted, but {:?} miss", missed);
         }
-        (Verdict::Unschedulable(Violation::Edf { t, demand, supply }), Policy::Edf) => {
+        (
+            Verdict::Unschedulable(Violation::Edf {
+                t,
+                demand,
+                supply,
+                first,
+            }),
+            Policy::Edf,
+        ) => {
+            prop_assert!(*first);
             prop_assert!(missed.contains(&true), "rejected, but nothing misses");
             let first = (1..=horizon(tasks, pattern))
                 .find(|&t| brute_demand(tasks, t) > u128::from(pattern.cumulative(t)));
@@ -234,6 +246,21 @@ proptest! {
         agrees(&tasks, policy, pattern)?;
     }
 
+    /// Without the forward scan, the backward walk and its bisection alone
+    /// must reach the same verdict and the same first overload.
+    #[test]
+    fn prm_backward_walk_alone_matches(
+        tasks in task_set(),
+        pattern in server(),
+    ) {
+        let supply = pattern.supply();
+        let no_scan = Limits { edf_deadlines: 0, ..Limits::DEFAULT };
+        prop_assert_eq!(
+            check_with_limits(&tasks, Policy::Edf, supply, &no_scan),
+            check(&tasks, Policy::Edf, supply)
+        );
+    }
+
     #[test]
     fn prm_dedicated_core_matches_the_schedule(tasks in task_set(), policy in policy()) {
         agrees(&tasks, policy, Pattern::Always)?;
@@ -249,6 +276,143 @@ proptest! {
             !misses(&tasks, policy, Pattern::Worst { period, budget }).contains(&true)
         });
         prop_assert_eq!(minimal_budget(&tasks, policy, period), least);
+    }
+}
+
+fn scaled(tasks: &[Task], factor: u64) -> Vec<Task> {
+    tasks
+        .iter()
+        .map(|task| Task {
+            period: task.period * factor,
+            wcet: task.wcet * factor,
+            deadline: task.deadline * factor,
+            priority: task.priority,
+        })
+        .collect()
+}
+
+/// Scaling every time by k scales demand, request and supply alike: the
+/// same verdict, every figure of a rejection times k.
+fn scale_verdict(verdict: Verdict, factor: u64) -> Verdict {
+    let k = u128::from(factor);
+    match verdict {
+        Verdict::Unschedulable(Violation::Edf {
+            t,
+            demand,
+            supply,
+            first,
+        }) => Verdict::Unschedulable(Violation::Edf {
+            t: t * factor,
+            demand: demand * k,
+            supply: supply * factor,
+            first,
+        }),
+        Verdict::Unschedulable(Violation::FixedPriority {
+            task,
+            deadline,
+            request,
+            supply,
+        }) => Verdict::Unschedulable(Violation::FixedPriority {
+            task,
+            deadline: deadline * factor,
+            request: request * k,
+            supply: supply * factor,
+        }),
+        other => other,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn prm_scaling_keeps_the_verdict(
+        tasks in task_set(),
+        policy in policy(),
+        pattern in server(),
+        factor in prop::sample::select(vec![1_000_003u64, 83_333_333_329]),
+    ) {
+        let Pattern::Worst { period, budget } = pattern else { unreachable!() };
+        let small = check(&tasks, policy, pattern.supply());
+        let large = check(
+            &scaled(&tasks, factor),
+            policy,
+            Supply::Server { period: period * factor, budget: budget * factor },
+        );
+        prop_assert_eq!(large, scale_verdict(small, factor));
+    }
+}
+
+/// Any time up to 2^64 ns, half the time up to 10^12 (the validated range).
+fn time() -> impl Strategy<Value = u64> {
+    prop_oneof![1..=1_000_000_000_000u64, 1..=u64::MAX]
+}
+
+/// Up to `limit`: near it, small, or anywhere.
+fn at_most(limit: u64) -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(limit),
+        (0..=limit.min(1_000)).prop_map(move |d| limit - d.min(limit - 1)),
+        1..=limit.min(1_000),
+        1..=limit,
+    ]
+}
+
+fn large_task() -> impl Strategy<Value = Task> {
+    time()
+        .prop_flat_map(|period| (Just(period), at_most(period)))
+        .prop_flat_map(|(period, deadline)| (Just(period), Just(deadline), at_most(deadline)))
+        .prop_map(|(period, deadline, wcet)| Task {
+            period,
+            wcet,
+            deadline,
+            priority: (period % 7) as u32,
+        })
+}
+
+const TIGHT: Limits = Limits {
+    edf_deadlines: 1_000,
+    edf_walk_steps: 10_000,
+    fixed_priority_steps: 10_000,
+};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// No panic and no accept that the figures contradict, anywhere in
+    /// the time range.
+    #[test]
+    fn prm_large_inputs_give_an_answer(
+        tasks in prop::collection::vec(large_task(), 1..=6),
+        period in time(),
+        policy in policy(),
+        share in 0..=1_000u64,
+    ) {
+        let budget = u64::try_from(u128::from(period) * u128::from(share) / 1_000)
+            .unwrap()
+            .max(1);
+        let supply = Supply::Server { period, budget };
+        match check_with_limits(&tasks, policy, supply, &TIGHT) {
+            Verdict::Unschedulable(Violation::Edf { t, demand, supply: s, .. }) => {
+                prop_assert!(demand > u128::from(s));
+                prop_assert_eq!(s, sbf(supply, t));
+            }
+            Verdict::Unschedulable(Violation::FixedPriority { task, deadline, request, supply: s }) => {
+                prop_assert!(request > u128::from(s));
+                prop_assert_eq!(deadline, tasks[task].deadline);
+                prop_assert_eq!(s, sbf(supply, deadline));
+            }
+            _ => {}
+        }
+        if let Some(least) = minimal_budget_with_limits(&tasks, policy, period, &TIGHT) {
+            let verdict = check_with_limits(
+                &tasks,
+                policy,
+                Supply::Server { period, budget: least },
+                &TIGHT,
+            );
+            prop_assert_eq!(verdict, Verdict::Schedulable);
+        }
     }
 }
 
