@@ -555,14 +555,24 @@ fn check_tasks(guests: &[Guest], diags: &mut Vec<Diagnostic>) {
         };
         let (message, span) = match crate::prm::check(&tasks, policy, supply) {
             Verdict::Schedulable => continue,
-            Verdict::Unschedulable(Violation::Edf { t, demand, supply }) => (
+            Verdict::Unschedulable(Violation::Edf {
+                t,
+                demand,
+                supply,
+                first,
+            }) => (
                 format!(
-                    "the {} tasks of guest `{}` do not fit its supply under EDF: in an interval of {} they may need {} and get only {}",
+                    "the {} tasks of guest `{}` do not fit its supply under EDF: in an interval of {} they may need {} and get only {}{}",
                     g.tasks.len(),
                     g.name,
                     format_time(t),
                     format_time(u64::try_from(demand).unwrap_or(u64::MAX)),
-                    format_time(supply)
+                    format_time(supply),
+                    if first {
+                        ""
+                    } else {
+                        " (an overload, not proven to be the first)"
+                    }
                 ),
                 g.spans.budget.clone().unwrap_or(g.spans.header.clone()),
             ),
