@@ -145,6 +145,29 @@ pub enum TaskScheduler {
     FixedPriority,
 }
 
+impl TaskScheduler {
+    /// The analysis' name for it.
+    pub fn policy(self) -> crate::prm::Policy {
+        match self {
+            TaskScheduler::Edf => crate::prm::Policy::Edf,
+            TaskScheduler::FixedPriority => crate::prm::Policy::FixedPriority,
+        }
+    }
+}
+
+/// The tasks as the analysis (`prm`) takes them.
+pub fn prm_tasks(tasks: &[Task]) -> Vec<crate::prm::Task> {
+    tasks
+        .iter()
+        .map(|t| crate::prm::Task {
+            period: t.period,
+            wcet: t.wcet,
+            deadline: t.deadline,
+            priority: t.priority.unwrap_or(0),
+        })
+        .collect()
+}
+
 /// One of a guest's own periodic tasks (`[[guest.task]]`), in ns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
@@ -191,6 +214,18 @@ pub struct Guest {
 }
 
 impl Guest {
+    /// What the guest's tasks are given: its server's budget every period,
+    /// or, for an HRT guest, its whole core.
+    pub fn supply(&self) -> crate::prm::Supply {
+        match self.server {
+            Some(p) => crate::prm::Supply::Server {
+                period: p.period,
+                budget: p.budget,
+            },
+            None => crate::prm::Supply::Dedicated,
+        }
+    }
+
     /// Whether the guest may run in idle time beyond its budget (SRT only).
     pub fn slack(&self) -> bool {
         self.server.is_some_and(|s| s.slack)

@@ -480,6 +480,35 @@ fn demand(tasks: &[Task], t: u64) -> u128 {
     })
 }
 
+/// dbf(t) of a task set under EDF: what `cargo mvm report` draws against
+/// [`sbf`].
+pub fn edf_demand(tasks: &[Task], t: u64) -> u128 {
+    demand(tasks, t)
+}
+
+/// rbf_i(t) of task `i` under fixed priority (it and the tasks of its
+/// priority or above): what `cargo mvm report` draws against [`sbf`].
+pub fn fp_request(tasks: &[Task], i: usize, t: u64) -> u128 {
+    let task = &tasks[i];
+    let interfering: Vec<&Task> = tasks
+        .iter()
+        .enumerate()
+        .filter(|&(j, other)| j != i && other.priority <= task.priority)
+        .map(|(_, other)| other)
+        .collect();
+    request_of(task, &interfering, t)
+}
+
+/// rbf_i(t): `task`'s own job and the `interfering` tasks' jobs released
+/// in `[0, t)`; at t = 0 every interfering task counts one job, the limit
+/// of rbf_i from the right.
+fn request_of(task: &Task, interfering: &[&Task], t: u64) -> u128 {
+    interfering.iter().fold(u128::from(task.wcet), |r, other| {
+        let jobs = u128::from(t.div_ceil(other.period).max(1));
+        r.saturating_add(jobs * u128::from(other.wcet))
+    })
+}
+
 /// The latest absolute deadline at or before `t`, `None` if there is none.
 fn latest_deadline(tasks: &[Task], t: u64) -> Option<u64> {
     tasks
@@ -572,14 +601,7 @@ fn fixed_priority(tasks: &[Task], period: u64, budget: u64, limits: &Limits) -> 
             .filter(|&(j, other)| j != i && other.priority <= task.priority)
             .map(|(_, other)| other)
             .collect();
-        // rbf_i(t): at t = 0 every interfering task counts one job, the
-        // limit of rbf_i from the right.
-        let request = |t: u64| {
-            interfering.iter().fold(u128::from(task.wcet), |r, other| {
-                let jobs = u128::from(t.div_ceil(other.period).max(1));
-                r.saturating_add(jobs * u128::from(other.wcet))
-            })
-        };
+        let request = |t: u64| request_of(task, &interfering, t);
         let by_deadline = server_sbf(period, budget, task.deadline);
         let mut t = 0;
         let fits = loop {

@@ -500,7 +500,8 @@ fn auto_budget(
     let period = parse_time(&g.period.as_ref()?.value)
         .ok()
         .filter(|&p| p > 0)?;
-    let minimal = crate::prm::minimal_budget(&prm_tasks(tasks), prm_policy(*scheduler), period);
+    let minimal =
+        crate::prm::minimal_budget(&crate::model::prm_tasks(tasks), scheduler.policy(), period);
     if minimal.is_none() {
         diags.push(
             Diagnostic::new(
@@ -520,39 +521,14 @@ fn auto_budget(
     minimal
 }
 
-fn prm_tasks(tasks: &[Task]) -> Vec<crate::prm::Task> {
-    tasks
-        .iter()
-        .map(|t| crate::prm::Task {
-            period: t.period,
-            wcet: t.wcet,
-            deadline: t.deadline,
-            priority: t.priority.unwrap_or(0),
-        })
-        .collect()
-}
-
-fn prm_policy(scheduler: TaskScheduler) -> crate::prm::Policy {
-    match scheduler {
-        TaskScheduler::Edf => crate::prm::Policy::Edf,
-        TaskScheduler::FixedPriority => crate::prm::Policy::FixedPriority,
-    }
-}
-
 /// Each guest's own tasks against what its server (or, for an HRT guest,
 /// its core) supplies, under the periodic resource model (`prm`).
 fn check_tasks(guests: &[Guest], diags: &mut Vec<Diagnostic>) {
-    use crate::prm::{Supply, Verdict, Violation};
+    use crate::prm::{Verdict, Violation};
     for g in guests.iter().filter(|g| !g.tasks.is_empty()) {
-        let tasks = prm_tasks(&g.tasks);
-        let policy = prm_policy(g.scheduler);
-        let supply = match g.server {
-            Some(p) => Supply::Server {
-                period: p.period,
-                budget: p.budget,
-            },
-            None => Supply::Dedicated,
-        };
+        let tasks = crate::model::prm_tasks(&g.tasks);
+        let policy = g.scheduler.policy();
+        let supply = g.supply();
         let (message, span) = match crate::prm::check(&tasks, policy, supply) {
             Verdict::Schedulable => continue,
             Verdict::Unschedulable(Violation::Edf {

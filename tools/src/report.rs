@@ -39,6 +39,71 @@ struct Report {
     description_sha256: String,
     guests: Vec<GuestReport>,
     timelines: Vec<Timeline>,
+    /// Each guest with tasks of its own: its supply and its tasks' demand.
+    curves: Vec<Curves>,
+}
+
+/// A guest's worst-case supply (the periodic resource model's sbf, or the
+/// whole core) and its tasks' demand (EDF: dbf; fixed priority: the
+/// request of its least urgent task), sampled over `window_ns`
+/// (docs/schedulability.md, "Inside a guest").
+#[derive(Serialize)]
+struct Curves {
+    guest: String,
+    /// What the demand curve is.
+    demand_of: String,
+    window_ns: u64,
+    /// (t, supply, demand), in ns.
+    points: Vec<(u64, u64, u64)>,
+}
+
+/// Points sampled per curve.
+const CURVE_POINTS: u64 = 400;
+
+fn curves(g: &mvm_config::model::Guest) -> Option<Curves> {
+    use mvm_config::model::TaskScheduler;
+    use mvm_config::prm;
+    if g.tasks.is_empty() {
+        return None;
+    }
+    let tasks = mvm_config::model::prm_tasks(&g.tasks);
+    let supply = g.supply();
+    let blackout = g.server.map_or(0, |p| 2 * (p.period - p.budget));
+    let longest = g.tasks.iter().map(|t| t.deadline.max(t.period)).max()?;
+    let window = (2 * longest + blackout).clamp(1, MAX_WINDOW_NS);
+    let (demand_of, least_urgent) = match g.scheduler {
+        TaskScheduler::Edf => ("EDF demand (dbf) of all its tasks".to_string(), None),
+        TaskScheduler::FixedPriority => {
+            let i = (0..tasks.len()).max_by_key(|&i| (tasks[i].priority, i))?;
+            (
+                format!(
+                    "request (rbf) of its least urgent task `{}`",
+                    g.tasks[i].name
+                ),
+                Some(i),
+            )
+        }
+    };
+    let points = (0..=CURVE_POINTS)
+        .map(|k| {
+            let t = window * k / CURVE_POINTS;
+            let demand = match least_urgent {
+                None => prm::edf_demand(&tasks, t),
+                Some(i) => prm::fp_request(&tasks, i, t),
+            };
+            (
+                t,
+                prm::sbf(supply, t),
+                u64::try_from(demand).unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
+    Some(Curves {
+        guest: g.name.clone(),
+        demand_of,
+        window_ns: window,
+        points,
+    })
 }
 
 #[derive(Serialize)]
@@ -179,6 +244,7 @@ fn build(system: &System, text: &str) -> Report {
         description_sha256: mvm_config::description_hash(text),
         guests,
         timelines,
+        curves: system.guests.iter().filter_map(curves).collect(),
     }
 }
 
@@ -430,11 +496,71 @@ fn to_svg(report: &Report) -> String {
         ));
         y += ROW;
     }
+    for c in &report.curves {
+        y = curve_chart(&mut doc, c, y, LEFT, WIDTH);
+    }
     doc = doc.set(
         "viewBox",
         (0, 0, (LEFT + WIDTH + 20.0) as u32, (y + 10.0) as u32),
     );
     doc.to_string() + "\n"
+}
+
+/// Draws one guest's supply and demand curves below `y`; returns the next
+/// free `y`.
+fn curve_chart(doc: &mut svg::Document, c: &Curves, y: f64, left: f64, width: f64) -> f64 {
+    use svg::node::element::{Line, Polyline};
+    const HEIGHT: f64 = 160.0;
+    let mut y = y + 10.0;
+    let top = c
+        .points
+        .iter()
+        .map(|p| p.1.max(p.2))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut d = std::mem::replace(doc, svg::Document::new()).add(label(
+        format!(
+            "`{}`: supply (worst case, green) and {} (red), 0 … {}",
+            c.guest,
+            c.demand_of,
+            format_time(c.window_ns)
+        ),
+        10.0,
+        y + 14.0,
+        true,
+    ));
+    y += 22.0;
+    let x = |t: u64| left + t as f64 * width / c.window_ns.max(1) as f64;
+    let h = |v: u64| y + HEIGHT - v as f64 * HEIGHT / top as f64;
+    let line = |select: fn(&(u64, u64, u64)) -> u64, colour: &str| {
+        Polyline::new()
+            .set(
+                "points",
+                c.points
+                    .iter()
+                    .map(|p| format!("{:.1},{:.1}", x(p.0), h(select(p))))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+            .set("fill", "none")
+            .set("stroke", colour)
+            .set("stroke-width", 1.5)
+    };
+    d = d
+        .add(
+            Line::new()
+                .set("x1", left)
+                .set("x2", left + width)
+                .set("y1", y + HEIGHT)
+                .set("y2", y + HEIGHT)
+                .set("stroke", "#999999"),
+        )
+        .add(line(|p| p.1, "#2a9d5c"))
+        .add(line(|p| p.2, "#d1495b"))
+        .add(label(format_time(top), 10.0, y + 10.0, false));
+    *doc = d;
+    y + HEIGHT + 20.0
 }
 
 /// The colour a third of the way from `hex` to white: slack is drawn in it.

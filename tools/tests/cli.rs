@@ -203,3 +203,46 @@ fn report_explains_the_system_in_text_json_and_svg() {
         "deterministic"
     );
 }
+
+/// `report` draws each guest's worst-case supply against its tasks' demand
+/// (docs/schedulability.md, "Inside a guest"): for the accepted example,
+/// an EDF guest's demand never exceeds its supply at any sampled instant
+/// (the check proved it at every deadline, and demand only steps there);
+/// the SVG has both curves for both guests.
+#[test]
+fn report_draws_supply_and_demand_of_guests_with_tasks() {
+    let system = "partitions/examples/tasks.toml";
+    let json = mvm(&["report", "--system", system, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let curves = value["curves"].as_array().expect("curves");
+    assert_eq!(curves.len(), 2, "one per guest with tasks: {curves:?}");
+    let sensor = curves
+        .iter()
+        .find(|c| c["guest"] == "sensor")
+        .expect("the EDF guest's curves");
+    let points = sensor["points"].as_array().expect("points");
+    assert!(points.len() > 100);
+    let mut rising = 0;
+    for p in points {
+        let (t, supply, demand) = (p[0].as_u64(), p[1].as_u64(), p[2].as_u64());
+        let (Some(_), Some(supply), Some(demand)) = (t, supply, demand) else {
+            panic!("{p}")
+        };
+        assert!(demand <= supply, "demand over supply at {p}");
+        rising += (demand > 0) as u32;
+    }
+    assert!(rising > 0, "the demand curve is drawn, not all zero");
+    let svg = mvm(&["report", "--system", system, "--format", "svg"]);
+    let svg = text(&svg.stdout);
+    assert_eq!(
+        svg.matches("<polyline").count(),
+        4,
+        "supply and demand of two guests"
+    );
+    assert!(
+        svg.contains("`sensor`: supply (worst case, green) and EDF demand"),
+        "{svg}"
+    );
+    assert!(svg.contains("`control`: supply (worst case, green) and request (rbf) of its least urgent task `log`"), "{svg}");
+}
