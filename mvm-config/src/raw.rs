@@ -251,41 +251,82 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
     }
 }
 
+/// One named table of an array of tables, as [`named_tables`] hands it
+/// over: the table, its span, its `name` (if given) and how to call it in
+/// messages about its other keys.
+struct Named<'a, 'd> {
+    table: &'a DeTable<'d>,
+    span: Span,
+    name: Option<Located<String>>,
+    label: String,
+}
+
+/// Walks an array of tables that each have a `name` (`what` names one in
+/// messages, `kind` prefixes its name: "task `t`"), reporting what is not
+/// a table and unknown keys, and collects what `read` makes of each.
+fn named_tables<T>(
+    v: &DeValue<'_>,
+    key: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+    (expected, keys, what, kind): (
+        &'static str,
+        &'static [&'static str],
+        &'static str,
+        &'static str,
+    ),
+    mut read: impl FnMut(Named<'_, '_>, &mut Vec<Diagnostic>) -> T,
+) -> Option<Vec<T>> {
+    let items = array(v, key, span, diags)?;
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let DeValue::Table(t) = item.get_ref() else {
+            diags.push(wrong_type(key, expected, item.get_ref(), item.span()));
+            continue;
+        };
+        unknown_keys(t, keys, what, diags);
+        let span = item.span();
+        let name = required(t, "name", what, &span, diags, string);
+        let label = match &name {
+            Some(n) => format!("{kind} `{}`", n.value),
+            None => format!("this {}", what.trim_start_matches("a ")),
+        };
+        out.push(read(
+            Named {
+                table: t,
+                span,
+                name,
+                label,
+            },
+            diags,
+        ));
+    }
+    Some(out)
+}
+
 fn tasks(
     v: &DeValue<'_>,
     key: &str,
     span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<RawTask>> {
-    let items = array(v, key, span, diags)?;
-    let mut out = Vec::new();
-    for item in items.iter() {
-        let DeValue::Table(t) = item.get_ref() else {
-            diags.push(wrong_type(
-                key,
-                "an array of tables ([[guest.task]])",
-                item.get_ref(),
-                item.span(),
-            ));
-            continue;
-        };
-        unknown_keys(t, TASK_KEYS, "a [[guest.task]]", diags);
-        let span = item.span();
-        let name = required(t, "name", "a [[guest.task]]", &span, diags, string);
-        let table = match &name {
-            Some(n) => format!("task `{}`", n.value),
-            None => "this [[guest.task]]".to_string(),
-        };
-        out.push(RawTask {
-            period: required(t, "period", &table, &span, diags, string),
-            wcet: required(t, "wcet", &table, &span, diags, string),
+    let shape = (
+        "an array of tables ([[guest.task]])",
+        TASK_KEYS,
+        "a [[guest.task]]",
+        "task",
+    );
+    named_tables(v, key, span, diags, shape, |n, diags| {
+        let (t, table, span) = (n.table, &n.label, &n.span);
+        RawTask {
+            period: required(t, "period", table, span, diags, string),
+            wcet: required(t, "wcet", table, span, diags, string),
             deadline: optional(t, "deadline", diags, string),
             priority: optional(t, "priority", diags, integer),
-            name,
-            span,
-        });
-    }
-    Some(out)
+            name: n.name,
+            span: n.span,
+        }
+    })
 }
 
 fn regions(
@@ -294,29 +335,18 @@ fn regions(
     span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<RawRegion>> {
-    let items = array(v, key, span, diags)?;
-    let mut out = Vec::new();
-    for item in items.iter() {
-        let DeValue::Table(t) = item.get_ref() else {
-            diags.push(wrong_type(
-                key,
-                "an array of tables ({ name, base, size })",
-                item.get_ref(),
-                item.span(),
-            ));
-            continue;
-        };
-        unknown_keys(t, REGION_KEYS, "a memory region", diags);
-        let span = item.span();
-        let name = required(t, "name", "a memory region", &span, diags, string);
-        let table = match &name {
-            Some(n) => format!("memory region `{}`", n.value),
-            None => "this memory region".to_string(),
-        };
-        out.push(RawRegion {
-            base: required(t, "base", &table, &span, diags, integer),
+    let shape = (
+        "an array of tables ({ name, base, size })",
+        REGION_KEYS,
+        "a memory region",
+        "memory region",
+    );
+    named_tables(v, key, span, diags, shape, |n, diags| {
+        let (t, table, span) = (n.table, &n.label, &n.span);
+        RawRegion {
+            base: required(t, "base", table, span, diags, integer),
             guest_base: optional(t, "guest_base", diags, integer),
-            size: required(t, "size", &table, &span, diags, |v, key, sp, d| match v {
+            size: required(t, "size", table, span, diags, |v, key, sp, d| match v {
                 DeValue::String(s) => Some(RawSize::Text(s.to_string())),
                 DeValue::Integer(_) => integer(v, key, sp, d).map(RawSize::Bytes),
                 other => {
@@ -329,11 +359,10 @@ fn regions(
                     None
                 }
             }),
-            name,
-            span,
-        });
-    }
-    Some(out)
+            name: n.name,
+            span: n.span,
+        }
+    })
 }
 
 fn devices(
