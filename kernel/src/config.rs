@@ -20,8 +20,15 @@ pub enum Level {
 /// How a guest's memory is virtualized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Paging {
+    /// PA = VA, tables written by the monitor at boot.
     Direct,
+    /// Tables the monitor writes for the guest on its hypercalls.
     Shadow,
+    /// The guest owns its MMU (an unmodified OS): the monitor writes no
+    /// tables for it and never touches its CONTEXTIDR; it starts with its
+    /// MMU off. Nothing confines its accesses to its own regions
+    /// (docs/threat-model.md).
+    Guest,
 }
 
 /// A half-open physical range `[base, base + size)`, seen by its guest at
@@ -90,12 +97,35 @@ pub struct Device {
     pub interrupts: &'static [Interrupt],
 }
 
-/// A guest's program: a flat binary copied to `load` at boot.
+/// A guest's program: a flat binary copied to `load` at boot (for a Linux
+/// guest, its device tree), and the images the board's loader placed in
+/// its memory before reset (a Linux guest's kernel and initrd). Every byte
+/// is checked against the build's SHA-256 before the guest's first
+/// instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Image {
     pub load: u32,
     pub entry: u32,
     pub bytes: &'static [u8],
+    /// SHA-256 of `bytes`, as the build computed it.
+    pub sha256: [u8; 32],
+    /// r2 at the first instruction (r0 = 0, r1 = !0, Linux's Arm boot
+    /// protocol): the device tree's guest-physical address, or 0.
+    pub boot_arg: u32,
+    pub in_place: &'static [InPlace],
+}
+
+/// An image too large to embed in the monitor, written into the guest's
+/// memory by the board's loader (QEMU's loader device, U-Boot) before the
+/// monitor starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InPlace {
+    /// What it is, for the console ("kernel", "initrd").
+    pub what: &'static str,
+    /// Guest-physical.
+    pub base: u32,
+    pub size: u32,
+    pub sha256: [u8; 32],
 }
 
 /// One non-zero word of a translation table.

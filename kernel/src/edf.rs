@@ -458,6 +458,16 @@ impl<const N: usize> Edf<N> {
         }
     }
 
+    /// Server `server`, not running, stops for good (a guest refused at
+    /// boot): it is never chosen and never judged.
+    pub fn halt(&mut self, server: usize) {
+        debug_assert!(self.running.is_none_or(|(i, _)| i != server));
+        self.change(server, |s, _| {
+            s.halted = true;
+            s.left = 0;
+        });
+    }
+
     /// The leaf of server `i` of `len` in both trees: the deepest level
     /// holds the first servers, the level above it the others, each from
     /// left to right (in a complete binary tree the leaves one level up lie

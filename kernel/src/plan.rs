@@ -162,6 +162,62 @@ pub fn check_image(guest: &Guest) -> Result<(), ImageError> {
     if image.entry & 3 != 0 || !guest.owns(image.entry, 4) {
         return Err(ImageError::BadEntry { entry: image.entry });
     }
+    for p in image.in_place {
+        if !guest.owns(p.base, p.size) {
+            return Err(ImageError::OutsideMemory {
+                load: p.base,
+                len: p.size as usize,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// SHA-256, as the build computes it for every guest image.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
+/// An image in a guest's memory that is not the one the build made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// "image" (the embedded one, after its copy) or an in-place image's
+    /// [`crate::config::InPlace::what`].
+    pub what: &'static str,
+    /// Guest-physical.
+    pub base: u32,
+    pub size: u32,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "its {} at [{:#010x}, +{:#x}) is not the one it was built with (SHA-256 differs)",
+            self.what, self.base, self.size
+        )
+    }
+}
+
+/// Checks every image of a guest that passed [`check_image`] against the
+/// build's SHA-256: the embedded one where it was copied to, then each
+/// in-place one. `memory(base, size)` reads guest-physical bytes.
+pub fn verify_images<'m>(
+    guest: &Guest,
+    memory: impl Fn(u32, u32) -> &'m [u8],
+) -> Result<(), Mismatch> {
+    let image = &guest.image;
+    let embedded = ("image", image.load, image.bytes.len() as u32, &image.sha256);
+    let in_place = image
+        .in_place
+        .iter()
+        .map(|p| (p.what, p.base, p.size, &p.sha256));
+    for (what, base, size, expected) in core::iter::once(embedded).chain(in_place) {
+        if sha256(memory(base, size)) != *expected {
+            return Err(Mismatch { what, base, size });
+        }
+    }
     Ok(())
 }
 
@@ -232,6 +288,9 @@ mod tests {
                 load: base,
                 entry: base,
                 bytes: &[],
+                sha256: [0; 32],
+                boot_arg: 0,
+                in_place: &[],
             },
             server: None,
             fpu: false,
@@ -433,6 +492,9 @@ mod tests {
                 load: 0x7000_0000,
                 entry: 0x7000_0000,
                 bytes: &BYTES,
+                sha256: [0; 32],
+                boot_arg: 0,
+                in_place: &[],
             },
             server: Some(Params {
                 period: 1,

@@ -162,6 +162,9 @@ pub struct GuestFigures {
     pub switches_in: AtomicU32,
     /// jobs, misses, used_ns, slack_ns, overruns, as published last.
     published: [AtomicU64; 5],
+    /// Not started: an image in its memory was not the build's (set by
+    /// core 0 at boot, before the cores are released).
+    pub refused: AtomicBool,
 }
 
 impl GuestFigures {
@@ -171,6 +174,7 @@ impl GuestFigures {
             fiq: AtomicU32::new(0),
             switches_in: AtomicU32::new(0),
             published: [const { AtomicU64::new(0) }; 5],
+            refused: AtomicBool::new(false),
         }
     }
 

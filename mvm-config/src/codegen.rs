@@ -28,10 +28,31 @@ pub enum GuestProgram {
         load: u32,
         entry: u32,
         path: PathBuf,
+        /// SHA-256 of the file at `path`.
+        sha256: [u8; 32],
+        /// r2 at the first instruction (a Linux guest's device tree).
+        boot_arg: u32,
+        /// Images the board's loader places (a Linux guest's kernel and
+        /// initrd).
+        in_place: Vec<InPlaceImage>,
     },
     /// No image (host builds of the tables): empty, entered at the start of
     /// the guest's first region.
     None,
+}
+
+/// An image the board's loader writes into a guest's memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InPlaceImage {
+    pub what: &'static str,
+    pub base: u32,
+    pub size: u32,
+    pub sha256: [u8; 32],
+}
+
+fn sha_lit(sha: &[u8; 32]) -> TokenStream {
+    let bytes = sha.iter().map(|b| Literal::u8_unsuffixed(*b));
+    quote!([#(#bytes),*])
 }
 
 fn u32_lit(v: u32) -> Literal {
@@ -65,6 +86,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
     let paging = match g.paging {
         Paging::Direct => quote!(Paging::Direct),
         Paging::Shadow => quote!(Paging::Shadow),
+        Paging::Guest => quote!(Paging::Guest),
     };
     let regions = g.regions.iter().map(region);
     let devices = g.devices.iter().map(|d| {
@@ -92,14 +114,35 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
     };
     let first = g.regions[0].guest_base;
     let image = match program {
-        GuestProgram::Image { load, entry, path } => {
-            let (load, entry) = (addr_lit(*load), addr_lit(*entry));
+        GuestProgram::Image {
+            load,
+            entry,
+            path,
+            sha256,
+            boot_arg,
+            in_place,
+        } => {
+            let (load, entry, boot_arg) = (addr_lit(*load), addr_lit(*entry), addr_lit(*boot_arg));
             let path = path.display().to_string();
-            quote!(Image { load: #load, entry: #entry, bytes: include_bytes!(#path) })
+            let sha256 = sha_lit(sha256);
+            let in_place = in_place.iter().map(|p| {
+                let (what, base, size, sha) =
+                    (p.what, addr_lit(p.base), addr_lit(p.size), sha_lit(&p.sha256));
+                quote!(::mvm_kernel::config::InPlace { what: #what, base: #base, size: #size, sha256: #sha })
+            });
+            quote!(Image {
+                load: #load,
+                entry: #entry,
+                bytes: include_bytes!(#path),
+                sha256: #sha256,
+                boot_arg: #boot_arg,
+                in_place: &[#(#in_place),*],
+            })
         }
         GuestProgram::None => {
             let base = addr_lit(first);
-            quote!(Image { load: #base, entry: #base, bytes: &[] })
+            let sha256 = sha_lit(&crate::sha256(&[]));
+            quote!(Image { load: #base, entry: #base, bytes: &[], sha256: #sha256, boot_arg: 0, in_place: &[] })
         }
     };
     let server = match &g.server {

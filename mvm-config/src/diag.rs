@@ -110,7 +110,7 @@ pub enum ErrorKind {
         core: u32,
     },
     /// An HRT guest asked for shadow paging.
-    HrtPaging { guest: String },
+    HrtPaging { guest: String, paging: &'static str },
     /// `period`, `budget`, `deadline` or `slack` on an HRT guest.
     HrtServerKey { guest: String, key: &'static str },
     /// An SRT guest without `period` or `budget`.
@@ -224,6 +224,7 @@ pub enum ErrorKind {
         region: String,
         base: u64,
         guest_base: u64,
+        paging: &'static str,
     },
     /// `guest_base` not 4 KiB aligned, or its range past 4 GiB.
     GuestBaseInvalid {
@@ -243,7 +244,11 @@ pub enum ErrorKind {
         other_size: u64,
     },
     /// `address_spaces` or `page_tables` on a direct-mapped guest.
-    PoolKeyDirect { guest: String, key: &'static str },
+    PoolKeyDirect {
+        guest: String,
+        key: &'static str,
+        paging: &'static str,
+    },
     /// A rule about a guest's own tasks (`[[guest.task]]`, `scheduler`):
     /// its code and its message.
     TaskRule { code: &'static str, message: String },
@@ -397,9 +402,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "HRT guest `{hrt}` must own core {core}, but guest `{other}` is also placed on it"
             ),
-            ErrorKind::HrtPaging { guest } => write!(
+            ErrorKind::HrtPaging { guest, paging } => write!(
                 f,
-                "HRT guest `{guest}` must use direct paging; shadow paging is for SRT guests"
+                "HRT guest `{guest}` must use direct paging; {paging} paging is for SRT guests"
             ),
             ErrorKind::HrtServerKey { guest, key } => write!(
                 f,
@@ -513,9 +518,9 @@ impl fmt::Display for ErrorKind {
                 format_range(*area_base, *area_size),
                 if *first_is_pool { "the pool of " } else { "" }
             ),
-            ErrorKind::GuestBaseDirect { guest, region, base, guest_base } => write!(
+            ErrorKind::GuestBaseDirect { guest, region, base, guest_base, paging } => write!(
                 f,
-                "region `{region}` of guest `{guest}` has `guest_base = {}` but the guest is direct-mapped (guest-physical = physical), so it must equal `base = {}`",
+                "region `{region}` of guest `{guest}` has `guest_base = {}` but the guest uses {paging} paging (guest-physical = physical), so it must equal `base = {}`",
                 crate::units::hex(*guest_base),
                 crate::units::hex(*base)
             ),
@@ -539,9 +544,9 @@ impl fmt::Display for ErrorKind {
                 "device `{device}` of HRT guest `{guest}` is declared edge-triggered, but an HRT guest's lines are delivered as FIQ without a GIC acknowledge, so nothing could clear an edge-triggered line's pending state"
             ),
             ErrorKind::TaskRule { message, .. } => f.write_str(message),
-            ErrorKind::PoolKeyDirect { guest, key } => write!(
+            ErrorKind::PoolKeyDirect { guest, key, paging } => write!(
                 f,
-                "`{key}` sizes a shadow-paging pool, but guest `{guest}` is direct-mapped"
+                "`{key}` sizes a shadow-paging pool, but guest `{guest}` uses {paging} paging"
             ),
             ErrorKind::PoolTooSmall { guest, needed, page_tables, address_spaces } => write!(
                 f,

@@ -87,6 +87,13 @@ pub fn check(text: &str) -> Checked {
 
 /// The SHA-256 of a system description's text, in hex: the identity of the
 /// description in the boot banner, reports and manifests.
+/// SHA-256 of a guest image, as the monitor checks it before the guest's
+/// first instruction.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
 pub fn description_hash(text: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(text.as_bytes())

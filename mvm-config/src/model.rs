@@ -38,13 +38,14 @@ impl Keyword for Level {
 }
 
 impl Keyword for Paging {
-    const CHOICES: &'static [&'static str] = &["direct", "shadow"];
-    const ALL: &'static [Self] = &[Paging::Direct, Paging::Shadow];
+    const CHOICES: &'static [&'static str] = &["direct", "shadow", "guest"];
+    const ALL: &'static [Self] = &[Paging::Direct, Paging::Shadow, Paging::Guest];
 
     fn as_str(self) -> &'static str {
         match self {
             Paging::Direct => "direct",
             Paging::Shadow => "shadow",
+            Paging::Guest => "guest",
         }
     }
 }
@@ -69,11 +70,11 @@ pub fn keyword<K: Keyword, S: serde::Serializer>(k: &K, s: S) -> Result<S::Ok, S
 
 /// The alignment a region's base and size need under a paging method:
 /// 1 MiB sections (or 16 MiB supersections) for a direct map, 4 KiB pages
-/// for shadow paging.
+/// for shadow paging and for a guest that owns its MMU.
 pub fn granule(paging: Paging) -> u64 {
     match paging {
         Paging::Direct => 1 << 20,
-        Paging::Shadow => 4 << 10,
+        Paging::Shadow | Paging::Guest => 4 << 10,
     }
 }
 

@@ -99,6 +99,9 @@ pub fn write(
                     load: flat.load,
                     entry: flat.entry,
                     path,
+                    sha256: crate::sha256(&flat.bytes),
+                    boot_arg: 0,
+                    in_place: Vec::new(),
                 }
             }
         };

@@ -390,12 +390,13 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
     });
     let paging_key = g.paging.as_ref().and_then(|p| choice("paging", p, diags));
     let paging = match (level, paging_key) {
-        (Some(Level::Hrt), Some(Paging::Shadow)) => {
+        (Some(Level::Hrt), Some(paging @ (Paging::Shadow | Paging::Guest))) => {
             let span = g.paging.as_ref().map(|p| p.span.clone());
             diags.push(
                 Diagnostic::new(
                     ErrorKind::HrtPaging {
                         guest: label.clone(),
+                        paging: paging.as_str(),
                     },
                     span,
                     "HRT guests are direct-mapped",
@@ -793,12 +794,13 @@ fn pool(
 ) -> Option<ShadowPool> {
     let mut count = |key: &'static str, value: &Option<Located<i128>>, max: u32, default: u32| {
         let Some(v) = value else { return default };
-        if paging == Some(Paging::Direct) {
+        if let Some(paging @ (Paging::Direct | Paging::Guest)) = paging {
             diags.push(
                 Diagnostic::new(
                     ErrorKind::PoolKeyDirect {
                         guest: guest.to_string(),
                         key,
+                        paging: paging.as_str(),
                     },
                     v.span.clone(),
                     "only for `paging = \"shadow\"`",
@@ -1091,7 +1093,7 @@ fn check_guest_base(
 ) -> bool {
     let Some(span) = span else { return true };
     match paging {
-        Some(Paging::Direct) if guest_base != r.base => {
+        Some(paging @ (Paging::Direct | Paging::Guest)) if guest_base != r.base => {
             diags.push(
                 Diagnostic::new(
                     ErrorKind::GuestBaseDirect {
@@ -1099,9 +1101,10 @@ fn check_guest_base(
                         region: r.name.clone(),
                         base: r.base,
                         guest_base,
+                        paging: paging.as_str(),
                     },
                     span,
-                    "a direct map has guest-physical = physical",
+                    "only shadow paging moves a region in guest-physical space",
                 )
                 .with_help("remove `guest_base`, or use `paging = \"shadow\"` (SRT guests)"),
             );

@@ -119,10 +119,23 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             if !ok {
                 continue;
             }
+            let mut started = 0;
             for &id in ids {
                 let g = &self.system.guests[id as usize];
                 let mut gs = GuestState::new(g, &self.figures[id as usize]);
                 Self::load_image(g);
+                if !self.verify_images(g) {
+                    // Kept in its slot (server numbers stay the plan's),
+                    // never entered: `enter_shared` halts its server, and
+                    // its lines stay off.
+                    self.figures[id as usize]
+                        .refused
+                        .store(true, Ordering::Relaxed);
+                    if st.guests.push(gs).is_err() {
+                        unreachable!("plan::core_action admits at most S guests to a core");
+                    }
+                    continue;
+                }
                 let t0 = self.now_ticks();
                 Self::install_tables(g);
                 if let Some(pool) = g.shadow.filter(|p| p.spaces > 0) {
@@ -147,6 +160,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     unreachable!("plan::core_action admits at most S guests to a core");
                 }
                 running += 1;
+                started += 1;
+            }
+            if started == 0 {
+                continue;
             }
             st.role = match action {
                 CoreAction::Enter(_) => Role::Dedicated,
@@ -185,6 +202,45 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         // the cores its boot ROM still holds (they find the release given).
         arch::release_secondary_cores();
         self.with_console(|uart| P::start_secondary_cores(uart));
+    }
+
+    /// Checks the guest's images in its memory against the build's
+    /// SHA-256; says why when one differs, and how long the check took
+    /// for images the loader placed.
+    fn verify_images(&self, guest: &Guest) -> bool {
+        let t0 = self.now_ticks();
+        // SAFETY: `check_image` proved every image lies in the guest's own
+        // memory; the monitor's MMU is off (or identity), so guest-physical
+        // is physical for the guests whose images are read here (the
+        // embedded image is read where `load_image` put it, by its
+        // physical address); no guest runs yet, so nothing writes there.
+        let memory = |base: u32, size: u32| -> &'static [u8] {
+            let phys = guest.physical(base, size).unwrap_or(base);
+            unsafe { core::slice::from_raw_parts(phys as usize as *const u8, size as usize) }
+        };
+        match plan::verify_images(guest, memory) {
+            Ok(()) => {
+                if !guest.image.in_place.is_empty() {
+                    let bytes: u32 = guest.image.in_place.iter().map(|p| p.size).sum();
+                    say!(
+                        self,
+                        "mvm: guest `{}`: {} KiB loaded in place, SHA-256 checked in {} us",
+                        guest.name,
+                        bytes / 1024,
+                        Self::ticks_to_ns(self.now_ticks() - t0) / 1000
+                    );
+                }
+                true
+            }
+            Err(m) => {
+                say!(
+                    self,
+                    "mvm: error: guest `{}`: {m}; it is not started",
+                    guest.name
+                );
+                false
+            }
+        }
     }
 
     fn load_image(guest: &Guest) {
@@ -323,7 +379,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 core,
                 GuestEntry {
                     entry: g.image.entry,
-                    boot_arg: 0,
+                    boot_arg: g.image.boot_arg,
                 },
             )
         }
@@ -346,7 +402,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             gs.context = GuestContext::fresh(
                 GuestEntry {
                     entry: g.image.entry,
-                    boot_arg: 0,
+                    boot_arg: g.image.boot_arg,
                 },
                 plan::initial_cp15(reset, g, gs.boot_space),
                 gic,
@@ -358,6 +414,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         let now = self.now_ticks();
         st.edf
             .restart(&params[..st.guests.len()], Self::ticks_to_ns(now));
+        for (slot, gs) in st.guests.iter().enumerate() {
+            if gs.figures.refused.load(Ordering::Relaxed) {
+                st.edf.halt(slot);
+            }
+        }
         self.cores[core as usize]
             .entry_ticks
             .store(now, Ordering::Relaxed);

@@ -46,6 +46,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             self.cores
                 .get(g.core as usize)
                 .is_some_and(|c| c.loaded.load(Ordering::Relaxed))
+                && !self.figures[g.id as usize].refused.load(Ordering::Relaxed)
         };
         interrupts::guarded(
             self.system.guests,
