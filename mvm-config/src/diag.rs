@@ -42,6 +42,10 @@ impl Severity {
     }
 }
 
+/// The rule codes reported through [`ErrorKind::LinuxRule`] that only
+/// warn: the description is still accepted.
+pub const WARNING_CODES: &[&str] = &["linux-without-fpu", "paging-guest-unconfined"];
+
 /// Everything that can be wrong with a system description (every kind an
 /// error but those [`ErrorKind::severity`] names as warnings).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -252,6 +256,9 @@ pub enum ErrorKind {
     /// A rule about a guest's own tasks (`[[guest.task]]`, `scheduler`):
     /// its code and its message.
     TaskRule { code: &'static str, message: String },
+    /// A rule about a Linux guest (`[guest.linux]`, `paging = "guest"`):
+    /// its code and its message; the codes in [`WARNING_CODES`] warn.
+    LinuxRule { code: &'static str, message: String },
     /// A shadow-paged guest's pool cannot hold its boot space.
     PoolTooSmall {
         guest: String,
@@ -330,6 +337,7 @@ impl ErrorKind {
             ErrorKind::GuestBaseOverlap { .. } => "guest-base-overlap",
             ErrorKind::PoolKeyDirect { .. } => "pool-key-direct",
             ErrorKind::TaskRule { code, .. } => code,
+            ErrorKind::LinuxRule { code, .. } => code,
             ErrorKind::InterruptKeyNoLines { .. } => "interrupt-key-no-lines",
             ErrorKind::HrtEdgeTrigger { .. } => "hrt-edge-trigger",
             ErrorKind::PoolTooSmall { .. } => "pool-too-small",
@@ -341,6 +349,7 @@ impl ErrorKind {
     pub fn severity(&self) -> Severity {
         match self {
             ErrorKind::SwitchOverheadBelowBoard { .. } => Severity::Warning,
+            ErrorKind::LinuxRule { code, .. } if WARNING_CODES.contains(code) => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -543,7 +552,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "device `{device}` of HRT guest `{guest}` is declared edge-triggered, but an HRT guest's lines are delivered as FIQ without a GIC acknowledge, so nothing could clear an edge-triggered line's pending state"
             ),
-            ErrorKind::TaskRule { message, .. } => f.write_str(message),
+            ErrorKind::TaskRule { message, .. } | ErrorKind::LinuxRule { message, .. } => {
+                f.write_str(message)
+            }
             ErrorKind::PoolKeyDirect { guest, key, paging } => write!(
                 f,
                 "`{key}` sizes a shadow-paging pool, but guest `{guest}` uses {paging} paging"

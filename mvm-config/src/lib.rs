@@ -18,6 +18,7 @@ pub mod diag;
 pub mod directmap;
 pub mod image;
 pub mod ir;
+pub mod linux;
 pub mod model;
 pub mod plan;
 pub mod prm;

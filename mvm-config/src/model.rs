@@ -190,8 +190,11 @@ pub struct Guest {
     pub level: Level,
     pub core: u32,
     /// A guest crate under `partitions/` or a path to an ELF; resolved by
-    /// the image build, not by `check`.
+    /// the image build, not by `check`. Empty for a Linux guest.
     pub image: String,
+    /// `Some` for a Linux guest (`[guest.linux]`): its kernel, initrd and
+    /// command line instead of `image`.
+    pub linux: Option<crate::linux::Linux>,
     pub paging: Paging,
     /// `Some` exactly for SRT guests: its EDF server, in ns
     /// (`0 < budget <= deadline <= period`), as the kernel's scheduler takes it.

@@ -46,10 +46,14 @@ pub const GUEST_KEYS: &[&str] = &[
     "page_tables",
     "scheduler",
     "task",
+    "linux",
 ];
 pub const REGION_KEYS: &[&str] = &["name", "base", "size", "guest_base"];
 pub const DEVICE_KEYS: &[&str] = &["name", "priority", "trigger"];
 pub const TASK_KEYS: &[&str] = &["name", "period", "wcet", "deadline", "priority"];
+pub const LINUX_KEYS: &[&str] = &["kernel", "initrd", "cmdline", "console", "hz"];
+pub const KERNEL_PACKAGE_KEYS: &[&str] = &["debian", "version"];
+pub const INITRD_PACKAGE_KEYS: &[&str] = &["busybox", "version"];
 
 /// The whole file.
 #[derive(Clone, Debug, Default)]
@@ -88,6 +92,31 @@ pub struct RawGuest {
     /// The guest's own scheduling policy for its `[[guest.task]]`s.
     pub scheduler: Option<Located<String>>,
     pub tasks: Option<Located<Vec<RawTask>>>,
+    /// `[guest.linux]`: the guest is an unmodified Linux.
+    pub linux: Option<Located<RawLinux>>,
+}
+
+/// `[guest.linux]`: a Linux kernel, its initrd and command line.
+#[derive(Clone, Debug)]
+pub struct RawLinux {
+    pub kernel: Option<Located<RawArtefact>>,
+    pub initrd: Option<Located<RawArtefact>>,
+    pub cmdline: Option<Located<String>>,
+    pub console: Option<Located<String>>,
+    pub hz: Option<Located<i128>>,
+}
+
+/// A kernel or initrd as written: a file, or a Debian package and its
+/// version (`{ debian = "...", version = "..." }` for a kernel,
+/// `{ busybox = "...", version = "..." }` for an initramfs built around a
+/// static busybox).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawArtefact {
+    File(String),
+    Package {
+        package: Located<String>,
+        version: Option<Located<String>>,
+    },
 }
 
 /// One `[[guest.task]]`: a periodic task the guest schedules itself.
@@ -232,7 +261,9 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
         name,
         level: required(t, "level", &table, &span, diags, string),
         core: required(t, "core", &table, &span, diags, integer),
-        image: required(t, "image", &table, &span, diags, string),
+        // Required unless the guest is a Linux (`[guest.linux]`): the
+        // rule is validation's (`image-or-linux`).
+        image: optional(t, "image", diags, string),
         memory: required(t, "memory", &table, &span, diags, |v, key, sp, d| {
             regions(v, key, sp, d)
         }),
@@ -247,7 +278,63 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
         page_tables: optional(t, "page_tables", diags, integer),
         scheduler: optional(t, "scheduler", diags, string),
         tasks: optional(t, "task", diags, tasks),
+        linux: optional(t, "linux", diags, linux),
         span,
+    }
+}
+
+fn linux(v: &DeValue<'_>, key: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Option<RawLinux> {
+    let DeValue::Table(t) = v else {
+        diags.push(wrong_type(key, "a table ([guest.linux])", v, span));
+        return None;
+    };
+    unknown_keys(t, LINUX_KEYS, "[guest.linux]", diags);
+    let table = "[guest.linux]";
+    Some(RawLinux {
+        kernel: required(t, "kernel", table, &span, diags, |v, k, sp, d| {
+            artefact(v, k, sp, d, ("debian", KERNEL_PACKAGE_KEYS))
+        }),
+        initrd: optional(t, "initrd", diags, |v, k, sp, d| {
+            artefact(v, k, sp, d, ("busybox", INITRD_PACKAGE_KEYS))
+        }),
+        cmdline: optional(t, "cmdline", diags, string),
+        console: optional(t, "console", diags, string),
+        hz: optional(t, "hz", diags, integer),
+    })
+}
+
+/// A file path, or an inline table naming a package (`package_key`) and
+/// its `version`.
+fn artefact(
+    v: &DeValue<'_>,
+    key: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+    (package_key, keys): (&'static str, &'static [&'static str]),
+) -> Option<RawArtefact> {
+    match v {
+        DeValue::String(s) => Some(RawArtefact::File(s.to_string())),
+        DeValue::Table(t) => {
+            let what = format!("`{key}`");
+            unknown_keys(t, keys, &what, diags);
+            Some(RawArtefact::Package {
+                package: required(t, package_key, &what, &span, diags, string)?,
+                version: required(t, "version", &what, &span, diags, string),
+            })
+        }
+        other => {
+            diags.push(wrong_type(
+                key,
+                if package_key == "debian" {
+                    "a file path or { debian = \"<package>\", version = \"<version>\" }"
+                } else {
+                    "a file path or { busybox = \"<package>\", version = \"<version>\" }"
+                },
+                other,
+                span,
+            ));
+            None
+        }
     }
 }
 

@@ -230,6 +230,10 @@ impl Summary {
                         plural(p.page_tables.into(), "page table", "page tables"),
                         crate::units::hex(p.l2_base.into())
                     ),
+                    _ if m.paging == crate::model::Paging::Guest => format!(
+                        "  memory of `{}`: its own MMU (it starts with it off; the monitor keeps no table for it)\n",
+                        m.name
+                    ),
                     _ => format!(
                         "  memory of `{}`: {} paging without a pool (the guest runs with its MMU off)\n",
                         m.name,

@@ -39,6 +39,9 @@ struct Draft {
     budget_auto: bool,
     spans: GuestSpans,
     image: Option<String>,
+    /// `[guest.linux]` was written; `linux` is `Some` when it passed.
+    linux_declared: bool,
+    linux: Option<crate::linux::Linux>,
 }
 
 /// Checks every rule, schedulability included; returns the model if
@@ -231,6 +234,10 @@ fn finish(d: Draft) -> Option<Guest> {
         tasks: d.tasks.clone()?.0,
         scheduler: d.tasks?.1,
         budget_auto: d.budget_auto,
+        linux: match (d.linux_declared, d.linux) {
+            (true, None) => return None,
+            (_, linux) => linux,
+        },
         spans: d.spans,
     })
 }
@@ -389,7 +396,10 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         }
     });
     let paging_key = g.paging.as_ref().and_then(|p| choice("paging", p, diags));
+    let is_linux = g.linux.is_some();
     let paging = match (level, paging_key) {
+        // A Linux guest's own rules speak of its level and paging.
+        _ if is_linux => paging_key.or(g.paging.is_none().then_some(Paging::Guest)),
         (Some(Level::Hrt), Some(paging @ (Paging::Shadow | Paging::Guest))) => {
             let span = g.paging.as_ref().map(|p| p.span.clone());
             diags.push(
@@ -443,7 +453,52 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
     let (memory, guest_bases) = regions(g, &label, paging, board, diags);
     let devices = devices(g, &label, level, board, diags);
     let pool = pool(g, &label, paging, diags);
+    if paging == Some(Paging::Guest) {
+        let span = g.paging.as_ref().map_or_else(
+            || g.linux.as_ref().map_or(g.span.clone(), |l| l.span.clone()),
+            |p| p.span.clone(),
+        );
+        diags.push(Diagnostic::new(
+            ErrorKind::LinuxRule {
+                code: "paging-guest-unconfined",
+                message: format!("guest `{label}` owns its MMU (`paging = \"guest\"`): nothing but its own correctness keeps it out of the other guests' memory and devices (docs/threat-model.md)"),
+            },
+            span,
+            "the monitor writes no translation table for this guest",
+        ));
+    }
+    let linux = g.linux.as_ref().and_then(|l| {
+        crate::linux::validate(
+            l,
+            crate::linux::GuestFacts {
+                name: &label,
+                level,
+                paging: g
+                    .paging
+                    .as_ref()
+                    .zip(paging)
+                    .map(|(p, v)| Located::new(v, p.span.clone())),
+                fpu: g.fpu.as_ref(),
+                memory: &memory,
+                devices: &devices,
+                image: g.image.as_ref(),
+            },
+            diags,
+        )
+    });
+    if g.image.is_none() && g.linux.is_none() {
+        diags.push(Diagnostic::new(
+            ErrorKind::MissingKey {
+                key: "image",
+                table: format!("guest `{label}`"),
+            },
+            g.span.clone(),
+            "`image` is missing here",
+        ).with_help("name a guest crate under partitions/ or an ELF file, or declare a [guest.linux]"));
+    }
     Draft {
+        linux_declared: is_linux,
+        linux,
         budget_auto: g.budget.as_ref().is_some_and(|b| b.value == "auto"),
         pool,
         tasks,
@@ -452,10 +507,15 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         core,
         paging,
         server,
-        fpu: g.fpu.as_ref().is_some_and(|f| f.value),
+        // A Linux guest has VFP unless it says otherwise (armhf uses it).
+        fpu: g.fpu.as_ref().map_or(is_linux, |f| f.value),
         memory,
         devices,
-        image: g.image.as_ref().map(|i| i.value.clone()),
+        image: match (&g.image, is_linux) {
+            (Some(i), _) => Some(i.value.clone()),
+            (None, true) => Some(String::new()),
+            (None, false) => None,
+        },
         spans: GuestSpans {
             header: g.span.clone(),
             name: g.name.as_ref().map_or(g.span.clone(), |n| n.span.clone()),
