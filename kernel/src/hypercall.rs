@@ -93,6 +93,40 @@ pub mod abi {
     pub const NOT_MAPPED: i32 = -8;
 }
 
+/// PSCI 1.0 (Arm DEN 0022), the part a guest OS that owns one core needs:
+/// it finds the monitor through its device tree's `/psci` node (`method =
+/// "smc"`). SMC32 function IDs (owner 4, standard secure service);
+/// results are PSCI's own codes, not the MVM ABI's.
+pub mod psci {
+    /// r0 out: [`VERSION_1_0`].
+    pub const PSCI_VERSION: u32 = 0x8400_0000;
+    /// Refused with [`DENIED`]: a guest has exactly its declared core.
+    pub const CPU_ON: u32 = 0x8400_0003;
+    /// The guest stops for good; the others run on. Does not return.
+    pub const SYSTEM_OFF: u32 = 0x8400_0008;
+    /// The guest asks to be restarted; until guests can be restarted it
+    /// stops as for [`SYSTEM_OFF`]. Does not return.
+    pub const SYSTEM_RESET: u32 = 0x8400_0009;
+    /// r1 = a function ID. r0 out: 0 if implemented, [`NOT_SUPPORTED`]
+    /// otherwise.
+    pub const PSCI_FEATURES: u32 = 0x8400_000A;
+
+    /// PSCI 1.0: major version in bits [31:16], minor in [15:0].
+    pub const VERSION_1_0: u32 = 0x0001_0000;
+    pub const SUCCESS: i32 = 0;
+    pub const NOT_SUPPORTED: i32 = -1;
+    pub const DENIED: i32 = -3;
+
+    /// The functions PSCI_FEATURES reports as implemented.
+    pub const IMPLEMENTED: &[u32] = &[PSCI_VERSION, PSCI_FEATURES, SYSTEM_OFF, SYSTEM_RESET];
+
+    /// Whether a function ID lies in PSCI's SMC32 range; any other PSCI
+    /// function is answered [`NOT_SUPPORTED`].
+    pub const fn is_psci(id: u32) -> bool {
+        id & 0xFFFF_FFE0 == 0x8400_0000
+    }
+}
+
 /// Why a hypercall was refused; [`Error::code`] is what r0 returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -165,6 +199,11 @@ pub enum Call {
     /// A shadow-paging request from a guest with a pool; its arguments
     /// are checked by [`crate::shadow`].
     Mmu(MmuOp),
+    /// A PSCI call that returns: r0..r3 out as given (PSCI_VERSION,
+    /// PSCI_FEATURES, CPU_ON's refusal, and NOT_SUPPORTED for the rest).
+    Psci([u32; 4]),
+    /// PSCI SYSTEM_OFF (`reset` false) or SYSTEM_RESET (`reset` true).
+    PowerOff { reset: bool },
 }
 
 /// A shadow-paging request, as decoded from r1..r3.
@@ -243,6 +282,21 @@ pub fn decode(regs: &[u32; 4], guest: &Guest) -> Result<Call, Error> {
                 _ => MmuOp::Flush { space: a1 },
             }))
         }
+        id if psci::is_psci(id) => Ok(match id {
+            psci::PSCI_VERSION => Call::Psci([psci::VERSION_1_0, 0, 0, 0]),
+            psci::PSCI_FEATURES => {
+                let code = if psci::IMPLEMENTED.contains(&a1) {
+                    psci::SUCCESS
+                } else {
+                    psci::NOT_SUPPORTED
+                };
+                Call::Psci([code as u32, 0, 0, 0])
+            }
+            psci::CPU_ON => Call::Psci([psci::DENIED as u32, 0, 0, 0]),
+            psci::SYSTEM_OFF => Call::PowerOff { reset: false },
+            psci::SYSTEM_RESET => Call::PowerOff { reset: true },
+            _ => Call::Psci([psci::NOT_SUPPORTED as u32, 0, 0, 0]),
+        }),
         _ => Err(Error::NotSupported),
     }
 }
@@ -269,6 +323,12 @@ pub trait Services {
     fn now_ns(&mut self) -> u64;
     /// Stops `guest` on this core for good.
     fn halt(&mut self, guest: &Guest) -> !;
+    /// `guest` asked PSCI to power it off or reset it: it stops (after a
+    /// console line that says which).
+    fn power_off(&mut self, guest: &Guest, reset: bool) -> ! {
+        let _ = reset;
+        self.halt(guest)
+    }
     /// `guest` gives up the rest of its budget; whether the core must now
     /// choose what runs next (false: the guest simply continues).
     fn yield_now(&mut self, guest: &Guest) -> bool;
@@ -359,6 +419,8 @@ pub fn serve_slow<S: Services>(regs: &mut [u32; 4], services: &mut S) -> Outcome
             }
             [record.len() as u32, 0, 0, 0]
         }
+        Ok(Call::Psci(results)) => results,
+        Ok(Call::PowerOff { reset }) => services.power_off(guest, reset),
         Ok(Call::Mmu(op)) => match services.mmu(guest, op) {
             Ok(r0) => [r0, 0, 0, 0],
             Err(e) => [e.register(), 0, 0, 0],
@@ -638,7 +700,9 @@ mod tests {
             0x8600_0007,
             0x8600_00FF,
             0x8600_FF00,
-            0x8400_0000,
+            // PSCI's SMC64 range and the word past its SMC32 range.
+            0xC400_0003,
+            0x8400_0020,
             0xC600_0001,
             0x0600_0001,
             u32::MAX,
@@ -838,5 +902,59 @@ mod tests {
     #[should_panic(expected = "halt hostile")]
     fn halt_self_halts_the_caller() {
         serve_fake(&Fake::new(), [HALT_SELF, 0, 0, 0]);
+    }
+
+    #[test]
+    fn psci_answers_what_a_linux_guest_asks_at_boot() {
+        let fake = Fake::new();
+        let minus = |c: i32| c as u32;
+        assert_eq!(
+            serve_fake(&fake, [psci::PSCI_VERSION, 9, 9, 9]),
+            [0x0001_0000, 0, 0, 0]
+        );
+        for f in [
+            psci::PSCI_VERSION,
+            psci::PSCI_FEATURES,
+            psci::SYSTEM_OFF,
+            psci::SYSTEM_RESET,
+        ] {
+            assert_eq!(serve_fake(&fake, [psci::PSCI_FEATURES, f, 0, 0])[0], 0);
+        }
+        // CPU_ON, CPU_SUSPEND, MIGRATE_INFO_TYPE, SMCCC_VERSION, ours: not
+        // implemented as PSCI functions.
+        for f in [psci::CPU_ON, 0x8400_0001, 0x8400_0006, 0x8000_0000, VERSION] {
+            assert_eq!(
+                serve_fake(&fake, [psci::PSCI_FEATURES, f, 0, 0])[0],
+                minus(-1),
+                "{f:#x}"
+            );
+        }
+        // CPU_ON is refused, whatever core and entry it names.
+        assert_eq!(
+            serve_fake(&fake, [psci::CPU_ON, 0, 0x6800_8000, 0]),
+            [minus(-3), 0, 0, 0]
+        );
+        // The rest of PSCI's range: not supported, nothing leaks.
+        for id in 0x8400_0000..0x8400_0020 {
+            if ![
+                psci::PSCI_VERSION,
+                psci::PSCI_FEATURES,
+                psci::CPU_ON,
+                psci::SYSTEM_OFF,
+                psci::SYSTEM_RESET,
+            ]
+            .contains(&id)
+            {
+                assert_eq!(serve_fake(&fake, [id, 1, 2, 3]), [minus(-1), 0, 0, 0]);
+            }
+        }
+        // Just past it: the MVM ABI's NOT_SUPPORTED.
+        assert_eq!(serve_fake(&fake, [0x8400_0020, 0, 0, 0])[0], minus(-1));
+    }
+
+    #[test]
+    #[should_panic(expected = "halt hostile")]
+    fn psci_system_off_and_reset_stop_the_caller() {
+        serve_fake(&Fake::new(), [psci::SYSTEM_RESET, 0, 0, 0]);
     }
 }

@@ -110,6 +110,20 @@ impl<P: Platform, const G: usize, const S: usize> Services for Service<'_, P, G,
         self.monitor.halt(self.st, guest)
     }
 
+    fn power_off(&mut self, guest: &Guest, reset: bool) -> ! {
+        let m = self.monitor;
+        if reset {
+            say!(
+                m,
+                "mvm: guest `{}` asked for a reset (PSCI SYSTEM_RESET); guests cannot be restarted yet, so it stops",
+                guest.name
+            );
+        } else {
+            say!(m, "mvm: guest `{}` powered off (PSCI SYSTEM_OFF)", guest.name);
+        }
+        m.halt(self.st, guest)
+    }
+
     fn yield_now(&mut self, _guest: &Guest) -> bool {
         if self.st.role != Role::Shared {
             return false;
