@@ -164,9 +164,39 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
     .map(|s| s.to_string())
     .collect();
     args.push(built.elf.display().to_string());
-    for log in &logs {
+    // A Linux guest's console is interactive: a socket the tool relays
+    // between this terminal and the UART (and into its log, which is shown
+    // like every other UART's). QEMU waits for the tool to connect.
+    let interactive = interactive_uart(&built.system);
+    let socket = run_dir.join("console.sock");
+    let _ = std::fs::remove_file(&socket);
+    for (n, log) in logs.iter().enumerate() {
         args.push("-serial".into());
-        args.push(format!("file:{}", log.display()));
+        if Some(n) == interactive {
+            args.push("chardev:console".into());
+            args.push("-chardev".into());
+            args.push(format!(
+                "socket,id=console,path={},server=on,wait=on",
+                socket.display()
+            ));
+        } else {
+            args.push(format!("file:{}", log.display()));
+        }
+    }
+    match crate::image::in_place_loads(built) {
+        Ok(loads) => {
+            for (file, addr) in loads {
+                args.push("-device".into());
+                args.push(format!(
+                    "loader,file={},addr={addr:#x},force-raw=on",
+                    file.display()
+                ));
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
     }
     if let Some(ns) = run_for {
         let elf = std::fs::read(&built.elf).unwrap_or_default();
@@ -188,13 +218,24 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
             mvm_config::units::format_time(ns)
         ))
     );
-    let mut child = match Command::new(QEMU).args(&args).stdin(Stdio::null()).spawn() {
+    let mut child = match Command::new(QEMU)
+        .args(&args)
+        .stdin(Stdio::null())
+        .spawn()
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: cannot start {QEMU}: {e}");
             return ExitCode::from(EXIT_CANNOT_RUN);
         }
     };
+    if let Some(n) = interactive {
+        if let Err(e) = relay_console(&socket, &logs[n], &mut child) {
+            kill(&mut child);
+            eprintln!("error: cannot reach the console of the Linux guest (uart{n}): {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
@@ -263,6 +304,57 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
     }
 }
 
+/// The UART of the first Linux guest's console, which `run` makes
+/// interactive.
+fn interactive_uart(system: &mvm_config::model::System) -> Option<usize> {
+    let console = system.guests.iter().find_map(|g| g.linux.as_ref())?.console;
+    let n: usize = console.name.strip_prefix("uart")?.parse().ok()?;
+    (n < UARTS).then_some(n)
+}
+
+/// Connects to QEMU's console socket (QEMU waits for it before it starts
+/// the machine) and relays: what the UART sends goes to `log`, which is
+/// shown like any other UART's; what this terminal types goes to the UART.
+fn relay_console(socket: &std::path::Path, log: &std::path::Path, child: &mut Child) -> Result<(), String> {
+    use std::os::unix::net::UnixStream;
+    let started = Instant::now();
+    let stream = loop {
+        match UnixStream::connect(socket) {
+            Ok(s) => break s,
+            Err(e) => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!("QEMU ended first ({status})"));
+                }
+                if started.elapsed() > Duration::from_secs(30) {
+                    return Err(format!("`{}`: {e}", socket.display()));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    let mut from_uart = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut file = std::fs::File::create(log).map_err(|e| format!("`{}`: {e}", log.display()))?;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from_uart.read(&mut buf) {
+            if n == 0 || file.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    });
+    let mut to_uart = stream;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        let mut stdin = std::io::stdin().lock();
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || to_uart.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
+}
+
 enum Outcome {
     Exited(Option<i32>),
     Interrupted,
@@ -299,6 +391,11 @@ struct Tail {
     prefix: Option<String>,
     read: u64,
     partial: Vec<u8>,
+    /// When the last bytes came: a partial line (a shell's prompt) is shown
+    /// once the UART has been quiet for a while.
+    last_data: Instant,
+    /// The last bytes shown did not end a line: no prefix before the next.
+    mid_line: bool,
     /// The monitor's summary line, held back until everything else is
     /// shown (the guests' UARTs are read separately and may still hold
     /// lines written before it).
@@ -320,6 +417,8 @@ impl Tail {
             prefix,
             read: 0,
             partial: Vec::new(),
+            last_data: Instant::now(),
+            mid_line: false,
             verdict: None,
         }
     }
@@ -342,6 +441,9 @@ impl Tail {
             }
         }
         self.read += new.len() as u64;
+        if !new.is_empty() {
+            self.last_data = Instant::now();
+        }
         self.partial.extend_from_slice(&new);
         let mut out = std::io::stdout().lock();
         while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
@@ -356,16 +458,23 @@ impl Tail {
             let mut line = std::mem::take(&mut self.partial);
             line.push(b'\n');
             self.emit(&mut out, &line);
+        } else if !self.partial.is_empty()
+            && self.prefix.is_some()
+            && self.last_data.elapsed() > Duration::from_millis(300)
+        {
+            let part = std::mem::take(&mut self.partial);
+            self.emit(&mut out, &part);
         }
         let _ = out.flush();
     }
 
-    fn emit(&self, out: &mut impl Write, line: &[u8]) {
+    fn emit(&mut self, out: &mut impl Write, line: &[u8]) {
         let line: Vec<u8> = line.iter().copied().filter(|&b| b != b'\r').collect();
-        if let Some(p) = &self.prefix {
+        if let (Some(p), false) = (&self.prefix, self.mid_line) {
             let _ = write!(out, "[{p}] ");
         }
         let _ = out.write_all(&line);
+        self.mid_line = !line.ends_with(b"\n");
     }
 }
 
