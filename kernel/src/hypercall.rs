@@ -203,7 +203,9 @@ pub enum Call {
     /// PSCI_FEATURES, CPU_ON's refusal, and NOT_SUPPORTED for the rest).
     Psci([u32; 4]),
     /// PSCI SYSTEM_OFF (`reset` false) or SYSTEM_RESET (`reset` true).
-    PowerOff { reset: bool },
+    PowerOff {
+        reset: bool,
+    },
 }
 
 /// A shadow-paging request, as decoded from r1..r3.

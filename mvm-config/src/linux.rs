@@ -67,7 +67,11 @@ pub struct LinuxSpans {
 }
 
 fn rule(code: &'static str, message: String, span: Span, label: &str) -> Diagnostic {
-    Diagnostic::new(ErrorKind::LinuxRule { code, message }, span, label.to_string())
+    Diagnostic::new(
+        ErrorKind::LinuxRule { code, message },
+        span,
+        label.to_string(),
+    )
 }
 
 /// Whether a catalogue device is a UART Linux can take as its console.
@@ -244,7 +248,10 @@ fn console(
                 Some(_) => {
                     diags.push(rule(
                         "linux-console",
-                        format!("the console of Linux guest `{name}` is `{}`, which is not a UART", c.value),
+                        format!(
+                            "the console of Linux guest `{name}` is `{}`, which is not a UART",
+                            c.value
+                        ),
                         c.span.clone(),
                         "not a UART",
                     ));
@@ -411,6 +418,60 @@ pub fn checked_layout(
     Ok(l)
 }
 
+/// The files of a Linux guest in the folder of built guest programs.
+pub fn kernel_file(guest: &str) -> String {
+    format!("{guest}.zImage")
+}
+
+/// See [`kernel_file`].
+pub fn initrd_file(guest: &str) -> String {
+    format!("{guest}.initrd")
+}
+
+/// The device tree the build generates, beside the other two.
+pub fn dtb_file(guest: &str) -> String {
+    format!("{guest}.dtb")
+}
+
+/// Checks a Linux guest's kernel and initrd and places them: what the
+/// image build and the loader both use, so that they agree.
+pub fn guest_layout(
+    guest: &crate::model::Guest,
+    linux: &Linux,
+    kernel: &[u8],
+    initrd: Option<&[u8]>,
+) -> Result<Layout, Diagnostic> {
+    let z = zimage(kernel).map_err(|e| {
+        rule(
+            "linux-not-zimage",
+            format!("the kernel of Linux guest `{}` is {e}", guest.name),
+            linux.spans.kernel.clone(),
+            "this kernel",
+        )
+    })?;
+    if let Some(bytes) = initrd {
+        initrd_format(bytes).map_err(|e| {
+            rule(
+                "linux-initrd-format",
+                format!("the initrd of Linux guest `{}` is {e}", guest.name),
+                linux
+                    .spans
+                    .initrd
+                    .clone()
+                    .unwrap_or(linux.spans.table.clone()),
+                "this initrd",
+            )
+        })?;
+    }
+    checked_layout(
+        &guest.name,
+        &guest.memory[0],
+        &z,
+        initrd.map(|i| i.len() as u64),
+        guest.memory[0].span.clone(),
+    )
+}
+
 /// The command line Linux gets: the declared one, with `lpj=` (loops per
 /// jiffy of its delay loop) unless it sets one: calibrating the delay loop
 /// under a budget gives a figure 20-60 times too small.
@@ -445,7 +506,8 @@ pub fn initrd_format(bytes: &[u8]) -> Result<&'static str, String> {
         .find(|(magic, _)| bytes.starts_with(magic))
         .map(|(_, name)| *name)
         .ok_or_else(|| {
-            "not an initramfs: neither a cpio archive nor gzip, xz, zstd, lz4, bzip2, lzma or lzo".into()
+            "not an initramfs: neither a cpio archive nor gzip, xz, zstd, lz4, bzip2, lzma or lzo"
+                .into()
         })
 }
 

@@ -487,14 +487,19 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         )
     });
     if g.image.is_none() && g.linux.is_none() {
-        diags.push(Diagnostic::new(
-            ErrorKind::MissingKey {
-                key: "image",
-                table: format!("guest `{label}`"),
-            },
-            g.span.clone(),
-            "`image` is missing here",
-        ).with_help("name a guest crate under partitions/ or an ELF file, or declare a [guest.linux]"));
+        diags.push(
+            Diagnostic::new(
+                ErrorKind::MissingKey {
+                    key: "image",
+                    table: format!("guest `{label}`"),
+                },
+                g.span.clone(),
+                "`image` is missing here",
+            )
+            .with_help(
+                "name a guest crate under partitions/ or an ELF file, or declare a [guest.linux]",
+            ),
+        );
     }
     Draft {
         linux_declared: is_linux,

@@ -240,3 +240,33 @@ pub fn ensure_target() -> Result<(), ExitCode> {
         Err(_) => Ok(()),
     }
 }
+
+/// The files the board's loader writes into guests' memory before reset,
+/// and where: each Linux guest's kernel and initrd (placed by
+/// `mvm_config::linux::guest_layout`, as the image build placed them).
+pub fn in_place_loads(built: &Built) -> Result<Vec<(PathBuf, u64)>, String> {
+    use mvm_config::linux;
+    let guests = built.dir.join("guests");
+    let mut loads = Vec::new();
+    for g in &built.system.guests {
+        let Some(l) = &g.linux else { continue };
+        let kernel_path = guests.join(linux::kernel_file(&g.name));
+        let kernel = std::fs::read(&kernel_path)
+            .map_err(|e| format!("cannot read `{}`: {e}", kernel_path.display()))?;
+        let initrd_path = guests.join(linux::initrd_file(&g.name));
+        let initrd = match l.initrd {
+            Some(_) => Some(
+                std::fs::read(&initrd_path)
+                    .map_err(|e| format!("cannot read `{}`: {e}", initrd_path.display()))?,
+            ),
+            None => None,
+        };
+        let layout = linux::guest_layout(g, l, &kernel, initrd.as_deref())
+            .map_err(|d| format!("guest `{}`: {}", g.name, d.message()))?;
+        loads.push((kernel_path, layout.kernel));
+        if let Some((start, _)) = layout.initrd {
+            loads.push((initrd_path, start));
+        }
+    }
+    Ok(loads)
+}

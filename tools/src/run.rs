@@ -218,11 +218,7 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
             mvm_config::units::format_time(ns)
         ))
     );
-    let mut child = match Command::new(QEMU)
-        .args(&args)
-        .stdin(Stdio::null())
-        .spawn()
-    {
+    let mut child = match Command::new(QEMU).args(&args).stdin(Stdio::null()).spawn() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: cannot start {QEMU}: {e}");
@@ -315,7 +311,11 @@ fn interactive_uart(system: &mvm_config::model::System) -> Option<usize> {
 /// Connects to QEMU's console socket (QEMU waits for it before it starts
 /// the machine) and relays: what the UART sends goes to `log`, which is
 /// shown like any other UART's; what this terminal types goes to the UART.
-fn relay_console(socket: &std::path::Path, log: &std::path::Path, child: &mut Child) -> Result<(), String> {
+fn relay_console(
+    socket: &std::path::Path,
+    log: &std::path::Path,
+    child: &mut Child,
+) -> Result<(), String> {
     use std::os::unix::net::UnixStream;
     let started = Instant::now();
     let stream = loop {

@@ -119,7 +119,11 @@ impl<P: Platform, const G: usize, const S: usize> Services for Service<'_, P, G,
                 guest.name
             );
         } else {
-            say!(m, "mvm: guest `{}` powered off (PSCI SYSTEM_OFF)", guest.name);
+            say!(
+                m,
+                "mvm: guest `{}` powered off (PSCI SYSTEM_OFF)",
+                guest.name
+            );
         }
         m.halt(self.st, guest)
     }
