@@ -397,10 +397,10 @@ pub fn checked_layout(
     z: &ZImage,
     initrd_size: Option<u64>,
     span: Span,
-) -> Result<Layout, Diagnostic> {
+) -> Result<Layout, Box<Diagnostic>> {
     let l = layout(region, z, initrd_size);
     if l.end + RUN_ROOM > region.end() {
-        return Err(rule(
+        return Err(Box::new(rule(
             "linux-memory-too-small",
             format!(
                 "Linux guest `{guest}`'s first region `{}` ({}) cannot hold its boot images: the decompressed kernel and the zImage ({}){} end at {}, and Linux needs {} beyond them to run",
@@ -413,7 +413,7 @@ pub fn checked_layout(
             ),
             span,
             "too small for this kernel and initrd",
-        ));
+        )));
     }
     Ok(l)
 }
@@ -440,18 +440,18 @@ pub fn guest_layout(
     linux: &Linux,
     kernel: &[u8],
     initrd: Option<&[u8]>,
-) -> Result<Layout, Diagnostic> {
+) -> Result<Layout, Box<Diagnostic>> {
     let z = zimage(kernel).map_err(|e| {
-        rule(
+        Box::new(rule(
             "linux-not-zimage",
             format!("the kernel of Linux guest `{}` is {e}", guest.name),
             linux.spans.kernel.clone(),
             "this kernel",
-        )
+        ))
     })?;
     if let Some(bytes) = initrd {
         initrd_format(bytes).map_err(|e| {
-            rule(
+            Box::new(rule(
                 "linux-initrd-format",
                 format!("the initrd of Linux guest `{}` is {e}", guest.name),
                 linux
@@ -460,7 +460,7 @@ pub fn guest_layout(
                     .clone()
                     .unwrap_or(linux.spans.table.clone()),
                 "this initrd",
-            )
+            ))
         })?;
     }
     checked_layout(
