@@ -197,6 +197,8 @@ pub const BOARD: Board = Board {
                     Property::u32("#gpio-cells", 2),
                     Property::empty("interrupt-controller"),
                     Property::u32("#interrupt-cells", 2),
+                    // For `dtc`'s check of interrupt providers.
+                    Property::u32("#address-cells", 0),
                 ],
             }),
         ),
