@@ -256,6 +256,11 @@ impl Plan {
             .chain(providers.iter().map(|p| p.name.to_string()))
             .chain(devices.iter().map(|p| p.path()[1..].to_string()));
         for name in all {
+            if !is_node_name(&name) {
+                return Err(format!(
+                    "{who}: `{name}` is not a node name (a letter, then letters, digits or `,._+-`)"
+                ));
+            }
             if !names.insert(name.clone()) {
                 return Err(format!("{who}: two nodes are named `{name}`"));
             }
@@ -472,6 +477,17 @@ fn write_compatible(fdt: &mut FdtWriter, compatible: &[&str]) -> Result<(), vm_f
 
 fn clock_node_name(clock: &FixedClock) -> String {
     format!("clock-{}", clock.name)
+}
+
+/// A node name as the Devicetree Specification allows it, with an
+/// optional `@unit-address`.
+fn is_node_name(name: &str) -> bool {
+    let base = name.split_once('@').map_or(name, |(base, _)| base);
+    base.starts_with(|c: char| c.is_ascii_alphabetic())
+        && base.len() <= 31
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ",._+-".contains(c))
 }
 
 /// A device's clock inputs are all named (`clock-names` is written) or all

@@ -633,6 +633,33 @@ fn refusals_name_what_cannot_be_described() {
 }
 
 #[test]
+fn a_clock_whose_name_cannot_name_a_node_is_refused() {
+    static BAD: mvm_board::device_tree::FixedClock = mvm_board::device_tree::FixedClock {
+        name: "v2m:clk24mhz",
+        hz: 24_000_000,
+    };
+    static INPUTS: [mvm_board::device_tree::ClockInput; 1] = [mvm_board::device_tree::ClockInput {
+        name: "uartclk",
+        clock: &BAD,
+    }];
+    let mut node = qemu("uart2").device_tree.unwrap();
+    node.clocks = &INPUTS;
+    let device: &'static Device = Box::leak(Box::new(Device {
+        device_tree: Some(node),
+        ..*qemu("uart2")
+    }));
+    let devices = [(device, Trigger::Level)];
+    let guest = DtbGuest {
+        console: device,
+        ..linux_on_qemu(&devices)
+    };
+    assert_eq!(
+        linux_dtb(&QEMU, &guest).unwrap_err(),
+        "guest `linux`: `clock-v2m:clk24mhz` is not a node name (a letter, then letters, digits or `,._+-`)"
+    );
+}
+
+#[test]
 fn loops_per_jiffy_round_up() {
     // QEMU under -icount shift=0 at HZ=250: the 2 000 000 Linux nearly
     // calibrates natively (1 990 656).
