@@ -72,6 +72,9 @@ pub const SP804_HZ: u32 = 1_000_000;
 pub use mpcore::{IRQ_GLOBAL_TIMER, IRQ_PRIVATE_TIMER};
 
 const _: () = assert!((MPCORE_BASE + mpcore::SIZE) as u64 <= catalogue::MPCORE_PRIVATE.end());
+const _: () = assert!(BOARD.device_tree.gic_distributor.base == GICD_BASE as u64);
+const _: () = assert!(BOARD.device_tree.gic_cpu_interface.base == GICC_BASE as u64);
+const _: () = assert!(catalogue::REFCLK1MHZ.hz == SP804_HZ);
 
 #[cfg(test)]
 mod tests {

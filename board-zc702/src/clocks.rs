@@ -109,6 +109,22 @@ pub const IO_PLL: Frequency = PS_CLK.times(30);
 /// UART_REF_CLK: IO PLL / 10 = 100 MHz (`UART_CLK_CTRL` DIVISOR = 10).
 pub const UART_REF_CLK: Frequency = IO_PLL.divided_by(10);
 
+// The reference clocks below are what the ZC702 `ps7_init` of U-Boot's tree
+// (`board/xilinx/zynq/zynq-zc702`, its silicon 3.0 tables) programs; a
+// Linux guest is told these rates, as it cannot read the SLCR. That file's
+// UART divisor is 20 (50 MHz), not the 10 above: which one the board's
+// boot loader uses is to be checked on the board, and these with it.
+
+/// SDIO_REF_CLK: IO PLL / 20 = 50 MHz (`SDIO_CLK_CTRL` DIVISOR = 20).
+pub const SDIO_REF_CLK: Frequency = IO_PLL.divided_by(20);
+/// CAN_REF_CLK: IO PLL / 14 / 3 = 23.81 MHz (`CAN_CLK_CTRL` DIVISOR0 = 14,
+/// DIVISOR1 = 3).
+pub const CAN_REF_CLK: Frequency = IO_PLL.divided_by(14).divided_by(3);
+/// GEM0's transmit clock: IO PLL / 8 / 5 = 25 MHz (`GEM0_CLK_CTRL`
+/// DIVISOR = 8, DIVISOR1 = 5), the rate for 100 Mb/s; 1000 Mb/s needs
+/// 125 MHz, which only the SLCR (the monitor's) can set.
+pub const GEM0_TX_CLK: Frequency = IO_PLL.divided_by(8).divided_by(5);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +136,9 @@ mod tests {
         assert_eq!(CPU_1X.whole_hz(), 111_111_111);
         assert_eq!(IO_PLL, Frequency::hz(1_000_000_000));
         assert_eq!(UART_REF_CLK, Frequency::hz(100_000_000));
+        assert_eq!(SDIO_REF_CLK, Frequency::hz(50_000_000));
+        assert_eq!(CAN_REF_CLK.whole_hz(), 23_809_523);
+        assert_eq!(GEM0_TX_CLK, Frequency::hz(25_000_000));
     }
 
     #[test]

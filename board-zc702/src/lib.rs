@@ -110,6 +110,12 @@ pub const UART_REF_CLK_HZ: u32 = clocks::UART_REF_CLK.whole_hz() as u32;
 pub const CONSOLE_BAUD: u32 = 115_200;
 
 const _: () = assert!((MPCORE_BASE + mpcore::SIZE) as u64 <= catalogue::MPCORE_PRIVATE.end());
+const _: () = assert!(BOARD.device_tree.gic_distributor.base == GICD_BASE as u64);
+const _: () = assert!(BOARD.device_tree.gic_cpu_interface.base == GICC_BASE as u64);
+const _: () = assert!(catalogue::UART_REF.hz == UART_REF_CLK_HZ);
+// The delay loop runs at most once a CPU cycle: the figure is not below the
+// CPU's exact rate, 666 666 666.67 Hz (more than its whole hertz).
+const _: () = assert!(BOARD.linux_delay_loops_per_second > clocks::CPU_6X4X.whole_hz());
 const _: () = assert!(DDR.base == 0 && DDR.size == 1024 * MIB);
 const _: () = assert!(OCM_HIGH.end() == 1 << 32);
 

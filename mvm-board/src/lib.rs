@@ -5,8 +5,13 @@
 //! - Plain `const` data: `no_std`, no allocation, no behaviour.
 //! - Only board crates fill these types in; nothing else names a physical
 //!   address.
+//! - A device's device tree fragment lives beside it in the catalogue
+//!   ([`device_tree`]), so a Linux guest's tree is built from the same
+//!   registers and interrupts the monitor routes.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+pub mod device_tree;
 
 /// A half-open physical address range `[base..base + size)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +62,10 @@ pub struct Device {
     /// Its shared peripheral interrupts, as GIC interrupt IDs (32 and up).
     pub interrupts: &'static [u32],
     pub owner: Owner,
+    /// How it is described to a Linux guest in a device tree; `None` when
+    /// it cannot be (the monitor's own devices, or a device whose clocks
+    /// are not known).
+    pub device_tree: Option<device_tree::Node>,
 }
 
 /// A board, as the monitor and the generator need to know it.
@@ -97,6 +106,16 @@ pub struct Board {
     /// emulator the board is run on), rather than estimated; a description
     /// that declares less is warned about in these words.
     pub default_switch_overhead_measured: bool,
+    /// The CPU and interrupt controller, as a Linux guest's device tree
+    /// describes them.
+    pub device_tree: device_tree::Processor,
+    /// How many iterations of Linux's delay loop (ARM `__loop_delay`: a
+    /// `subs` and a `bhi`) a core runs in a second, at most: what its
+    /// `lpj=` is computed from, since a guest's own calibration under a
+    /// budget sees only its share of the core and comes out far too low.
+    /// Too high a figure only lengthens `udelay()`s, which is safe; too low
+    /// a one shortens them.
+    pub linux_delay_loops_per_second: u64,
     /// The peripherals, passthrough candidates and the monitor's own.
     pub devices: &'static [Device],
 }
@@ -179,6 +198,13 @@ mod tests {
             default_switch_overhead_ns: 1,
             default_switch_overhead_source: "",
             default_switch_overhead_measured: false,
+            device_tree: device_tree::Processor {
+                cpu_compatible: "arm,cortex-a9",
+                gic_compatible: &["arm,cortex-a9-gic"],
+                gic_distributor: PhysRange::new(0x1E00_1000, 0x1000),
+                gic_cpu_interface: PhysRange::new(0x1E00_0100, 0x100),
+            },
+            linux_delay_loops_per_second: 1,
             devices: &[],
         }
     }

@@ -16,6 +16,7 @@ pub mod boards;
 pub mod codegen;
 pub mod diag;
 pub mod directmap;
+pub mod dtb;
 pub mod image;
 pub mod ir;
 pub mod linux;

@@ -1671,6 +1671,7 @@ memory = [ { name = "ram", base = 0x7000_0000, size = "16MiB" } ]
             regs: PhysRange::new(0x1002_0000, 0x1000),
             interrupts: &[],
             owner: Owner::Guest,
+            device_tree: None,
         });
         let board: &'static Board = Box::leak(Box::new(Board {
             devices: Box::leak(catalogue.into_boxed_slice()),
