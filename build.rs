@@ -90,10 +90,16 @@ fn main() {
             fail("the image needs its guests' programs: build it with `cargo mvm build`, which builds the guests and sets MVM_GUEST_IMAGES")
         };
         for g in &system.guests {
-            println!(
-                "cargo::rerun-if-changed={}",
-                dir.join(format!("{}.elf", g.name)).display()
-            );
+            let files = match &g.linux {
+                None => vec![format!("{}.elf", g.name)],
+                Some(_) => vec![
+                    mvm_config::linux::kernel_file(&g.name),
+                    mvm_config::linux::initrd_file(&g.name),
+                ],
+            };
+            for f in files {
+                println!("cargo::rerun-if-changed={}", dir.join(f).display());
+            }
         }
         mvm_config::tables::Programs::ElfDir(dir)
     } else {

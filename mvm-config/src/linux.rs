@@ -472,13 +472,70 @@ pub fn guest_layout(
     )
 }
 
+/// Everything the image build makes of a Linux guest's files: where they
+/// go, and its device tree.
+pub struct Boot {
+    pub layout: Layout,
+    pub bootargs: String,
+    pub dtb: Vec<u8>,
+}
+
+/// Places a Linux guest's kernel and initrd and generates its device tree.
+pub fn boot(
+    system: &crate::model::System,
+    guest: &crate::model::Guest,
+    linux: &Linux,
+    kernel: &[u8],
+    initrd: Option<&[u8]>,
+) -> Result<Boot, String> {
+    let layout = guest_layout(guest, linux, kernel, initrd)
+        .map_err(|d| format!("guest `{}`: {}", guest.name, d.message()))?;
+    let bootargs = bootargs(
+        &linux.cmdline,
+        system.board.linux_delay_loops_per_second,
+        linux.hz,
+    );
+    let memory: Vec<(u64, u64)> = guest.memory.iter().map(|r| (r.base, r.size)).collect();
+    let devices: Vec<_> = guest
+        .devices
+        .iter()
+        .map(|d| (d.device, d.trigger))
+        .collect();
+    let dtb = crate::dtb::linux_dtb(
+        system.board,
+        &crate::dtb::DtbGuest {
+            name: &guest.name,
+            core: guest.core,
+            memory: &memory,
+            devices: &devices,
+            console: linux.console,
+            bootargs: &bootargs,
+            initrd: layout.initrd,
+        },
+    )
+    .map_err(|e| format!("guest `{}`: its device tree: {e}", guest.name))?;
+    if dtb.len() as u64 > DTB_ROOM {
+        return Err(format!(
+            "guest `{}`: its device tree takes {} bytes, more than the {} kept for it",
+            guest.name,
+            dtb.len(),
+            DTB_ROOM
+        ));
+    }
+    Ok(Boot {
+        layout,
+        bootargs,
+        dtb,
+    })
+}
+
 /// The command line Linux gets: the declared one, with `lpj=` (loops per
 /// jiffy of its delay loop) unless it sets one: calibrating the delay loop
 /// under a budget gives a figure 20-60 times too small.
 pub fn bootargs(cmdline: &str, delay_loops_per_second: u64, hz: u32) -> String {
     let mut args = cmdline.trim().to_string();
     if !args.split_whitespace().any(|a| a.starts_with("lpj=")) {
-        let lpj = delay_loops_per_second.div_ceil(u64::from(hz.max(1)));
+        let lpj = crate::dtb::lpj(delay_loops_per_second, hz.max(1));
         if !args.is_empty() {
             args.push(' ');
         }

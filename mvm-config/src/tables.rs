@@ -70,6 +70,7 @@ pub fn write(
     for g in &system.guests {
         let program = match programs {
             Programs::None => GuestProgram::None,
+            Programs::ElfDir(dir) if g.linux.is_some() => linux_program(system, g, dir, out_dir)?,
             Programs::ElfDir(dir) => {
                 let elf_path = dir.join(format!("{}.elf", g.name));
                 let elf = std::fs::read(&elf_path).map_err(|e| {
@@ -114,4 +115,59 @@ pub fn write(
     std::fs::write(&path, monitor_memory_x(system))
         .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     Ok(())
+}
+
+/// A Linux guest's program: its device tree, embedded and copied at boot,
+/// and its kernel and initrd, placed by the board's loader and checked by
+/// the monitor (`mvm_config::linux`).
+fn linux_program(
+    system: &System,
+    g: &crate::model::Guest,
+    dir: &Path,
+    out_dir: &Path,
+) -> Result<GuestProgram, String> {
+    use crate::codegen::InPlaceImage;
+    use crate::linux;
+    let l = g.linux.as_ref().expect("a Linux guest");
+    let read = |name: String| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| {
+            format!(
+                "guest `{}`: cannot read `{}`: {e} (`cargo mvm build` puts it there)",
+                g.name,
+                path.display()
+            )
+        })
+    };
+    let kernel = read(linux::kernel_file(&g.name))?;
+    let initrd = match l.initrd {
+        Some(_) => Some(read(linux::initrd_file(&g.name))?),
+        None => None,
+    };
+    let boot = linux::boot(system, g, l, &kernel, initrd.as_deref())?;
+    let path = out_dir.join(linux::dtb_file(&g.name));
+    std::fs::write(&path, &boot.dtb).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    let addr = |a: u64| u32::try_from(a).expect("guest memory lies below 4 GiB");
+    let mut in_place = vec![InPlaceImage {
+        what: "kernel",
+        base: addr(boot.layout.kernel),
+        size: addr(kernel.len() as u64),
+        sha256: crate::sha256(&kernel),
+    }];
+    if let (Some(bytes), Some((start, _))) = (&initrd, boot.layout.initrd) {
+        in_place.push(InPlaceImage {
+            what: "initrd",
+            base: addr(start),
+            size: addr(bytes.len() as u64),
+            sha256: crate::sha256(bytes),
+        });
+    }
+    Ok(GuestProgram::Image {
+        load: addr(boot.layout.dtb),
+        entry: addr(boot.layout.kernel),
+        sha256: crate::sha256(&boot.dtb),
+        boot_arg: addr(boot.layout.dtb),
+        in_place,
+        path,
+    })
 }

@@ -55,6 +55,9 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         .map_err(|e| fail(format!("cannot create `{}`: {e}", guests_dir.display())))?;
     let description_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for (i, g) in system.guests.iter().enumerate() {
+        if g.linux.is_some() {
+            continue;
+        }
         let elf = guests_dir.join(format!("{}.elf", g.name));
         let crate_dir = root.join("partitions").join(&g.image);
         if crate_dir.join("Cargo.toml").is_file() {
@@ -71,6 +74,21 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
             };
             std::fs::copy(&given, &elf)
                 .map_err(|e| fail(format!("cannot copy `{}`: {e}", given.display())))?;
+        }
+    }
+    if system.guests.iter().any(|g| g.linux.is_some()) {
+        eprintln!("   Preparing the Linux guests' kernels and initrds");
+        if let Err(d) = crate::linux::prepare(&system, &root, &description_dir, &guests_dir) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let shown = path.display().to_string();
+            let file = mvm_config::diag::SourceFile {
+                path: &shown,
+                text: &text,
+            };
+            let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", mvm_config::diag::render(file, &[*d], color));
+            return Err(ExitCode::from(1));
         }
     }
     eprintln!("   Building the monitor for `{}`", system.name);

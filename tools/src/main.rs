@@ -8,6 +8,7 @@
 
 mod check;
 mod image;
+mod linux;
 mod report;
 mod run;
 mod test;
