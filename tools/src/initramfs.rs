@@ -6,7 +6,7 @@
 //! - The cpio writer is ours (the format is a 110-byte text header per
 //!   entry); compression is `flate2`'s, a well-kept crate whose default
 //!   backend is pure Rust, so the host needs no zlib and no `gzip` program.
-//! - `/init` is a busybox shell script ([`INIT`]): it brings up `/proc`,
+//! - `/init` is a busybox shell script ([`init`]): it brings up `/proc`,
 //!   `/sys` and `/dev`, says `userspace up`, runs a CPU-bound benchmark when
 //!   the kernel command line has `mvm.bench`, and leaves a shell on the
 //!   console.
@@ -16,25 +16,26 @@ use std::io::Write;
 
 use flate2::{Compression, GzBuilder};
 
-/// The `/init` script: run by busybox's `sh` (the kernel runs `/init` and
-/// the `#!` line names the interpreter).
+/// The `/init` script ([`init`] fills in the counter's address and rate):
+/// run by busybox's `sh` (the kernel runs `/init` and the `#!` line names
+/// the interpreter).
 ///
 /// The benchmark's figures are lines `mvm-bench NAME=VALUE`, in ticks of
-/// the vexpress 24 MHz counter (`SYS_24MHZ` at physical 0x1000_005C, read
-/// with `devmem`; it counts from 0 at reset and wraps after about 179 s):
-/// - `init_ticks24`: the counter when `/init` starts, i.e. reset to
-///   userspace;
+/// the vexpress 24 MHz counter (`SYS_24MHZ`, read with `devmem`; it counts
+/// from 0 at reset and wraps after about 179 s):
+/// - `init_ticks24`: the counter as `/init` starts (once `/dev` is there,
+///   which `devmem` needs), i.e. reset to userspace;
 /// - `md5_16mib_ticks24`: `md5sum` of 16 MiB from `/dev/zero`;
 /// - `shell_loop_20000_ticks24`: 20 000 turns of a shell `while` loop;
 /// - `counter_hz` (the counter's rate) first and `done` last, so a reader
 ///   knows the unit and when the figures are complete.
-pub const INIT: &str = r#"#!/bin/busybox sh
+const INIT_TEMPLATE: &str = r#"#!/bin/busybox sh
 # MVM's /init for a busybox initramfs (written by tools/src/initramfs.rs).
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 /bin/busybox mount -t devtmpfs devtmpfs /dev
 # The vexpress 24 MHz counter (SYS_24MHZ), as a decimal number of ticks.
 ticks24() {
-    t=$(/bin/busybox devmem 0x1000005C 32 2>/dev/null) || return 1
+    t=$(/bin/busybox devmem @SYS_24MHZ@ 32 2>/dev/null) || return 1
     echo $((t))
 }
 init_ticks=$(ticks24)
@@ -52,9 +53,9 @@ case " $(cat /proc/cmdline) " in
     if [ -z "$init_ticks" ]; then
         # IO_STRICT_DEVMEM refuses registers a driver has claimed (the
         # vexpress sysreg node of a full DTB); iomem=relaxed lifts that.
-        echo "mvm-bench error: cannot read the 24 MHz counter at 0x1000005C with devmem (a driver owns it? boot with iomem=relaxed)"
+        echo "mvm-bench error: cannot read the 24 MHz counter at @SYS_24MHZ@ with devmem (a driver owns it? boot with iomem=relaxed)"
     else
-        echo "mvm-bench counter_hz=24000000"
+        echo "mvm-bench counter_hz=@SYS_24MHZ_HZ@"
         echo "mvm-bench init_ticks24=$init_ticks"
         start=$(ticks24)
         head -c 16777216 /dev/zero | md5sum >/dev/null
@@ -71,6 +72,19 @@ esac
 # job control work (cttyhack finds the console's real tty).
 exec setsid cttyhack sh
 "#;
+
+/// The `/init` script, for the QEMU vexpress-a9 board's counter.
+pub fn init() -> String {
+    INIT_TEMPLATE
+        .replace(
+            "@SYS_24MHZ@",
+            &format!("0x{:08X}", board_qemu_vexpress::SYS_24MHZ),
+        )
+        .replace(
+            "@SYS_24MHZ_HZ@",
+            &board_qemu_vexpress::SYS_24MHZ_HZ.to_string(),
+        )
+}
 
 /// Folders every initramfs has (busybox `--install -s` fills the `bin`s).
 const FOLDERS: [&str; 11] = [
@@ -275,7 +289,7 @@ fn archive_path(path: &str) -> Result<String, String> {
 /// its permission bits (e.g. 0o755 for a program).
 pub type ExtraFile = (String, Vec<u8>, u32);
 
-/// The gzipped initramfs: `busybox` as `/bin/busybox`, [`INIT`] as
+/// The gzipped initramfs: `busybox` as `/bin/busybox`, [`init`] as
 /// `/init`, the usual folders, `/dev/console`, and `extra` files (which may
 /// replace `/init`; missing folders on their paths are added).
 pub fn busybox(busybox: &[u8], extra: &[ExtraFile]) -> Result<Vec<u8>, String> {
@@ -287,7 +301,7 @@ pub fn busybox(busybox: &[u8], extra: &[ExtraFile]) -> Result<Vec<u8>, String> {
     // /init mounts devtmpfs, so the node must be in the archive.
     cpio.char_device("dev/console", 0o600, 5, 1)?;
     cpio.file("bin/busybox", busybox.to_vec(), 0o755)?;
-    cpio.file("init", INIT.as_bytes().to_vec(), 0o755)?;
+    cpio.file("init", init().into_bytes(), 0o755)?;
     for (path, bytes, mode) in extra {
         cpio.file(path, bytes.clone(), *mode)?;
     }
@@ -450,6 +464,7 @@ mod tests {
             "/proc/cmdline",
             "mvm.bench",
             "devmem 0x1000005C 32",
+            "mvm-bench counter_hz=24000000",
             "mvm-bench init_ticks24=",
             "mvm-bench md5_16mib_ticks24=",
             "head -c 16777216 /dev/zero | md5sum",
@@ -459,8 +474,9 @@ mod tests {
             "/bin/busybox --install -s",
             "exec setsid cttyhack sh",
         ] {
-            assert!(INIT.contains(needle), "/init lacks `{needle}`");
+            assert!(init().contains(needle), "/init lacks `{needle}`");
         }
+        assert!(!init().contains('@'), "a placeholder is left:\n{}", init());
     }
 
     #[test]
