@@ -79,7 +79,7 @@ impl Package {
             Ok(file)
         } else {
             Err(format!(
-                "Debian package `{}` version `{}` has no file `{path}` (looked in `{}`)",
+                "Debian package `{}` version `{}` has no file `{path}` (looked in `{}`; remove that folder to extract the package again)",
                 self.package,
                 self.version,
                 self.dir.display()
@@ -323,6 +323,18 @@ fn describe(command: &Command) -> String {
         .join(" ")
 }
 
+/// apt would fail on a missing keyring with a message about signatures;
+/// this names the package to install instead.
+fn check_keyring(keyring: &Path) -> Result<(), String> {
+    if keyring.is_file() {
+        return Ok(());
+    }
+    Err(format!(
+        "the Debian archive's keys (`{}`) are missing: install the package `{KEYRING_PACKAGE}` (apt-get install {KEYRING_PACKAGE})",
+        keyring.display()
+    ))
+}
+
 /// apt-get and apt-cache on the private state under the cache.
 struct Apt {
     options: Vec<String>,
@@ -381,24 +393,22 @@ impl Apt {
             self.command("apt-cache").arg("madison").arg(package),
             "apt-cache",
         )?;
-        Ok(String::from_utf8_lossy(&output.stdout)
+        let mut versions: Vec<String> = String::from_utf8_lossy(&output.stdout)
             .lines()
-            .filter_map(|line| {
-                let mut fields = line.split('|').map(str::trim);
-                (fields.next() == Some(package))
-                    .then(|| fields.next())
-                    .flatten()
-                    .map(str::to_string)
-            })
-            .collect())
+            .filter_map(
+                |line| match line.split('|').map(str::trim).collect::<Vec<_>>()[..] {
+                    [name, version, _] if name == package => Some(version.to_string()),
+                    _ => None,
+                },
+            )
+            .collect();
+        // One line per version and index: the same version may come twice.
+        versions.dedup();
+        Ok(versions)
     }
 
     fn update(&mut self) -> Result<(), String> {
-        if !Path::new(KEYRING).is_file() {
-            return Err(format!(
-                "the Debian archive's keys (`{KEYRING}`) are missing: install the package `{KEYRING_PACKAGE}` (apt-get install {KEYRING_PACKAGE})"
-            ));
-        }
+        check_keyring(Path::new(KEYRING))?;
         eprintln!("    Updating the package lists of {ARCHIVE}");
         run(self.command("apt-get").args(["-q", "update"]), "apt-get")
             .map_err(|e| format!("cannot read the package lists of {ARCHIVE}: {e}"))?;
@@ -425,12 +435,12 @@ impl Apt {
             }
         }
         eprintln!("    Fetching {package} {version} (armhf) from Debian");
-        let result = self.try_download(package, version);
-        let deb = match result {
+        let deb = match self.try_download(package, version) {
             Ok(deb) => deb,
             // The lists may be stale (a file moved in the archive).
-            Err(_) if !self.updated => {
-                self.update()?;
+            Err(first) if !self.updated => {
+                self.update()
+                    .map_err(|e| format!("{first}\nand then: {e}"))?;
                 self.try_download(package, version)?
             }
             Err(e) => return Err(e),
@@ -626,6 +636,28 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_program_or_keyring_is_named_with_the_way_out() {
+        let err = run(&mut Command::new("mvm-no-such-apt-get"), "apt-get").unwrap_err();
+        assert_eq!(
+            err,
+            "`apt-get` is not on this host: fetching Debian's packages needs a Debian or Ubuntu host (apt-get and dpkg-deb); elsewhere, give the guest's kernel as a file (`kernel = \"path/to/zImage\"`)"
+        );
+        assert_eq!(
+            check_keyring(Path::new("/nonexistent/debian-archive-keyring.gpg")).unwrap_err(),
+            "the Debian archive's keys (`/nonexistent/debian-archive-keyring.gpg`) are missing: install the package `debian-archive-keyring` (apt-get install debian-archive-keyring)"
+        );
+        let err = run(
+            Command::new("sh").args(["-c", "echo oops >&2; exit 3"]),
+            "sh",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "`sh -c echo oops >&2; exit 3` failed (exit status: 3):\noops"
+        );
+    }
+
+    #[test]
     fn a_missing_file_of_a_package_is_named() {
         let package = Package {
             package: "p".into(),
@@ -635,7 +667,7 @@ mod tests {
         };
         assert_eq!(
             package.file("boot/vmlinuz").unwrap_err(),
-            "Debian package `p` version `1` has no file `boot/vmlinuz` (looked in `/nonexistent/p_1`)"
+            "Debian package `p` version `1` has no file `boot/vmlinuz` (looked in `/nonexistent/p_1`; remove that folder to extract the package again)"
         );
     }
 }
