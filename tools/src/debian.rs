@@ -1,9 +1,9 @@
 //! Debian's armhf packages for a Linux guest: fetched, cached, extracted.
 //!
 //! - `apt-get download` with a private sources list, private lists and a
-//!   private cache under `target/mvm/debian/`: the host's apt set-up (its
-//!   sources, lists, cache and locks) is read by nothing here and changed
-//!   by nothing here. Only the host's `apt.conf` is kept, for its proxy.
+//!   private cache under `target/mvm/debian/`: the host's sources, lists,
+//!   cache and locks are neither used nor changed, and root is not needed.
+//!   Only the host's `apt.conf` applies, for its proxy settings.
 //! - Only Debian bookworm main, and only its `Packages` index: one signed
 //!   source, about 9 MB to fetch, that the pins below come from.
 //! - A package is fetched once: `target/mvm/debian/<package>_<version>/`
@@ -48,12 +48,13 @@ pub const BUSYBOX: Pin = Pin {
 /// The program inside [`BUSYBOX`]'s package.
 pub const BUSYBOX_BINARY: &str = "bin/busybox";
 
-/// The one source packages come from.
-const SOURCE: &str = "deb [arch=armhf target=Packages signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main";
-/// The keys `SOURCE` is checked with, and the package that installs them.
+/// The one archive packages come from.
+const MIRROR: &str = "http://deb.debian.org/debian";
+const SUITE: &str = "bookworm";
+/// The keys the archive is checked with, and the package that installs them.
 const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 const KEYRING_PACKAGE: &str = "debian-archive-keyring";
-/// What `SOURCE` is, for messages.
+/// What the archive is, for messages.
 const ARCHIVE: &str = "Debian bookworm main (armhf)";
 
 /// The cache, relative to the workspace root.
@@ -122,7 +123,7 @@ pub fn fetch(root: &Path, package: &str, version: &str) -> Result<Package, Strin
     Ok(found(downloaded))
 }
 
-/// The pinned kernel's zImage, fetched if needed and checked.
+/// A kernel package, its zImage and what the zImage's header says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kernel {
     pub package: Package,
@@ -357,7 +358,11 @@ impl Apt {
         ] {
             create_dir(dir)?;
         }
-        fs::write(&sources, format!("{SOURCE}\n"))
+        // `target=Packages`: no translations, contents or AppStream data,
+        // whatever the host's apt.conf asks for.
+        let source =
+            format!("deb [arch=armhf target=Packages signed-by={KEYRING}] {MIRROR} {SUITE} main\n");
+        fs::write(&sources, source)
             .map_err(|e| format!("cannot write `{}`: {e}", sources.display()))?;
         let path = |p: &Path| p.display().to_string();
         let options = [
