@@ -68,6 +68,13 @@ pub const PERIPHCLK_HZ: u32 = 100_000_000;
 pub const GUEST_EDGE_TICKS: u64 = 15;
 /// The SP804 timers' clock on vexpress (QEMU's `sp804` default): 1 MHz.
 pub const SP804_HZ: u32 = 1_000_000;
+/// `SYS_24MHZ`: the motherboard's 24 MHz counter (a system register),
+/// which counts up from 0 at reset and wraps at 2^32. Linux guests read it
+/// from userspace (`devmem`) to time themselves against the board rather
+/// than against their own, budgeted, clocks (`tools/src/initramfs.rs`).
+pub const SYS_24MHZ: usize = device_base("sysregs") + 0x5C;
+/// The rate of [`SYS_24MHZ`].
+pub const SYS_24MHZ_HZ: u32 = 24_000_000;
 
 pub use mpcore::{IRQ_GLOBAL_TIMER, IRQ_PRIVATE_TIMER};
 
