@@ -200,20 +200,33 @@ impl fmt::Display for Mismatch {
     }
 }
 
-/// Checks every image of a guest that passed [`check_image`] against the
-/// build's SHA-256: the embedded one where it was copied to, then each
-/// in-place one. `memory(base, size)` reads guest-physical bytes.
+/// Which of a guest's images [`verify_images`] checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Images {
+    /// The embedded one, where it was copied to (core 0, at boot).
+    Embedded,
+    /// Those the board's loader placed (on the guest's own core, before
+    /// its first instruction: hashing megabytes takes a while, and no
+    /// other core should wait for it).
+    InPlace,
+}
+
+/// Checks images of a guest that passed [`check_image`] against the
+/// build's SHA-256. `memory(base, size)` reads guest-physical bytes.
 pub fn verify_images<'m>(
     guest: &Guest,
+    which: Images,
     memory: impl Fn(u32, u32) -> &'m [u8],
 ) -> Result<(), Mismatch> {
     let image = &guest.image;
     let embedded = ("image", image.load, image.bytes.len() as u32, &image.sha256);
+    let embedded = core::iter::once(embedded).filter(|_| which == Images::Embedded);
     let in_place = image
         .in_place
         .iter()
+        .filter(|_| which == Images::InPlace)
         .map(|p| (p.what, p.base, p.size, &p.sha256));
-    for (what, base, size, expected) in core::iter::once(embedded).chain(in_place) {
+    for (what, base, size, expected) in embedded.chain(in_place) {
         if sha256(memory(base, size)) != *expected {
             return Err(Mismatch { what, base, size });
         }
@@ -537,6 +550,96 @@ mod tests {
         assert_eq!(
             check_image(&late).unwrap_err().to_string(),
             "image [0x70fffff0, +0x40) is not inside the guest's memory"
+        );
+        let outside = [crate::config::InPlace {
+            what: "kernel",
+            base: 0x70FF_F000,
+            size: 0x2000,
+            sha256: [0; 32],
+        }];
+        let leaking: &'static [crate::config::InPlace] = Box::leak(Box::new(outside));
+        let g = Guest {
+            image: Image {
+                in_place: leaking,
+                ..ok.image
+            },
+            ..ok
+        };
+        assert_eq!(
+            check_image(&g),
+            Err(ImageError::OutsideMemory {
+                load: 0x70FF_F000,
+                len: 0x2000
+            }),
+            "an in-place image must lie in the guest's memory too"
+        );
+    }
+
+    #[test]
+    fn images_are_checked_byte_for_byte_against_the_build() {
+        // A guest's memory, as a test buffer at guest-physical 0x7000_0000.
+        let mut memory = vec![0u8; 0x3000];
+        memory[..5].copy_from_slice(b"embed");
+        memory[0x1000..0x1006].copy_from_slice(b"kernel");
+        memory[0x2000..0x2006].copy_from_slice(b"initrd");
+        static EMBEDDED: [u8; 5] = *b"embed";
+        let places: &'static [crate::config::InPlace] = Box::leak(Box::new([
+            crate::config::InPlace {
+                what: "kernel",
+                base: 0x7000_1000,
+                size: 6,
+                sha256: sha256(b"kernel"),
+            },
+            crate::config::InPlace {
+                what: "initrd",
+                base: 0x7000_2000,
+                size: 6,
+                sha256: sha256(b"initrd"),
+            },
+        ]));
+        let g = Guest {
+            image: Image {
+                load: 0x7000_0000,
+                entry: 0x7000_1000,
+                bytes: &EMBEDDED,
+                sha256: sha256(&EMBEDDED),
+                boot_arg: 0x7000_0000,
+                in_place: places,
+            },
+            ..GUESTS[0]
+        };
+        let check = |memory: &[u8], which| {
+            verify_images(&g, which, |base, size| {
+                let at = (base - 0x7000_0000) as usize;
+                // The monitor's reads, copied out of the test buffer.
+                Box::leak(memory[at..at + size as usize].to_vec().into_boxed_slice())
+            })
+        };
+        assert_eq!(check(&memory, Images::Embedded), Ok(()));
+        assert_eq!(check(&memory, Images::InPlace), Ok(()));
+        // One byte of the initrd changed: that image, and only in-place.
+        memory[0x2005] ^= 1;
+        let m = check(&memory, Images::InPlace).unwrap_err();
+        assert_eq!(
+            m,
+            Mismatch {
+                what: "initrd",
+                base: 0x7000_2000,
+                size: 6
+            }
+        );
+        assert_eq!(
+            m.to_string(),
+            "its initrd at [0x70002000, +0x6) is not the one it was built with (SHA-256 differs)"
+        );
+        assert_eq!(check(&memory, Images::Embedded), Ok(()));
+        memory[0] = b'E';
+        assert_eq!(check(&memory, Images::Embedded).unwrap_err().what, "image");
+        // A known vector: SHA-256("abc").
+        assert_eq!(
+            sha256(b"abc")[..4],
+            [0xba, 0x78, 0x16, 0xbf],
+            "FIPS 180-2's first example"
         );
     }
 }

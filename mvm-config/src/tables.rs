@@ -146,7 +146,8 @@ fn linux_program(
     };
     let boot = linux::boot(system, g, l, &kernel, initrd.as_deref())?;
     let path = out_dir.join(linux::dtb_file(&g.name));
-    std::fs::write(&path, &boot.dtb).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    std::fs::write(&path, &boot.dtb)
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     let addr = |a: u64| u32::try_from(a).expect("guest memory lies below 4 GiB");
     let mut in_place = vec![InPlaceImage {
         what: "kernel",

@@ -43,6 +43,23 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// The image `build` made of a description, as it is on disk (not
+/// rebuilt); on failure the error is printed.
+pub fn prebuilt(system: Option<PathBuf>) -> Result<Built, ExitCode> {
+    let Loaded { system, .. } = load(system)?;
+    let root = crate::workspace::root()
+        .ok_or_else(|| fail("not inside the MVM workspace (no `partitions/` found)"))?;
+    let dir = root.join("target/mvm").join(&system.name);
+    let elf = dir.join("mvm.elf");
+    if !elf.is_file() {
+        return Err(fail(format!(
+            "`{}` is not there: build the image first (`cargo mvm build`)",
+            elf.display()
+        )));
+    }
+    Ok(Built { system, dir, elf })
+}
+
 /// Builds the image of a description; on failure the error is printed.
 pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
     let Loaded { path, system, .. } = load(system)?;

@@ -34,7 +34,12 @@ fn find(description_dir: &Path, root: &Path, path: &str) -> Option<PathBuf> {
 }
 
 /// The kernel's bytes.
-fn kernel(g: &Guest, l: &Linux, root: &Path, description_dir: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
+fn kernel(
+    g: &Guest,
+    l: &Linux,
+    root: &Path,
+    description_dir: &Path,
+) -> Result<Vec<u8>, Box<Diagnostic>> {
     let span = l.spans.kernel.clone();
     let path = match &l.kernel {
         Artefact::File(path) => find(description_dir, root, path).ok_or_else(|| {
@@ -83,7 +88,11 @@ fn kernel(g: &Guest, l: &Linux, root: &Path, description_dir: &Path) -> Result<V
     std::fs::read(&path).map_err(|e| {
         rule(
             "linux-kernel-file",
-            format!("the kernel of Linux guest `{}`: cannot read `{}`: {e}", g.name, path.display()),
+            format!(
+                "the kernel of Linux guest `{}`: cannot read `{}`: {e}",
+                g.name,
+                path.display()
+            ),
             l.spans.kernel.clone(),
             "this file",
         )
@@ -91,7 +100,12 @@ fn kernel(g: &Guest, l: &Linux, root: &Path, description_dir: &Path) -> Result<V
 }
 
 /// The initrd's bytes, if it has one.
-fn initrd(g: &Guest, l: &Linux, root: &Path, description_dir: &Path) -> Result<Option<Vec<u8>>, Box<Diagnostic>> {
+fn initrd(
+    g: &Guest,
+    l: &Linux,
+    root: &Path,
+    description_dir: &Path,
+) -> Result<Option<Vec<u8>>, Box<Diagnostic>> {
     let Some(initrd) = &l.initrd else {
         return Ok(None);
     };
@@ -112,7 +126,11 @@ fn initrd(g: &Guest, l: &Linux, root: &Path, description_dir: &Path) -> Result<O
             std::fs::read(&file).map(Some).map_err(|e| {
                 rule(
                     "linux-initrd-format",
-                    format!("the initrd of Linux guest `{}`: cannot read `{}`: {e}", g.name, file.display()),
+                    format!(
+                        "the initrd of Linux guest `{}`: cannot read `{}`: {e}",
+                        g.name,
+                        file.display()
+                    ),
                     span,
                     "this file",
                 )
@@ -123,7 +141,9 @@ fn initrd(g: &Guest, l: &Linux, root: &Path, description_dir: &Path) -> Result<O
                 .map_err(|e| rule("linux-package", e, span.clone(), "this package"))?;
             let busybox = p
                 .file(crate::debian::BUSYBOX_BINARY)
-                .and_then(|f| std::fs::read(&f).map_err(|e| format!("cannot read `{}`: {e}", f.display())))
+                .and_then(|f| {
+                    std::fs::read(&f).map_err(|e| format!("cannot read `{}`: {e}", f.display()))
+                })
                 .map_err(|e| rule("linux-package", e, span.clone(), "this package"))?;
             crate::initramfs::busybox(&busybox, &[])
                 .map(Some)

@@ -56,6 +56,10 @@ enum Command {
         /// End the run after this much emulated time (e.g. `1s`, `500ms`); default: until Ctrl-C.
         #[arg(long = "for", value_name = "DURATION")]
         duration: Option<String>,
+        /// Boot the image under target/mvm/<system>/ as it is, without building it first
+        /// (an image someone else built, or one whose files were changed on purpose).
+        #[arg(long)]
+        no_build: bool,
     },
     /// Explain a system: guests, memory, devices, each core's plan and a timeline of its schedule.
     Report {
@@ -94,7 +98,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { path, format } => check::run(path, format),
         Command::Build { system } => image::run(system),
-        Command::Run { system, duration } => run::run(system, duration),
+        Command::Run {
+            system,
+            duration,
+            no_build,
+        } => run::run(system, duration, no_build),
         Command::Report {
             system,
             format,

@@ -55,7 +55,7 @@ const QEMU: &str = "qemu-system-arm";
 /// UARTs of the vexpress-a9 motherboard; QEMU's serial port n is UART n.
 const UARTS: usize = 4;
 
-pub fn run(system: Option<PathBuf>, duration: Option<String>) -> ExitCode {
+pub fn run(system: Option<PathBuf>, duration: Option<String>, no_build: bool) -> ExitCode {
     let run_for = match duration.as_deref().map(mvm_config::units::parse_time) {
         None => None,
         Some(Ok(0)) => {
@@ -71,7 +71,12 @@ pub fn run(system: Option<PathBuf>, duration: Option<String>) -> ExitCode {
             return ExitCode::from(EXIT_CANNOT_RUN);
         }
     };
-    let built = match crate::image::build(system) {
+    let built = if no_build {
+        crate::image::prebuilt(system)
+    } else {
+        crate::image::build(system)
+    };
+    let built = match built {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -242,7 +247,8 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
     let mut tails: Vec<Tail> = logs
         .iter()
         .zip(names)
-        .map(|(p, n)| Tail::new(p.clone(), n))
+        .enumerate()
+        .map(|(i, (p, n))| Tail::new(i + 1, p.clone(), n))
         .collect();
     let outcome = loop {
         for t in &mut tails {
@@ -385,8 +391,33 @@ fn uart_names(system: &mvm_config::model::System) -> Vec<Option<String>> {
         .collect()
 }
 
+/// The [`Tail::id`] of the UART whose partial line was shown last without
+/// its end, or 0.
+static DANGLING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A UART's bytes as shown: without carriage returns and terminal control
+/// sequences (`ESC [ ... letter`: a shell asking for the cursor position).
+fn printable(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut escape = 0u8;
+    for &b in bytes {
+        match (escape, b) {
+            (0, 0x1B) => escape = 1,
+            (0, b'\r') => {}
+            (0, _) => out.push(b),
+            (1, b'[') => escape = 2,
+            (1, _) => escape = 0,
+            (_, 0x40..=0x7E) => escape = 0,
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Follows one UART's log file and prints complete lines as they come.
 struct Tail {
+    /// 1 + its UART's number.
+    id: usize,
     path: PathBuf,
     prefix: Option<String>,
     read: u64,
@@ -411,8 +442,9 @@ fn is_verdict(line: &[u8]) -> bool {
 }
 
 impl Tail {
-    fn new(path: PathBuf, prefix: Option<String>) -> Self {
+    fn new(id: usize, path: PathBuf, prefix: Option<String>) -> Self {
         Self {
+            id,
             path,
             prefix,
             read: 0,
@@ -469,18 +501,34 @@ impl Tail {
     }
 
     fn emit(&mut self, out: &mut impl Write, line: &[u8]) {
-        let line: Vec<u8> = line.iter().copied().filter(|&b| b != b'\r').collect();
-        if let (Some(p), false) = (&self.prefix, self.mid_line) {
-            let _ = write!(out, "[{p}] ");
+        let line = printable(line);
+        // Another UART's partial line (a prompt) is ended first; this one's
+        // continues where it stopped.
+        let dangling = DANGLING.load(Ordering::Relaxed);
+        if dangling != 0 && dangling != self.id {
+            let _ = out.write_all(b"\n");
+        }
+        if let Some(p) = &self.prefix {
+            if !(self.mid_line && dangling == self.id) {
+                let _ = write!(out, "[{p}] ");
+            }
         }
         let _ = out.write_all(&line);
         self.mid_line = !line.ends_with(b"\n");
+        DANGLING.store(if self.mid_line { self.id } else { 0 }, Ordering::Relaxed);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_control_sequences_are_not_shown() {
+        assert_eq!(printable(b"/ # \x1b[6n"), b"/ # ");
+        assert_eq!(printable(b"a\r\nb\x1b[1;31mred\x1b[0m\n"), b"a\nbred\n");
+        assert_eq!(printable(b"\x1bXkeep"), b"keep");
+    }
 
     #[test]
     fn the_verdict_is_recognised() {

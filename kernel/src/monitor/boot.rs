@@ -124,7 +124,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 let g = &self.system.guests[id as usize];
                 let mut gs = GuestState::new(g, &self.figures[id as usize]);
                 Self::load_image(g);
-                if !self.verify_images(g) {
+                if !self.verify_images(g, plan::Images::Embedded) {
                     // Kept in its slot (server numbers stay the plan's),
                     // never entered: `enter_shared` halts its server, and
                     // its lines stay off.
@@ -207,7 +207,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Checks the guest's images in its memory against the build's
     /// SHA-256; says why when one differs, and how long the check took
     /// for images the loader placed.
-    fn verify_images(&self, guest: &Guest) -> bool {
+    fn verify_images(&self, guest: &Guest, which: plan::Images) -> bool {
         let t0 = self.now_ticks();
         // SAFETY: `check_image` proved every image lies in the guest's own
         // memory; the monitor's MMU is off (or identity), so guest-physical
@@ -218,9 +218,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             let phys = guest.physical(base, size).unwrap_or(base);
             unsafe { core::slice::from_raw_parts(phys as usize as *const u8, size as usize) }
         };
-        match plan::verify_images(guest, memory) {
+        match plan::verify_images(guest, which, memory) {
             Ok(()) => {
-                if !guest.image.in_place.is_empty() {
+                if which == plan::Images::InPlace && !guest.image.in_place.is_empty() {
                     let bytes: u32 = guest.image.in_place.iter().map(|p| p.size).sum();
                     say!(
                         self,
@@ -240,6 +240,23 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 );
                 false
             }
+        }
+    }
+
+    /// A guest whose in-place image failed its check, on its own core
+    /// after the release: it is never entered, and its lines, which core 0
+    /// set up, are disabled (the guard keeps a guest's lines disabled
+    /// while it does not run). When it was the last guest left, the run
+    /// ends as when every guest has halted.
+    fn refuse(&self, guest: &Guest, st: &mut CoreState<S>) {
+        self.figures[guest.id as usize]
+            .refused
+            .store(true, Ordering::Relaxed);
+        crate::switch::for_each_interrupt(guest, |irq| Self::GICD.disable_interrupt(irq.id));
+        if self.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            say!(self, "mvm: all guests halted");
+            let now = self.now_ticks();
+            self.report_and_end(crate::sysreg::core_id(), Some(st), now);
         }
     }
 
@@ -348,8 +365,12 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// A dedicated core: hand it to its HRT guest. No timer is armed unless
     /// this core ends a bounded run.
     fn enter_dedicated(&self, core: u32, st: &mut CoreState<S>) -> ! {
-        st.current = Some(0);
         let g = st.guests[0].guest;
+        if !self.verify_images(g, plan::Images::InPlace) {
+            self.refuse(g, st);
+            self.park(st)
+        }
+        st.current = Some(0);
         arch::set_secure_thread_pointer(&self.figures[g.id as usize] as *const _ as u32);
         let nsacr = crate::nsacr_for(g.fpu);
         // SAFETY: Monitor mode at boot: the guest gets VFP only if it
@@ -410,6 +431,16 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             *p = g
                 .server
                 .expect("plan::core_action admits only SRT guests with a server to an EDF core");
+        }
+        // The loader's images, hashed here rather than on core 0 so that
+        // no other core waits for them (an HRT guest is already running).
+        for slot in 0..st.guests.len() {
+            let gs = &st.guests[slot];
+            if !gs.figures.refused.load(Ordering::Relaxed)
+                && !self.verify_images(gs.guest, plan::Images::InPlace)
+            {
+                self.refuse(gs.guest, st);
+            }
         }
         let now = self.now_ticks();
         st.edf

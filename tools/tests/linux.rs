@@ -1,0 +1,175 @@
+//! QEMU scenarios: Debian's own Linux as an SRT guest
+//! (`partitions/examples/linux.toml`), beside the HRT `control` guest and
+//! a Rust SRT guest on Linux's core (docs/guests/linux.md).
+//!
+//! - Linux reaches userspace (its initramfs prints `userspace up`), and its
+//!   shell answers what is typed on the terminal `cargo mvm run` runs in;
+//! - `control` keeps every tick, one every 100 ms, none missing, during
+//!   and after Linux's boot; no server misses a deadline; the run exits 0;
+//! - a kernel or initrd that is not the one the image was built with is
+//!   refused before Linux's first instruction, and the others run on.
+//!
+//! The Debian packages are fetched once into `target/mvm/debian/` and
+//! shared by every run (and by `linux_bench.rs`).
+
+mod common;
+use common::Run;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+const SYSTEM: &str = "partitions/examples/linux.toml";
+
+/// `cargo mvm run` on the Linux example for `duration`; once Linux's
+/// marker shows, types `typed` into its console.
+fn run_typing(duration: &str, typed: &str) -> Run {
+    let _guard = common::one_at_a_time();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["run", "--system", SYSTEM, "--for", duration])
+        .current_dir(common::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mvm runs");
+    let mut stdin = child.stdin.take();
+    let stderr = child.stderr.take().expect("piped");
+    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut stdout = String::new();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.unwrap_or_default();
+        if line.contains("[linux] ") && line.contains("userspace up") {
+            if let Some(mut s) = stdin.take() {
+                let _ = s.write_all(typed.as_bytes());
+            }
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    drop(stdin);
+    let status = child.wait().expect("mvm ends");
+    Run {
+        code: status.code(),
+        stdout,
+        stderr: errors.join().unwrap_or_default(),
+    }
+}
+
+/// The `[control] control: tick N at T ms` lines, as (N, T).
+fn ticks(r: &Run) -> Vec<(u64, u64)> {
+    r.lines("[control] control: tick ")
+        .iter()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("[control] control: tick ")?;
+            let (n, rest) = rest.split_once(" at ")?;
+            let (t, _) = rest.split_once(" ms")?;
+            Some((n.parse().ok()?, t.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn linux_boots_to_its_shell_beside_the_controller_which_keeps_every_tick() {
+    let r = run_typing("10s", "echo mvm-$((6*7))\n");
+    r.assert_healthy();
+    let up = r
+        .stdout
+        .lines()
+        .position(|l| l.starts_with("[linux] ") && l.contains("userspace up"))
+        .unwrap_or_else(|| panic!("Linux reached userspace: {r:?}"));
+    assert!(
+        r.has("[linux] mvm-42"),
+        "the shell ran what was typed into Linux's console: {r:?}"
+    );
+    assert!(
+        r.has("mvm: guest `linux`: ") && r.has(" loaded in place, SHA-256 checked in "),
+        "the kernel and initrd were checked before Linux's first instruction: {r:?}"
+    );
+    // Every tick, 100 ms apart, none missing, from the first to the end of
+    // the run: during Linux's boot and after it.
+    let ticks = ticks(&r);
+    assert!(ticks.len() >= 90, "{} ticks in 10 s: {r:?}", ticks.len());
+    for (i, w) in ticks.windows(2).enumerate() {
+        let ((n0, t0), (n1, t1)) = (w[0], w[1]);
+        assert_eq!(n1, n0 + 1, "tick {n0} then {n1}: one is missing: {r:?}");
+        assert_eq!(
+            t1 - t0,
+            100,
+            "ticks {n0} and {n1} at {t0} and {t1} ms (#{i})"
+        );
+    }
+    let after = r
+        .stdout
+        .lines()
+        .skip(up)
+        .filter(|l| l.starts_with("[control] control: tick "))
+        .count();
+    assert!(
+        after >= 10,
+        "control ticks on after Linux's boot ({after} ticks): {r:?}"
+    );
+    // Every server on Linux's core kept its deadlines (assert_healthy
+    // checked the total); Linux used its budget, as an idle Linux does.
+    for guest in ["linux", "logger"] {
+        let stats = r
+            .lines(&format!("mvm-stats guest={guest} "))
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("figures of {guest}: {r:?}"))
+            .to_string();
+        assert!(stats.contains(" misses=0 "), "{stats}");
+    }
+    assert!(
+        r.has("mvm-stats core=0 entries=3 "),
+        "no monitor entry on the HRT core beyond control's own 3 hypercalls: {r:?}"
+    );
+}
+
+/// An initrd changed after the build: the monitor refuses Linux before its
+/// first instruction and says why; the controller and the other SRT guest
+/// run on, and miss nothing.
+#[test]
+fn a_linux_image_that_is_not_the_built_one_is_not_started() {
+    let _guard = common::one_at_a_time();
+    let root = common::root();
+    let build = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["build", "--system", SYSTEM])
+        .current_dir(&root)
+        .output()
+        .expect("mvm builds");
+    assert!(build.status.success(), "{build:?}");
+    let initrd = root.join("target/mvm/linux/guests/linux.initrd");
+    let good = std::fs::read(&initrd).expect("the build wrote the initrd");
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x5A;
+    std::fs::write(&initrd, &bad).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["run", "--system", SYSTEM, "--for", "2s", "--no-build"])
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .output()
+        .expect("mvm runs");
+    std::fs::write(&initrd, &good).unwrap();
+    let r = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        r.has("mvm: error: guest `linux`: its initrd at [")
+            && r.has("is not the one it was built with (SHA-256 differs); it is not started"),
+        "the refusal names the guest and the image: {r:?}"
+    );
+    assert!(!r.stdout.contains("[linux] "), "Linux never ran: {r:?}");
+    r.assert_healthy();
+    assert!(ticks(&r).len() >= 15, "control ticks on: {r:?}");
+    assert!(
+        r.has("[logger] logger: entry 1 at "),
+        "the logger runs on: {r:?}"
+    );
+    assert!(
+        r.has("mvm-stats guest=linux core=1 jobs=0 "),
+        "Linux's server never ran a job: {r:?}"
+    );
+}
