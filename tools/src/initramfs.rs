@@ -148,6 +148,14 @@ impl Cpio {
 
     fn insert(&mut self, path: &str, node: Node, mode: u32) -> Result<(), String> {
         let path = archive_path(path)?;
+        if let Node::File(bytes) = &node {
+            if u32::try_from(bytes.len()).is_err() {
+                return Err(format!(
+                    "initramfs file `{path}`: {} bytes, more than a cpio archive can hold (4 GiB)",
+                    bytes.len()
+                ));
+            }
+        }
         if mode & !0o7777 != 0 {
             return Err(format!(
                 "initramfs entry `{path}`: mode {mode:#o} has bits other than permissions (0o7777)"
@@ -234,8 +242,8 @@ fn write_entry(
     name: &str,
     data: &[u8],
 ) {
-    let size = u32::try_from(data.len()).expect("initramfs files are far below 4 GiB");
-    let name_size = u32::try_from(name.len() + 1).expect("paths are short");
+    let size = u32::try_from(data.len()).expect("`Cpio::insert` refuses files of 4 GiB or more");
+    let name_size = u32::try_from(name.len() + 1).expect("no path is 4 GiB long");
     // ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor,
     // rdevmajor, rdevminor, namesize, check.
     let fields = [
@@ -485,8 +493,10 @@ mod tests {
         let a = busybox(&[9; 5000], &extra).unwrap();
         let b = busybox(&[9; 5000], &extra).unwrap();
         assert_eq!(a, b);
-        // Gzip header: magic, deflate, no flags (no name), mtime 0.
+        // Gzip header: magic, deflate, no flags (no name), mtime 0, and
+        // "unknown" for the operating system (whatever the host).
         assert_eq!(&a[..8], &[0x1F, 0x8B, 8, 0, 0, 0, 0, 0]);
+        assert_eq!(a[9], 255);
         // The order of the extra files does not matter either.
         let mut cpio1 = Cpio::new();
         cpio1.file("b", vec![1], 0o644).unwrap();
