@@ -68,6 +68,11 @@ case " $(cat /proc/cmdline) " in
     fi
     ;;
 esac
+# mvm.poweroff: power off once the above is done (under MVM, PSCI
+# SYSTEM_OFF stops this guest alone; natively, QEMU ends).
+case " $(cat /proc/cmdline) " in
+*" mvm.poweroff "*) poweroff -f ;;
+esac
 # A shell on the console as its controlling terminal, so that Ctrl-C and
 # job control work (cttyhack finds the console's real tty).
 exec setsid cttyhack sh
