@@ -136,6 +136,16 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
         if has_errors(diags) {
             return None;
         }
+        for g in system.guests.iter().filter(|g| g.paging == Paging::Guest) {
+            diags.push(Diagnostic::new(
+                ErrorKind::LinuxRule {
+                    code: "paging-guest-unconfined",
+                    message: format!("guest `{}` owns its MMU (`paging = \"guest\"`): nothing but its own correctness keeps it out of the other guests' memory and devices (docs/threat-model.md)", g.name),
+                },
+                g.linux.as_ref().map_or(g.spans.header.clone(), |l| l.spans.table.clone()),
+                "the monitor writes no translation table for this guest",
+            ));
+        }
         if let Err(full) = crate::directmap::layout(&system) {
             diags.push(table_area_full(&system, &full));
             return None;
@@ -453,20 +463,6 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
     let (memory, guest_bases) = regions(g, &label, paging, board, diags);
     let devices = devices(g, &label, level, board, diags);
     let pool = pool(g, &label, paging, diags);
-    if paging == Some(Paging::Guest) {
-        let span = g.paging.as_ref().map_or_else(
-            || g.linux.as_ref().map_or(g.span.clone(), |l| l.span.clone()),
-            |p| p.span.clone(),
-        );
-        diags.push(Diagnostic::new(
-            ErrorKind::LinuxRule {
-                code: "paging-guest-unconfined",
-                message: format!("guest `{label}` owns its MMU (`paging = \"guest\"`): nothing but its own correctness keeps it out of the other guests' memory and devices (docs/threat-model.md)"),
-            },
-            span,
-            "the monitor writes no translation table for this guest",
-        ));
-    }
     let linux = g.linux.as_ref().and_then(|l| {
         crate::linux::validate(
             l,

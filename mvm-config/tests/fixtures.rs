@@ -65,7 +65,16 @@ const CODES: &[&str] = &[
     "task-priority-duplicate",
     "budget-auto-without-tasks",
     "tasks-unschedulable",
+    "image-and-linux",
+    "linux-hrt",
+    "linux-paging",
+    "linux-no-console",
+    "linux-console",
+    "linux-memory-misaligned",
+    "linux-memory-too-small",
     "switch-overhead-below-board",
+    "linux-without-fpu",
+    "paging-guest-unconfined",
 ];
 
 /// One finding as a fixture states it: `code @ line: message` for an
