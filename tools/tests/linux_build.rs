@@ -73,7 +73,7 @@ fn a_missing_kernel_is_named_at_its_key() {
         "{err}"
     );
     assert!(
-        err.contains("system.toml:12:10"),
+        err.contains("system.toml:13:10"),
         "points at `kernel`: {err}"
     );
 }
@@ -110,7 +110,7 @@ fn an_initrd_of_no_known_format_is_refused() {
         "{err}"
     );
     assert!(
-        err.contains("system.toml:13:10"),
+        err.contains("system.toml:14:10"),
         "points at `initrd`: {err}"
     );
 }
