@@ -322,6 +322,23 @@ pub fn zimage(bytes: &[u8]) -> Result<ZImage, String> {
     if word(bytes, 0x30) == Some(0x0102_0304) {
         return Err("a big-endian zImage; the guest runs little-endian".into());
     }
+    let (start, end) = (
+        word(bytes, 0x28).unwrap_or(0),
+        word(bytes, 0x2C).unwrap_or(0),
+    );
+    match end.checked_sub(start) {
+        Some(0) | None => return Err(format!(
+            "not a valid zImage: its header's end {end:#010x} is not past its start {start:#010x}"
+        )),
+        Some(n) if n as usize > bytes.len() => {
+            return Err(format!(
+                "a truncated zImage: its header gives {n} bytes but the file has {}",
+                bytes.len()
+            ))
+        }
+        Some(_) => {}
+    }
+    // The file's size: more than the header's when a DTB is appended.
     let size = bytes.len() as u64;
     let footprint = (|| {
         if word(bytes, 0x34)? != 0x4545_4545 {
@@ -575,6 +592,7 @@ mod tests {
     fn zimage_bytes(table: Option<(u32, u32, u32)>) -> Vec<u8> {
         let mut b = vec![0u8; 0x2000];
         b[0x24..0x28].copy_from_slice(&0x016F_2818u32.to_le_bytes());
+        b[0x2C..0x30].copy_from_slice(&0x2000u32.to_le_bytes());
         b[0x30..0x34].copy_from_slice(&0x0403_0201u32.to_le_bytes());
         if let Some((inflated, bss, text)) = table {
             b[0x34..0x38].copy_from_slice(&0x4545_4545u32.to_le_bytes());
@@ -611,6 +629,16 @@ mod tests {
         assert!(zimage(b"\x7fELF")
             .unwrap_err()
             .contains("not an Arm zImage"));
+        let mut truncated = zimage_bytes(None);
+        truncated.truncate(0x1000);
+        assert!(zimage(&truncated)
+            .unwrap_err()
+            .contains("gives 8192 bytes but the file has 4096"));
+        let mut backwards = zimage_bytes(None);
+        backwards[0x28..0x2C].copy_from_slice(&0x9000u32.to_le_bytes());
+        assert!(zimage(&backwards)
+            .unwrap_err()
+            .contains("end 0x00002000 is not past its start 0x00009000"));
         // A table offset past the end is no table, not a panic.
         let mut broken = zimage_bytes(Some((1, 2, 3)));
         broken[0x38..0x3C].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());

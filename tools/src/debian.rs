@@ -19,7 +19,10 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// A package and the exact version to fetch.
+/// A package and the exact version to fetch: the versions the tests use
+/// (a system description names its own, as `partitions/examples/linux.toml`
+/// names these).
+#[cfg(test)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pin {
     pub package: &'static str,
@@ -31,15 +34,18 @@ pub struct Pin {
 /// support. Debian drops an ABI's package (`6.1.0-50`) from the archive when
 /// a point release brings the next one: then [`fetch`] names the versions
 /// left and this pin (with [`KERNEL_ZIMAGE`]) moves on.
+#[cfg(test)]
 pub const KERNEL: Pin = Pin {
     package: "linux-image-6.1.0-50-armmp",
     version: "6.1.176-1",
 };
 
 /// The zImage inside [`KERNEL`]'s package.
+#[cfg(test)]
 pub const KERNEL_ZIMAGE: &str = "boot/vmlinuz-6.1.0-50-armmp";
 
 /// Busybox, statically linked: the whole userspace of the initramfs.
+#[cfg(test)]
 pub const BUSYBOX: Pin = Pin {
     package: "busybox-static",
     version: "1:1.35.0-4+deb12u1+b1",
@@ -123,107 +129,16 @@ pub fn fetch(root: &Path, package: &str, version: &str) -> Result<Package, Strin
     Ok(found(downloaded))
 }
 
-/// A kernel package, its zImage and what the zImage's header says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Kernel {
-    pub package: Package,
-    pub zimage: PathBuf,
-    pub header: ZImage,
+/// [`KERNEL`]'s zImage, fetched if needed (the tests' pin).
+#[cfg(test)]
+pub fn kernel_zimage(root: &Path) -> Result<PathBuf, String> {
+    fetch(root, KERNEL.package, KERNEL.version)?.file(KERNEL_ZIMAGE)
 }
 
-/// [`KERNEL`]'s zImage, fetched if needed and checked.
-pub fn kernel_zimage(root: &Path) -> Result<Kernel, String> {
-    let package = fetch(root, KERNEL.package, KERNEL.version)?;
-    let zimage = package.file(KERNEL_ZIMAGE)?;
-    let header = read_zimage(&zimage)?;
-    Ok(Kernel {
-        package,
-        zimage,
-        header,
-    })
-}
-
-/// [`BUSYBOX`]'s program, fetched if needed.
+/// [`BUSYBOX`]'s program, fetched if needed (the tests' pin).
+#[cfg(test)]
 pub fn busybox_binary(root: &Path) -> Result<PathBuf, String> {
     fetch(root, BUSYBOX.package, BUSYBOX.version)?.file(BUSYBOX_BINARY)
-}
-
-/// What the header of an Arm Linux zImage says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ZImage {
-    /// Where the image was linked to start (0: it runs where it is loaded).
-    pub start: u32,
-    /// Where it ends: `end - start` is the image's size.
-    pub end: u32,
-    /// Bytes in the file (more than the image when a DTB is appended).
-    pub file_size: usize,
-}
-
-impl ZImage {
-    /// The image's size in bytes, as its header gives it.
-    pub fn size(&self) -> u32 {
-        self.end - self.start
-    }
-}
-
-/// Offset and value of the zImage magic word (Linux
-/// `arch/arm/boot/compressed/head.S`), then the start and end words.
-const ZIMAGE_MAGIC_AT: usize = 0x24;
-const ZIMAGE_MAGIC: u32 = 0x016F_2818;
-const ZIMAGE_START_AT: usize = 0x28;
-const ZIMAGE_END_AT: usize = 0x2C;
-
-/// Checks that `bytes` (the contents of `file`) are an Arm zImage: the
-/// magic word, and start/end words that fit the file.
-pub fn check_zimage(file: &Path, bytes: &[u8]) -> Result<ZImage, String> {
-    let word = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-    };
-    let not = |why: String| {
-        format!(
-            "`{}` is not an Arm zImage: {why} (give the kernel's `arch/arm/boot/zImage`, not a vmlinux or a uImage)",
-            file.display()
-        )
-    };
-    let (Some(magic), Some(start), Some(end)) = (
-        word(ZIMAGE_MAGIC_AT),
-        word(ZIMAGE_START_AT),
-        word(ZIMAGE_END_AT),
-    ) else {
-        return Err(not(format!(
-            "{} bytes, too short for the zImage header",
-            bytes.len()
-        )));
-    };
-    if magic != ZIMAGE_MAGIC {
-        return Err(not(format!(
-            "the word at {ZIMAGE_MAGIC_AT:#x} is {magic:#010x}, not the magic {ZIMAGE_MAGIC:#010x}"
-        )));
-    }
-    let size = end.checked_sub(start).filter(|&s| s > 0);
-    match size {
-        Some(size) if size as usize <= bytes.len() => Ok(ZImage {
-            start,
-            end,
-            file_size: bytes.len(),
-        }),
-        Some(size) => Err(not(format!(
-            "its header gives {size} bytes but the file has {} (truncated?)",
-            bytes.len()
-        ))),
-        None => Err(not(format!(
-            "its header's end {end:#010x} is not past its start {start:#010x}"
-        ))),
-    }
-}
-
-/// Reads `file` and checks it with [`check_zimage`].
-pub fn read_zimage(file: &Path) -> Result<ZImage, String> {
-    let bytes =
-        fs::read(file).map_err(|e| format!("cannot read the kernel `{}`: {e}", file.display()))?;
-    check_zimage(file, &bytes)
 }
 
 /// Package names and versions go into file names and apt's arguments:
@@ -491,64 +406,6 @@ impl Apt {
 mod tests {
     use super::*;
 
-    /// A header of a zImage of `len` bytes, linked at `start`.
-    fn zimage(len: usize, start: u32) -> Vec<u8> {
-        let mut bytes = vec![0u8; len];
-        bytes[0x24..0x28].copy_from_slice(&ZIMAGE_MAGIC.to_le_bytes());
-        bytes[0x28..0x2C].copy_from_slice(&start.to_le_bytes());
-        let end = start + u32::try_from(len).unwrap();
-        bytes[0x2C..0x30].copy_from_slice(&end.to_le_bytes());
-        bytes
-    }
-
-    #[test]
-    fn a_zimage_header_is_accepted_with_its_size() {
-        let header = check_zimage(Path::new("z"), &zimage(4096, 0)).unwrap();
-        assert_eq!(
-            header,
-            ZImage {
-                start: 0,
-                end: 4096,
-                file_size: 4096
-            }
-        );
-        assert_eq!(header.size(), 4096);
-        // An appended DTB makes the file longer than the image.
-        let mut bytes = zimage(4096, 0x8000);
-        bytes.extend_from_slice(&[0xD0, 0x0D, 0xFE, 0xED]);
-        let header = check_zimage(Path::new("z"), &bytes).unwrap();
-        assert_eq!((header.size(), header.file_size), (4096, 4100));
-    }
-
-    #[test]
-    fn other_files_are_refused_naming_the_file() {
-        let file = Path::new("guests/linux/vmlinux");
-        let err = |bytes: &[u8]| check_zimage(file, bytes).unwrap_err();
-        let elf = {
-            let mut b = b"\x7fELF".to_vec();
-            b.resize(4096, 0);
-            b
-        };
-        assert_eq!(
-            err(&elf),
-            "`guests/linux/vmlinux` is not an Arm zImage: the word at 0x24 is 0x00000000, not the magic 0x016f2818 (give the kernel's `arch/arm/boot/zImage`, not a vmlinux or a uImage)"
-        );
-        assert_eq!(
-            err(&[0; 0x2F]),
-            "`guests/linux/vmlinux` is not an Arm zImage: 47 bytes, too short for the zImage header (give the kernel's `arch/arm/boot/zImage`, not a vmlinux or a uImage)"
-        );
-        let mut truncated = zimage(4096, 0);
-        truncated.truncate(1000);
-        assert!(err(&truncated).contains("its header gives 4096 bytes but the file has 1000"));
-        let mut backwards = zimage(4096, 0);
-        backwards[0x28..0x2C].copy_from_slice(&0x9000u32.to_le_bytes());
-        assert!(err(&backwards).contains("end 0x00001000 is not past its start 0x00009000"));
-        // Big-endian magic: not a little-endian Arm zImage.
-        let mut swapped = zimage(4096, 0);
-        swapped[0x24..0x28].copy_from_slice(&ZIMAGE_MAGIC.to_be_bytes());
-        assert!(err(&swapped).contains("is 0x18286f01, not the magic"));
-    }
-
     #[test]
     fn names_that_are_not_debian_are_refused() {
         assert!(check_name("busybox-static", "1:1.35.0-4+deb12u1+b1").is_ok());
@@ -584,17 +441,16 @@ mod tests {
         let busybox = busybox_binary(&root).unwrap();
         let first = started.elapsed();
 
-        // Debian's armmp zImages are position independent, 5 to 8 MB.
-        assert_eq!(kernel.header.start, 0);
-        assert!(
-            (4 << 20..8 << 20).contains(&kernel.header.size()),
-            "{:?}",
-            kernel.header
-        );
+        // Debian's armmp zImages are 5 to 8 MB, and carry their size
+        // table (what the layout places the kernel by).
+        let z = mvm_config::linux::zimage(&fs::read(&kernel).unwrap()).unwrap();
+        assert!((4 << 20..8 << 20).contains(&z.size), "{z:?}");
+        assert!(z.footprint.is_some(), "{z:?}");
         assert!(kernel
-            .package
-            .file("usr/lib/linux-image-6.1.0-50-armmp/vexpress-v2p-ca9.dtb")
-            .is_ok());
+            .parent()
+            .unwrap()
+            .join("../usr/lib/linux-image-6.1.0-50-armmp/vexpress-v2p-ca9.dtb")
+            .is_file());
         // A 32-bit little-endian Arm ELF (e_machine 40).
         let program = fs::read(&busybox).unwrap();
         assert_eq!(&program[..6], b"\x7fELF\x01\x01");
@@ -615,7 +471,7 @@ mod tests {
         let cached = started.elapsed();
         eprintln!(
             "first call {first:?}, cached {cached:?}; zImage {} bytes, busybox {} bytes, initramfs {} bytes",
-            kernel.header.file_size,
+            z.size,
             program.len(),
             initramfs.len()
         );

@@ -16,6 +16,7 @@ fn zimage(inflated: u32, size: usize) -> Vec<u8> {
     let mut b = vec![0u8; size.max(0x2000)];
     let mut put = |at: usize, w: u32| b[at..at + 4].copy_from_slice(&w.to_le_bytes());
     put(0x24, 0x016F_2818);
+    put(0x2C, size.max(0x2000) as u32);
     put(0x30, 0x0403_0201);
     put(0x34, 0x4545_4545);
     put(0x38, 0x1000);
