@@ -351,6 +351,8 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
     let tokens = quote! {
         use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Interrupt, Level, Paging, Region, System, Table, Translation, Trigger};
         use ::mvm_kernel::edf::Params;
+        // Not every system has a shadow-paged guest.
+        #[allow(unused_imports)]
         use ::mvm_kernel::shadow::Pool as ShadowPool;
 
         /// The board's translation table area: the direct-mapped guests'

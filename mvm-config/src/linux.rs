@@ -327,9 +327,11 @@ pub fn zimage(bytes: &[u8]) -> Result<ZImage, String> {
         word(bytes, 0x2C).unwrap_or(0),
     );
     match end.checked_sub(start) {
-        Some(0) | None => return Err(format!(
+        Some(0) | None => {
+            return Err(format!(
             "not a valid zImage: its header's end {end:#010x} is not past its start {start:#010x}"
-        )),
+        ))
+        }
         Some(n) if n as usize > bytes.len() => {
             return Err(format!(
                 "a truncated zImage: its header gives {n} bytes but the file has {}",

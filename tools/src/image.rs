@@ -137,6 +137,26 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
     let bin = dir.join("mvm.bin");
     std::fs::write(&bin, &flat.bytes)
         .map_err(|e| fail(format!("cannot write `{}`: {e}", bin.display())))?;
+    let built = Built { system, dir, elf };
+    if built.system.board.name != "qemu-vexpress-a9" {
+        // A board boots from its own loader: say how to load the images
+        // QEMU's loader devices would place.
+        let loads = in_place_loads(&built).map_err(fail)?;
+        if !loads.is_empty() {
+            let path = built.dir.join("u-boot.txt");
+            let files: Vec<(String, u64)> = loads
+                .iter()
+                .map(|(f, a)| (relative(&built.dir, f).display().to_string(), *a))
+                .collect();
+            std::fs::write(&path, u_boot_commands(flat.load, &files))
+                .map_err(|e| fail(format!("cannot write `{}`: {e}", path.display())))?;
+            eprintln!(
+                "   Load it with U-Boot: {}",
+                relative(&root, &path).display()
+            );
+        }
+    }
+    let Built { system, dir, elf } = built;
     let sizes = section_sizes(&bytes);
     eprintln!(
         "    Finished `{}` for {}: {} ({} raw, load {:#010x}, entry {:#010x}); monitor .text {} B, .data {} B, .bss {} B",
@@ -151,6 +171,26 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         sizes.2
     );
     Ok(Built { system, dir, elf })
+}
+
+/// U-Boot commands that load a system whose guests have images the
+/// loader places (a Linux guest's kernel and initrd) and start the
+/// monitor, from the first FAT partition of the SD card holding the
+/// image folder's files (docs/boards/zc702.md).
+pub fn u_boot_commands(monitor_load: u32, files: &[(String, u64)]) -> String {
+    let mut out = String::from(
+        "# U-Boot commands for this image (written by `cargo mvm build`):\n\
+         # copy mvm.bin and the files below to the SD card's first (FAT)\n\
+         # partition, keeping their folders. The monitor checks every\n\
+         # loaded file's SHA-256 before its guest's first instruction.\n",
+    );
+    for (file, addr) in files {
+        out.push_str(&format!("fatload mmc 0 {addr:#010x} {file}\n"));
+    }
+    out.push_str(&format!(
+        "fatload mmc 0 {monitor_load:#010x} mvm.bin\ndcache off\nicache off\ngo {monitor_load:#010x}\n"
+    ));
+    out
 }
 
 fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
@@ -304,4 +344,32 @@ pub fn in_place_loads(built: &Built) -> Result<Vec<(PathBuf, u64)>, String> {
         }
     }
     Ok(loads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn u_boot_loads_the_guests_files_then_starts_the_monitor() {
+        let text = u_boot_commands(
+            0x0010_0000,
+            &[
+                ("guests/linux.zImage".into(), 0x1A00_0000),
+                ("guests/linux.initrd".into(), 0x1A70_0000),
+            ],
+        );
+        let commands: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            commands,
+            [
+                "fatload mmc 0 0x1a000000 guests/linux.zImage",
+                "fatload mmc 0 0x1a700000 guests/linux.initrd",
+                "fatload mmc 0 0x00100000 mvm.bin",
+                "dcache off",
+                "icache off",
+                "go 0x00100000",
+            ]
+        );
+    }
 }

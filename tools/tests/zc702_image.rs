@@ -99,3 +99,48 @@ fn the_zc702_image_builds_and_is_laid_out_for_the_board() {
         );
     }
 }
+
+/// A Linux guest on the ZC702 (`partitions/tests/zc702-linux.toml`): the
+/// image builds, its device tree from the ZC702 catalogue's fragments,
+/// and `u-boot.txt` loads the kernel and initrd where the monitor checks
+/// them, then the monitor.
+#[test]
+fn a_zc702_linux_system_builds_with_its_u_boot_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["build", "--system", "partitions/tests/zc702-linux.toml"])
+        .current_dir(root())
+        .output()
+        .expect("mvm runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mvm build failed:\n{stderr}");
+    let dir = root().join("target/mvm/zc702-linux");
+    let text = std::fs::read_to_string(dir.join("u-boot.txt")).expect("u-boot.txt");
+    let loads: Vec<(u64, &str)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("fatload mmc 0 "))
+        .filter_map(|l| {
+            let (addr, file) = l.split_once(' ')?;
+            Some((
+                u64::from_str_radix(addr.trim_start_matches("0x"), 16).ok()?,
+                file,
+            ))
+        })
+        .collect();
+    let files: Vec<&str> = loads.iter().map(|(_, f)| *f).collect();
+    assert_eq!(
+        files,
+        ["guests/linux.zImage", "guests/linux.initrd", "mvm.bin"],
+        "{text}"
+    );
+    // Each guest file lies in the guest's 128 MiB at 0x1800_0000, and is
+    // the file the build checked (the monitor compares its SHA-256).
+    for (addr, file) in &loads[..2] {
+        let len = std::fs::metadata(dir.join(file)).unwrap().len();
+        assert!(
+            *addr >= 0x1800_0000 && addr + len <= 0x2000_0000,
+            "{file} at {addr:#x}"
+        );
+    }
+    assert_eq!(loads[2].0, 0x0010_0000, "the monitor at its load address");
+    assert!(text.ends_with("go 0x00100000\n"), "{text}");
+}
