@@ -183,6 +183,9 @@ pub const EXIT_DEADLINE_MISSED: u32 = 3;
 pub const EXIT_CORE_SILENT: u32 = 4;
 /// Exit status: a fault in the monitor stopped a core.
 pub const EXIT_MONITOR_FAULT: u32 = 5;
+/// Exit status: a guest was not started, because an image in its memory
+/// was not the one its build made.
+pub const EXIT_GUEST_REFUSED: u32 = 7;
 /// Exit status: the monitor panicked (a bug) or could not boot its tables.
 pub const EXIT_MONITOR_PANIC: u32 = 101;
 
@@ -200,6 +203,8 @@ pub struct RunSummary {
     pub silent: u8,
     /// Monitor faults during the run.
     pub faults: u32,
+    /// Guests not started: an image was not the build's.
+    pub refused: u32,
 }
 
 impl RunSummary {
@@ -210,6 +215,8 @@ impl RunSummary {
             EXIT_MONITOR_FAULT
         } else if self.silent != 0 {
             EXIT_CORE_SILENT
+        } else if self.refused != 0 {
+            EXIT_GUEST_REFUSED
         } else if self.misses != 0 {
             EXIT_DEADLINE_MISSED
         } else {
@@ -239,6 +246,11 @@ impl fmt::Display for RunSummary {
             if self.silent & (1 << core) != 0 {
                 write!(f, "; core {core} did not answer")?;
             }
+        }
+        match self.refused {
+            0 => {}
+            1 => write!(f, "; 1 guest not started")?,
+            n => write!(f, "; {n} guests not started")?,
         }
         match self.faults {
             0 => Ok(()),
@@ -418,6 +430,13 @@ mod tests {
             .to_string()
             .ends_with("; core 1 did not answer; 2 monitor faults"));
         assert_eq!(faulted.exit_status(), EXIT_MONITOR_FAULT);
+        let refused = RunSummary {
+            refused: 1,
+            misses: 2,
+            ..healthy
+        };
+        assert!(refused.to_string().ends_with("; 1 guest not started"));
+        assert_eq!(refused.exit_status(), EXIT_GUEST_REFUSED);
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! - Exit codes (README.md, "Running"): 0 healthy; 1 the description was
 //!   rejected; 2 the run could not start; 3 a deadline was missed; 4 a core
 //!   did not answer at the end; 5 a monitor fault stopped a core; 6 the
-//!   monitor panicked or did not end the run.
+//!   monitor panicked or did not end the run; 7 a guest was not started
+//!   (an image in its memory was not the one built).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -33,6 +34,9 @@ pub const EXIT_DEADLINE_MISSED: u8 = 3;
 pub const EXIT_CORE_SILENT: u8 = 4;
 /// Exit code of `run`: a fault in the monitor stopped a core.
 pub const EXIT_MONITOR_FAULT: u8 = 5;
+/// Exit code of `run`: a guest was not started (an image in its memory
+/// was not the one built).
+pub const EXIT_GUEST_REFUSED: u8 = 7;
 /// Exit code of `run`: the monitor panicked, or the run did not end.
 pub const EXIT_MONITOR_BROKEN: u8 = 6;
 
@@ -46,6 +50,7 @@ fn exit_code(status: Option<i32>) -> u8 {
         stats::EXIT_DEADLINE_MISSED => EXIT_DEADLINE_MISSED,
         stats::EXIT_CORE_SILENT => EXIT_CORE_SILENT,
         stats::EXIT_MONITOR_FAULT => EXIT_MONITOR_FAULT,
+        stats::EXIT_GUEST_REFUSED => EXIT_GUEST_REFUSED,
         _ => EXIT_MONITOR_BROKEN,
     }
 }
@@ -544,6 +549,7 @@ mod tests {
         assert_eq!(exit_code(Some(3)), EXIT_DEADLINE_MISSED);
         assert_eq!(exit_code(Some(4)), EXIT_CORE_SILENT);
         assert_eq!(exit_code(Some(5)), EXIT_MONITOR_FAULT);
+        assert_eq!(exit_code(Some(7)), EXIT_GUEST_REFUSED);
         assert_eq!(exit_code(Some(101)), EXIT_MONITOR_BROKEN, "a panic");
         assert_eq!(exit_code(Some(1)), EXIT_MONITOR_BROKEN);
         assert_eq!(exit_code(None), EXIT_MONITOR_BROKEN, "killed by a signal");

@@ -139,6 +139,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             run_ns: Self::ticks_to_ns(now),
             silent: stale & !(1 << core),
             faults: self.faults.load(Ordering::Relaxed),
+            refused: self
+                .figures
+                .iter()
+                .filter(|f| f.refused.load(Ordering::Relaxed))
+                .count() as u32,
             ..RunSummary::default()
         };
         self.with_console(|uart| {
