@@ -98,17 +98,15 @@ pub struct Device {
 }
 
 /// A guest's program: a flat binary copied to `load` at boot (for a Linux
-/// guest, its device tree), and the images the board's loader placed in
-/// its memory before reset (a Linux guest's kernel and initrd). Every byte
-/// is checked against the build's SHA-256 before the guest's first
-/// instruction.
+/// guest, its device tree), part of the monitor's own image, and the
+/// images the board's loader placed in its memory before reset (a Linux
+/// guest's kernel and initrd), each checked against the build's SHA-256
+/// before the guest's first instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Image {
     pub load: u32,
     pub entry: u32,
     pub bytes: &'static [u8],
-    /// SHA-256 of `bytes`, as the build computed it.
-    pub sha256: [u8; 32],
     /// r2 at the first instruction (r0 = 0, r1 = !0, Linux's Arm boot
     /// protocol): the device tree's guest-physical address, or 0.
     pub boot_arg: u32,

@@ -461,7 +461,6 @@ mod tests {
             load: 0x7200_0000,
             entry: 0x7200_0000,
             bytes: &[],
-            sha256: [0; 32],
             boot_arg: 0,
             in_place: &[],
         },

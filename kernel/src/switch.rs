@@ -283,7 +283,6 @@ mod tests {
                 load: 0,
                 entry: 0,
                 bytes: &[],
-                sha256: [0; 32],
                 boot_arg: 0,
                 in_place: &[],
             },

@@ -28,8 +28,6 @@ pub enum GuestProgram {
         load: u32,
         entry: u32,
         path: PathBuf,
-        /// SHA-256 of the file at `path`.
-        sha256: [u8; 32],
         /// r2 at the first instruction (a Linux guest's device tree).
         boot_arg: u32,
         /// Images the board's loader places (a Linux guest's kernel and
@@ -118,13 +116,11 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             load,
             entry,
             path,
-            sha256,
             boot_arg,
             in_place,
         } => {
             let (load, entry, boot_arg) = (addr_lit(*load), addr_lit(*entry), addr_lit(*boot_arg));
             let path = path.display().to_string();
-            let sha256 = sha_lit(sha256);
             let in_place = in_place.iter().map(|p| {
                 let (what, base, size, sha) =
                     (p.what, addr_lit(p.base), addr_lit(p.size), sha_lit(&p.sha256));
@@ -134,15 +130,13 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
                 load: #load,
                 entry: #entry,
                 bytes: include_bytes!(#path),
-                sha256: #sha256,
                 boot_arg: #boot_arg,
                 in_place: &[#(#in_place),*],
             })
         }
         GuestProgram::None => {
             let base = addr_lit(first);
-            let sha256 = sha_lit(&crate::sha256(&[]));
-            quote!(Image { load: #base, entry: #base, bytes: &[], sha256: #sha256, boot_arg: 0, in_place: &[] })
+            quote!(Image { load: #base, entry: #base, bytes: &[], boot_arg: 0, in_place: &[] })
         }
     };
     let server = match &g.server {

@@ -100,7 +100,6 @@ pub fn write(
                     load: flat.load,
                     entry: flat.entry,
                     path,
-                    sha256: crate::sha256(&flat.bytes),
                     boot_arg: 0,
                     in_place: Vec::new(),
                 }
@@ -166,7 +165,6 @@ fn linux_program(
     Ok(GuestProgram::Image {
         load: addr(boot.layout.dtb),
         entry: addr(boot.layout.kernel),
-        sha256: crate::sha256(&boot.dtb),
         boot_arg: addr(boot.layout.dtb),
         in_place,
         path,

@@ -52,7 +52,6 @@ fn images_are_embedded_with_their_load_and_entry() {
             load: g.regions[0].base,
             entry: g.regions[0].base + 0x40,
             path: format!("/images/{}.bin", g.name).into(),
-            sha256: [0xAB; 32],
             boot_arg: 0,
             in_place: vec![],
         })

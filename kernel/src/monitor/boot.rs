@@ -119,23 +119,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             if !ok {
                 continue;
             }
-            let mut started = 0;
             for &id in ids {
                 let g = &self.system.guests[id as usize];
                 let mut gs = GuestState::new(g, &self.figures[id as usize]);
                 Self::load_image(g);
-                if !self.verify_images(g, plan::Images::Embedded) {
-                    // Kept in its slot (server numbers stay the plan's),
-                    // never entered: `enter_shared` halts its server, and
-                    // its lines stay off.
-                    self.figures[id as usize]
-                        .refused
-                        .store(true, Ordering::Relaxed);
-                    if st.guests.push(gs).is_err() {
-                        unreachable!("plan::core_action admits at most S guests to a core");
-                    }
-                    continue;
-                }
                 let t0 = self.now_ticks();
                 Self::install_tables(g);
                 if let Some(pool) = g.shadow.filter(|p| p.spaces > 0) {
@@ -160,10 +147,6 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     unreachable!("plan::core_action admits at most S guests to a core");
                 }
                 running += 1;
-                started += 1;
-            }
-            if started == 0 {
-                continue;
             }
             st.role = match action {
                 CoreAction::Enter(_) => Role::Dedicated,
@@ -204,23 +187,22 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         self.with_console(|uart| P::start_secondary_cores(uart));
     }
 
-    /// Checks the guest's images in its memory against the build's
-    /// SHA-256; says why when one differs, and how long the check took
-    /// for images the loader placed.
-    fn verify_images(&self, guest: &Guest, which: plan::Images) -> bool {
+    /// Checks the images the loader placed in the guest's memory against
+    /// the build's SHA-256 (on the guest's core, before its first
+    /// instruction); says why when one differs, and how long it took.
+    fn verify_images(&self, guest: &Guest) -> bool {
         let t0 = self.now_ticks();
-        // SAFETY: `check_image` proved every image lies in the guest's own
-        // memory; the monitor's MMU is off (or identity), so guest-physical
-        // is physical for the guests whose images are read here (the
-        // embedded image is read where `load_image` put it, by its
-        // physical address); no guest runs yet, so nothing writes there.
+        // SAFETY: `check_image` proved every in-place image lies in the
+        // guest's own memory; the monitor's MMU is off (or identity), and
+        // `physical` turns guest-physical into physical; the guest has not
+        // run yet, so nothing writes there while it is read.
         let memory = |base: u32, size: u32| -> &'static [u8] {
             let phys = guest.physical(base, size).unwrap_or(base);
             unsafe { core::slice::from_raw_parts(phys as usize as *const u8, size as usize) }
         };
-        match plan::verify_images(guest, which, memory) {
+        match plan::verify_images(guest, memory) {
             Ok(()) => {
-                if which == plan::Images::InPlace && !guest.image.in_place.is_empty() {
+                if !guest.image.in_place.is_empty() {
                     let bytes: u32 = guest.image.in_place.iter().map(|p| p.size).sum();
                     say!(
                         self,
@@ -366,7 +348,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// this core ends a bounded run.
     fn enter_dedicated(&self, core: u32, st: &mut CoreState<S>) -> ! {
         let g = st.guests[0].guest;
-        if !self.verify_images(g, plan::Images::InPlace) {
+        if !self.verify_images(g) {
             self.refuse(g, st);
             self.park(st)
         }
@@ -436,9 +418,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         // no other core waits for them (an HRT guest is already running).
         for slot in 0..st.guests.len() {
             let gs = &st.guests[slot];
-            if !gs.figures.refused.load(Ordering::Relaxed)
-                && !self.verify_images(gs.guest, plan::Images::InPlace)
-            {
+            if !gs.figures.refused.load(Ordering::Relaxed) && !self.verify_images(gs.guest) {
                 self.refuse(gs.guest, st);
             }
         }
