@@ -192,12 +192,13 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// instruction); says why when one differs, and how long it took.
     fn verify_images(&self, guest: &Guest) -> bool {
         let t0 = self.now_ticks();
-        // SAFETY: `check_image` proved every in-place image lies in the
-        // guest's own memory; the monitor's MMU is off (or identity), and
-        // `physical` turns guest-physical into physical; the guest has not
-        // run yet, so nothing writes there while it is read.
         let memory = |base: u32, size: u32| -> &'static [u8] {
             let phys = guest.physical(base, size).unwrap_or(base);
+            // SAFETY: `check_image` proved every in-place image lies in
+            // the guest's own memory; the monitor's MMU is off (or
+            // identity), and `physical` turns guest-physical into
+            // physical; the guest has not run yet, so nothing writes there
+            // while it is read.
             unsafe { core::slice::from_raw_parts(phys as usize as *const u8, size as usize) }
         };
         match plan::verify_images(guest, memory) {
