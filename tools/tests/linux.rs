@@ -152,11 +152,7 @@ fn a_linux_image_that_is_not_the_built_one_is_not_started() {
         .output()
         .expect("mvm runs");
     std::fs::write(&initrd, &good).unwrap();
-    let r = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let r = Run::from_output(out);
     assert!(
         r.has("mvm: error: guest `linux`: its initrd at [")
             && r.has("is not the one it was built with (SHA-256 differs); it is not started"),

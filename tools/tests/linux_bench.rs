@@ -80,11 +80,7 @@ fn native(root: &std::path::Path) -> Run {
         .stdin(Stdio::null())
         .output()
         .expect("qemu-system-arm runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from_output(out)
 }
 
 #[test]

@@ -27,6 +27,15 @@ pub struct Run {
 }
 
 impl Run {
+    /// What a finished command printed.
+    pub fn from_output(out: std::process::Output) -> Self {
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn has(&self, needle: &str) -> bool {
         self.stdout.contains(needle)
     }
@@ -80,9 +89,5 @@ pub fn run(system: &str, duration: &str) -> Run {
         .current_dir(root())
         .output()
         .expect("mvm runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from_output(out)
 }
