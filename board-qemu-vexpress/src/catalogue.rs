@@ -117,10 +117,12 @@ pub const BOARD: Board = Board {
     // vexpress has no TrustZone address space controller: nothing in RAM is
     // Secure (docs/threat-model.md).
     trustzone_granule: 0,
-    // The top MiB of the reservation: QEMU has no TrustZone address space
-    // controller, so it is Non-secure like all RAM, and the monitor image
-    // is far smaller than 15 MiB (docs/memory.md).
-    table_area: PhysRange::new(0x60F0_0000, MIB),
+    // At most the reservation's top 15 MiB, its first MiB left to the
+    // monitor's image (about 100 KiB): QEMU has no TrustZone address space
+    // controller, so the reservation is Non-secure like all RAM. A system
+    // gets whole MiBs from the top, one for the demo, 3 for 40 shadow-paged
+    // guests with default pools (docs/memory.md).
+    table_area: PhysRange::new(0x6010_0000, 15 * MIB),
     // Measured: a job costs the monitor two timer-interrupt-to-guest
     // switches (in and out) and the guest edge (GUEST_EDGE_TICKS); between
     // two VFP guests (the dearer case) a switch is 588 instructions under

@@ -90,11 +90,13 @@ pub struct Board {
     /// such controller. The monitor's reservation is made Secure rounded up
     /// to it, so guests cannot use the rest of that granule either.
     pub trustzone_granule: u64,
-    /// Where the monitor places the direct-mapped guests' translation
-    /// tables: Non-secure RAM that no guest region covers (the Non-secure
-    /// world's table walks are Non-secure accesses). Inside the
-    /// reservation when nothing there is Secure, just after the Secure
-    /// block otherwise; `guest_exclusion` covers it.
+    /// The most RAM the guests' translation tables (direct maps, shadow
+    /// paging pools) may take: Non-secure RAM that no guest region covers
+    /// (the Non-secure world's table walks are Non-secure accesses). Inside
+    /// the reservation when nothing there is Secure, just after the Secure
+    /// block otherwise; `guest_exclusion` covers it. A system gets the
+    /// part it needs, whole MiBs at the top of this range
+    /// ([`Board::table_area_for`]).
     pub table_area: PhysRange,
     /// The default overhead charged to every job of every SRT guest, in
     /// nanoseconds, when the system description does not set
@@ -149,6 +151,25 @@ impl Board {
             secure.end()
         };
         PhysRange::new(base, end - base)
+    }
+
+    /// The table area a system whose tables take `bytes` gets: whole MiBs
+    /// (at least one) at the top of [`Board::table_area`], so that a
+    /// system needing one MiB keeps the same addresses whatever the bound;
+    /// `None` when `bytes` exceed the bound.
+    pub const fn table_area_for(&self, bytes: u64) -> Option<PhysRange> {
+        const MIB: u64 = 1 << 20;
+        let max = self.table_area;
+        let size = if bytes <= MIB {
+            MIB
+        } else {
+            bytes.div_ceil(MIB) * MIB
+        };
+        if bytes > max.size {
+            return None;
+        }
+        let size = if size > max.size { max.size } else { size };
+        Some(PhysRange::new(max.end() - size, size))
     }
 
     /// Looks a device up by its catalogue name; usable in `const` items, so

@@ -134,11 +134,48 @@ fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
     Map { l1, pages }
 }
 
-/// Lays out every direct-mapped guest's tables in the board's table area;
-/// one entry per guest of the system, `None` for shadow-paged guests.
+/// Bytes of translation tables a system needs in the table area: the
+/// direct maps' tables, then (from the next 16 KiB boundary) the pools.
+pub fn table_bytes(system: &System) -> u64 {
+    let cpu_page = crate::boards::cpu_interface_page(system.board.name);
+    let l1_bytes = u64::from(vmsa::L1_BYTES);
+    let l2_bytes = u64::from(vmsa::L2_BYTES);
+    let direct: u64 = system
+        .guests
+        .iter()
+        .filter(|g| g.paging == Paging::Direct)
+        .map(|g| l1_bytes + l2_bytes * map_of(g, cpu_page).pages.len() as u64)
+        .sum();
+    let pools: u64 = system
+        .guests
+        .iter()
+        .filter_map(|g| g.pool)
+        .map(|p| p.bytes())
+        .sum();
+    if pools == 0 {
+        direct
+    } else {
+        direct.next_multiple_of(l1_bytes) + pools
+    }
+}
+
+/// The table area the system gets: whole MiBs at the top of the board's
+/// bound (`mvm_board::Board::table_area_for`), the bound itself when the
+/// tables do not fit (which [`layout`] reports).
+pub fn table_area(system: &System) -> mvm_board::PhysRange {
+    let board = system.board;
+    board
+        .table_area_for(table_bytes(system))
+        .unwrap_or(board.table_area)
+}
+
+/// Lays out every direct-mapped guest's tables in the system's table area
+/// ([`table_area`]); one entry per guest of the system, `None` for
+/// shadow-paged guests. Fails when the tables exceed the board's bound.
 pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFull> {
     let board = system.board;
-    let area = board.table_area;
+    let bound = board.table_area;
+    let area = table_area(system);
     let cpu_page = crate::boards::cpu_interface_page(board.name);
     let maps: Vec<Option<Map>> = system
         .guests
@@ -157,7 +194,7 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
         if let Some(m) = m {
             let bytes = l1_bytes + l2_bytes * m.pages.len() as u64;
             used += bytes;
-            if used > area.size && first.is_none() {
+            if used > bound.size && first.is_none() {
                 first = Some((i, bytes));
             }
         }
@@ -175,7 +212,7 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
         if let Some(p) = g.pool {
             pools |= p.bytes() != 0;
             used += p.bytes();
-            if used > area.size && first.is_none() {
+            if used > bound.size && first.is_none() {
                 first = Some((i, p.bytes()));
             }
         }
@@ -266,7 +303,7 @@ pub fn boot_page_tables(guest: &Guest, cpu_page: Option<u64>) -> u64 {
 /// [`layout`], which checks that everything fits); one entry per guest,
 /// `None` for direct-mapped guests.
 pub fn pools(system: &System) -> Vec<Option<PoolIr>> {
-    let area = system.board.table_area;
+    let area = table_area(system);
     let cpu_page = crate::boards::cpu_interface_page(system.board.name);
     let l1_bytes = u64::from(vmsa::L1_BYTES);
     let l2_bytes = u64::from(vmsa::L2_BYTES);
@@ -311,6 +348,60 @@ mod tests {
         let checked = crate::check(text);
         assert!(checked.is_ok(), "{:?}", checked.diagnostics);
         checked.system.expect("valid")
+    }
+
+    /// `n` shadow-paged SRT guests on core 1 with these pool keys.
+    fn shadow_guests(board: &str, base: u64, n: usize, pool: &str) -> String {
+        let mut text = format!("[system]\nname = \"t\"\nboard = \"{board}\"\n");
+        for i in 0..n {
+            text += &format!(
+                "[[guest]]\nname = \"g{i}\"\nlevel = \"srt\"\ncore = 1\nimage = \"x\"\nperiod = \"1s\"\nbudget = \"1ms\"\n{pool}\nmemory = [ {{ name = \"ram\", base = {:#x}, size = \"1MiB\" }} ]\n",
+                base + ((i as u64) << 20)
+            );
+        }
+        text
+    }
+
+    #[test]
+    fn the_table_area_is_what_the_system_needs_in_whole_mibs_at_the_top_of_the_bound() {
+        // The demo's 160 KiB: one MiB, where the area always was.
+        let demo = system(include_str!("../../partitions/system.toml"));
+        assert_eq!(table_bytes(&demo), 160 << 10);
+        assert_eq!(
+            table_area(&demo),
+            mvm_board::PhysRange::new(0x60F0_0000, 1 << 20)
+        );
+        // 40 default pools: 2.5 MiB, so 3 MiB below the reservation's end.
+        let forty = system(&shadow_guests("qemu-vexpress-a9", 0x7000_0000, 40, ""));
+        assert_eq!(table_bytes(&forty), 40 * (64 << 10));
+        let area = table_area(&forty);
+        assert_eq!(area, mvm_board::PhysRange::new(0x60D0_0000, 3 << 20));
+        let pools = pools(&forty);
+        let first = pools[0].unwrap();
+        let last = pools[39].unwrap();
+        assert_eq!(u64::from(first.l1_base), area.base);
+        assert!(u64::from(last.l2_base) + 32 * 1024 <= area.end());
+        // Past the bound (15 MiB): 21 pools of 768 KiB are refused, at the
+        // 20th (15 MiB exactly fit).
+        let big = "address_spaces = 32\npage_tables = 256";
+        let checked = crate::check(&shadow_guests("qemu-vexpress-a9", 0x7000_0000, 21, big));
+        let d = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.code() == "table-area-full")
+            .expect("refused");
+        assert!(
+            d.message()
+                .contains("more than the table area [0x6010_0000..0x6100_0000)"),
+            "{}",
+            d.message()
+        );
+        assert!(
+            d.message().contains("guest `g20` is the first"),
+            "{}",
+            d.message()
+        );
+        assert!(crate::check(&shadow_guests("qemu-vexpress-a9", 0x7000_0000, 20, big)).is_ok());
     }
 
     #[test]

@@ -104,10 +104,13 @@ pub fn lower(system: &System) -> SystemIr {
         name: system.name.clone(),
         board: system.board.name,
         switch_overhead_ns: system.switch_overhead,
-        table_area: Region {
-            base: addr(system.board.table_area.base),
-            size: addr(system.board.table_area.size),
-            guest_base: addr(system.board.table_area.base),
+        table_area: {
+            let area = crate::directmap::table_area(system);
+            Region {
+                base: addr(area.base),
+                size: addr(area.size),
+                guest_base: addr(area.base),
+            }
         },
         guests: system
             .guests

@@ -18,6 +18,21 @@ pub struct Summary {
     pub cores: Vec<CoreSummary>,
     /// Each guest's memory virtualization method, in declaration order.
     pub memory: Vec<MemorySummary>,
+    /// The table area the build reserved for the guests' translation
+    /// tables, and what they take of it.
+    pub table_area: TableAreaSummary,
+}
+
+/// What the build reserved for translation tables.
+#[derive(Clone, Debug, Serialize)]
+pub struct TableAreaSummary {
+    pub base: u64,
+    /// Whole MiBs, at the top of the board's bound.
+    pub size: u64,
+    /// What the direct maps and pools take of it.
+    pub used: u64,
+    /// The board's bound.
+    pub bound: u64,
 }
 
 /// How a guest's memory is virtualized, and what its tables cost.
@@ -126,7 +141,14 @@ impl Summary {
                 }
             })
             .collect();
+        let area = crate::directmap::table_area(system);
         Summary {
+            table_area: TableAreaSummary {
+                base: area.base,
+                size: area.size,
+                used: crate::directmap::table_bytes(system),
+                bound: system.board.table_area.size,
+            },
             system: system.name.clone(),
             board: system.board.name.to_string(),
             switch_overhead_ns: system.switch_overhead,
@@ -211,6 +233,16 @@ impl Summary {
                     }
                 }
             }
+        }
+        let t = &self.table_area;
+        if t.used != 0 {
+            out.push_str(&format!(
+                "  translation tables: {} of tables in {} reserved at {} (the board allows {})\n",
+                crate::units::format_size(t.used),
+                crate::units::format_size(t.size),
+                crate::units::hex(t.base),
+                crate::units::format_size(t.bound)
+            ));
         }
         for m in &self.memory {
             out.push_str(&match m.l1_table {

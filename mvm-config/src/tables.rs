@@ -28,7 +28,7 @@ pub fn monitor_memory_x(system: &System) -> String {
     let load = system.board.monitor_load;
     // The translation table area, when inside the reservation, ends the
     // monitor image's room.
-    let t = system.board.table_area;
+    let t = crate::directmap::table_area(system);
     let end = if t.size != 0 && r.contains_range(t.base, t.size) && t.base > load {
         t.base
     } else {
