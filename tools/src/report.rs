@@ -151,6 +151,9 @@ struct Timeline {
     core: u32,
     window_ns: u64,
     guests: Vec<String>,
+    /// Each guest's period and relative deadline, for the release and
+    /// deadline marks.
+    periods: Vec<(u64, u64)>,
     slices: Vec<Slice>,
 }
 
@@ -287,6 +290,7 @@ fn timeline(system: &System, core: u32, members: &[u32]) -> Timeline {
     Timeline {
         core,
         window_ns: window,
+        periods: params.iter().map(|p| (p.period, p.deadline)).collect(),
         guests: members
             .iter()
             .map(|&g| system.guests[g as usize].name.clone())
@@ -461,6 +465,41 @@ fn to_svg(report: &Report) -> String {
                     .set("y2", y + ROW - 6.0)
                     .set("stroke", "#999999"),
             );
+            // Releases (grey, below the row) and deadlines (red, across
+            // it) of every job in the window.
+            let (period, deadline) = t.periods[i];
+            let mut release = 0u64;
+            while release < t.window_ns && period > 0 {
+                let x = LEFT + release as f64 * scale;
+                doc = doc.add(
+                    Line::new()
+                        .set("class", "release")
+                        .set("x1", x)
+                        .set("x2", x)
+                        .set("y1", y + ROW - 6.0)
+                        .set("y2", y + ROW - 2.0)
+                        .set("stroke", "#555555"),
+                );
+                let due = release + deadline;
+                if due <= t.window_ns {
+                    let x = LEFT + due as f64 * scale;
+                    doc = doc.add(
+                        Line::new()
+                            .set("class", "deadline")
+                            .set("x1", x)
+                            .set("x2", x)
+                            .set("y1", y - 2.0)
+                            .set("y2", y + ROW - 4.0)
+                            .set("stroke", "#cc0000")
+                            .set("stroke-width", 0.8)
+                            .add(Title::new(format!(
+                                "{name}: deadline of the job released at {}",
+                                format_time(release)
+                            ))),
+                    );
+                }
+                release += period;
+            }
             for s in t.slices.iter().filter(|s| s.guest == i) {
                 let title = format!(
                     "{} {} from {} to {}",
@@ -488,12 +527,38 @@ fn to_svg(report: &Report) -> String {
             }
             y += ROW;
         }
-        doc = doc.add(label(
-            format!("0 … {}", format_time(t.window_ns)),
-            LEFT,
-            y + 12.0,
-            false,
-        ));
+        // The time axis: a tick and its time at every `step`.
+        let step = axis_step(t.window_ns);
+        doc = doc.add(
+            Line::new()
+                .set("x1", LEFT)
+                .set("x2", LEFT + WIDTH)
+                .set("y1", y)
+                .set("y2", y)
+                .set("stroke", "#000000"),
+        );
+        let mut at = 0u64;
+        while at <= t.window_ns {
+            let x = LEFT + at as f64 * scale;
+            doc = doc.add(
+                Line::new()
+                    .set("class", "tick")
+                    .set("x1", x)
+                    .set("x2", x)
+                    .set("y1", y)
+                    .set("y2", y + 4.0)
+                    .set("stroke", "#000000"),
+            );
+            doc = doc.add(
+                SvgText::new(format_time(at))
+                    .set("x", x)
+                    .set("y", y + 15.0)
+                    .set("text-anchor", "middle")
+                    .set("font-family", "sans-serif")
+                    .set("font-size", 10),
+            );
+            at += step;
+        }
         y += ROW;
     }
     for c in &report.curves {
@@ -564,6 +629,21 @@ fn curve_chart(doc: &mut svg::Document, c: &Curves, y: f64, left: f64, width: f6
 }
 
 /// The colour a third of the way from `hex` to white: slack is drawn in it.
+/// A tick spacing for a time axis over `window` ns: 1, 2 or 5 times a
+/// power of ten, giving 5 to 12 ticks.
+fn axis_step(window: u64) -> u64 {
+    let mut step = 1u64;
+    loop {
+        for m in [1, 2, 5] {
+            let s = step.saturating_mul(m);
+            if window / s <= 12 {
+                return s.max(1);
+            }
+        }
+        step = step.saturating_mul(10);
+    }
+}
+
 fn lighten(hex: &str) -> String {
     let channel =
         |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("palette colours are #rrggbb");
@@ -583,4 +663,21 @@ fn label(text: String, x: f64, y: f64, bold: bool) -> svg::node::element::Text {
         .set("font-family", "sans-serif")
         .set("font-size", 12)
         .set("font-weight", if bold { "bold" } else { "normal" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::axis_step;
+
+    #[test]
+    fn the_time_axis_has_five_to_twelve_round_ticks() {
+        for window in [1u64, 7, 40_000_000, 50_000_000, 2_000_000_000, 123_456_789] {
+            let step = axis_step(window);
+            let ticks = window / step;
+            assert!((1..=12).contains(&ticks) || window < 5, "{window}: {step}");
+            let lead = step / 10u64.pow(step.ilog10());
+            assert!([1, 2, 5].contains(&lead), "{step}");
+        }
+        assert_eq!(axis_step(40_000_000), 5_000_000);
+    }
 }

@@ -202,6 +202,12 @@ fn report_explains_the_system_in_text_json_and_svg() {
         String::from_utf8_lossy(&mvm(&["report", "--format", "svg"]).stdout),
         "deterministic"
     );
+    // Core 1's 40 ms window: telemetry's deadlines at 8, 18, 28 and 38 ms,
+    // logger's at 20 and 40 ms; a time axis ticked every 5 ms (0 to 40).
+    assert_eq!(svg.matches("class=\"deadline\"").count(), 6, "{svg}");
+    assert_eq!(svg.matches("class=\"release\"").count(), 6, "{svg}");
+    assert_eq!(svg.matches("class=\"tick\"").count(), 9, "{svg}");
+    assert!(svg.contains("\n35ms\n</text>"), "{svg}");
 }
 
 /// `report` draws each guest's worst-case supply against its tasks' demand
