@@ -105,7 +105,15 @@ fn main() {
     } else {
         mvm_config::tables::Programs::None
     };
-    if let Err(e) = mvm_config::tables::write(&system, &text, &shown, programs, &out) {
+    // The monitor's toolchain, for the manifest (`rustc -V`).
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let toolchain = std::process::Command::new(rustc)
+        .arg("-V")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    if let Err(e) = mvm_config::tables::write(&system, &text, &shown, programs, &toolchain, &out) {
         fail(&e);
     }
 }

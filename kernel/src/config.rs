@@ -263,6 +263,10 @@ pub struct System {
     pub board: &'static str,
     /// SHA-256 of the system description, hex.
     pub hash: &'static str,
+    /// SHA-256 of the build's manifest of inputs (the description, every
+    /// guest image, the toolchain: `mvm_config::manifest::Inputs`), hex;
+    /// `target/mvm/<system>/manifest.json` lists them.
+    pub manifest: &'static str,
     /// The per-job switch overhead the schedulability analysis assumed.
     pub switch_overhead_ns: u64,
     pub guests: &'static [Guest],

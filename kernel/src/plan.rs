@@ -259,8 +259,8 @@ pub fn write_core_line(w: &mut impl fmt::Write, system: &System, core: u32) -> f
 pub fn write_banner(w: &mut impl fmt::Write, system: &System, version: &str) -> fmt::Result {
     writeln!(
         w,
-        "MVM {version}: system `{}` on {}, description sha256 {}",
-        system.name, system.board, system.hash
+        "MVM {version}: system `{}` on {}, description sha256 {}, manifest sha256 {}",
+        system.name, system.board, system.hash, system.manifest
     )?;
     for core in 0..system.cores.len() as u32 {
         write_core_line(w, system, core)?;
@@ -321,6 +321,7 @@ mod tests {
         name: "demo",
         board: "qemu-vexpress-a9",
         hash: "ab12",
+        manifest: "cd34",
         switch_overhead_ns: 2000,
         guests: &GUESTS,
         cores: &[
@@ -387,7 +388,7 @@ mod tests {
         );
         assert_eq!(
             banner(&DEMO),
-            "MVM 0.1.0: system `demo` on qemu-vexpress-a9, description sha256 ab12\n\
+            "MVM 0.1.0: system `demo` on qemu-vexpress-a9, description sha256 ab12, manifest sha256 cd34\n\
              core 0: dedicated to `control` (hrt)\n\
              core 1: `telemetry` (srt)\n"
         );

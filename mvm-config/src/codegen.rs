@@ -306,7 +306,13 @@ fn core_plan(c: &CorePlan<Vec<u32>>) -> TokenStream {
 ///
 /// `programs` has one entry per guest, in order; `hash` is the SHA-256 of the
 /// description, hex; `source` names the description for the header comment.
-pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &str) -> String {
+pub fn generate(
+    ir: &SystemIr,
+    programs: &[GuestProgram],
+    hash: &str,
+    manifest: &str,
+    source: &str,
+) -> String {
     assert_eq!(ir.guests.len(), programs.len(), "one program per guest");
     let guests: Vec<TokenStream> = ir
         .guests
@@ -374,6 +380,7 @@ pub fn generate(ir: &SystemIr, programs: &[GuestProgram], hash: &str, source: &s
             name: #name,
             board: #board,
             hash: #hash,
+            manifest: #manifest,
             switch_overhead_ns: #overhead,
             guests: MVM_GUESTS,
             cores: MVM_CORES,

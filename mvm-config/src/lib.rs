@@ -20,6 +20,7 @@ pub mod dtb;
 pub mod image;
 pub mod ir;
 pub mod linux;
+pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod prm;

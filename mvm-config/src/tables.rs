@@ -57,12 +57,15 @@ pub fn guest_memory_x(system: &System, guest: usize) -> String {
     )
 }
 
-/// Writes `mvm_system.rs` (and the flat guest images) into `out_dir`.
+/// Writes `mvm_system.rs` (and the flat guest images) into `out_dir`, and
+/// the manifest of inputs (`crate::manifest::INPUTS_FILE`) beside the
+/// guests' programs; `toolchain` is the monitor's `rustc -V`.
 pub fn write(
     system: &System,
     text: &str,
     source: &str,
     programs: Programs<'_>,
+    toolchain: &str,
     out_dir: &Path,
 ) -> Result<(), String> {
     let ir = crate::ir::lower(system);
@@ -107,13 +110,93 @@ pub fn write(
         };
         list.push(program);
     }
-    let code = generate(&ir, &list, &crate::description_hash(text), source);
+    let manifest = match programs {
+        Programs::ElfDir(dir) => {
+            let inputs = manifest_inputs(system, text, toolchain, &list)?;
+            let path = dir.join(crate::manifest::INPUTS_FILE);
+            write_if_changed(&path, inputs.to_json().as_bytes())?;
+            inputs.sha256()
+        }
+        Programs::None => "none (a host build of the tables)".to_string(),
+    };
+    let code = generate(
+        &ir,
+        &list,
+        &crate::description_hash(text),
+        &manifest,
+        source,
+    );
     let path = out_dir.join("mvm_system.rs");
     std::fs::write(&path, code).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     let path = out_dir.join("memory.x");
     std::fs::write(&path, monitor_memory_x(system))
         .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     Ok(())
+}
+
+/// Writes `bytes` unless the file already holds them (a rewrite would
+/// make cargo see a change).
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
+/// The manifest of what the monitor image is built from.
+fn manifest_inputs(
+    system: &System,
+    text: &str,
+    toolchain: &str,
+    programs: &[GuestProgram],
+) -> Result<crate::manifest::Inputs, String> {
+    use crate::manifest::{hex, GuestInputs, Image, InPlace, Inputs, FORMAT};
+    let guests = system
+        .guests
+        .iter()
+        .zip(programs)
+        .map(|(g, p)| {
+            let GuestProgram::Image {
+                load,
+                entry,
+                path,
+                in_place,
+                ..
+            } = p
+            else {
+                unreachable!("a build with programs has an image for every guest");
+            };
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            Ok(GuestInputs {
+                name: g.name.clone(),
+                image: Image {
+                    load: *load,
+                    entry: *entry,
+                    size: bytes.len() as u64,
+                    sha256: hex(&crate::sha256(&bytes)),
+                },
+                in_place: in_place
+                    .iter()
+                    .map(|i| InPlace {
+                        what: i.what.to_string(),
+                        base: i.base,
+                        size: i.size,
+                        sha256: hex(&i.sha256),
+                    })
+                    .collect(),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Inputs {
+        format: FORMAT,
+        generator: format!("mvm-config {}", env!("CARGO_PKG_VERSION")),
+        system: system.name.clone(),
+        board: system.board.name.to_string(),
+        description_sha256: crate::description_hash(text),
+        toolchain: toolchain.to_string(),
+        guests,
+    })
 }
 
 /// A Linux guest's program: its device tree, embedded and copied at boot,

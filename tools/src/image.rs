@@ -138,6 +138,7 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
     std::fs::write(&bin, &flat.bytes)
         .map_err(|e| fail(format!("cannot write `{}`: {e}", bin.display())))?;
     let built = Built { system, dir, elf };
+    let manifest = write_manifest(&built).map_err(fail)?;
     if built.system.board.name != "qemu-vexpress-a9" {
         // A board boots from its own loader: say how to load the images
         // QEMU's loader devices would place.
@@ -157,6 +158,11 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         }
     }
     let Built { system, dir, elf } = built;
+    eprintln!(
+        "   Manifest: {} (inputs sha256 {})",
+        relative(&root, &dir.join("manifest.json")).display(),
+        manifest.inputs_sha256
+    );
     let sizes = section_sizes(&bytes);
     eprintln!(
         "    Finished `{}` for {}: {} ({} raw, load {:#010x}, entry {:#010x}); monitor .text {} B, .data {} B, .bss {} B",
@@ -171,6 +177,66 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         sizes.2
     );
     Ok(Built { system, dir, elf })
+}
+
+/// The image folder's files a manifest lists: the monitor's two, and each
+/// guest's program(s) (relative paths, sorted).
+pub fn image_files(built: &Built) -> Vec<String> {
+    let mut files = vec!["mvm.bin".to_string(), "mvm.elf".to_string()];
+    for g in &built.system.guests {
+        match &g.linux {
+            None => files.push(format!("guests/{}.elf", g.name)),
+            Some(l) => {
+                files.push(format!(
+                    "guests/{}",
+                    mvm_config::linux::kernel_file(&g.name)
+                ));
+                if l.initrd.is_some() {
+                    files.push(format!(
+                        "guests/{}",
+                        mvm_config::linux::initrd_file(&g.name)
+                    ));
+                }
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// SHA-256 of each of [`image_files`], as found on disk.
+pub fn file_hashes(built: &Built) -> Result<std::collections::BTreeMap<String, String>, String> {
+    image_files(built)
+        .into_iter()
+        .map(|f| {
+            let path = built.dir.join(&f);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            Ok((f, mvm_config::manifest::hex(&mvm_config::sha256(&bytes))))
+        })
+        .collect()
+}
+
+/// Writes `manifest.json` beside the image: the inputs `build.rs`
+/// recorded (whose hash the monitor prints at boot), each core's
+/// analysis, and the files' hashes.
+fn write_manifest(built: &Built) -> Result<mvm_config::manifest::Manifest, String> {
+    use mvm_config::manifest::{analysis, Inputs, Manifest, INPUTS_FILE};
+    let path = built.dir.join("guests").join(INPUTS_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let inputs: Inputs = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not a manifest of inputs: {e}", path.display()))?;
+    let manifest = Manifest {
+        inputs_sha256: inputs.sha256(),
+        inputs,
+        analysis: analysis(&built.system),
+        files: file_hashes(built)?,
+    };
+    let out = built.dir.join("manifest.json");
+    std::fs::write(&out, manifest.to_json())
+        .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    Ok(manifest)
 }
 
 /// U-Boot commands that load a system whose guests have images the

@@ -14,6 +14,7 @@ mod linux;
 mod report;
 mod run;
 mod test;
+mod verify;
 mod workspace;
 
 use std::path::PathBuf;
@@ -73,6 +74,15 @@ enum Command {
     },
     /// Run every test: the host tests of the workspace and the example systems.
     Test,
+    /// Check an image folder against its manifest, then rebuild from the sources and compare.
+    Verify {
+        /// The system description (default: partitions/system.toml of this workspace).
+        #[arg(long)]
+        system: Option<PathBuf>,
+        /// The image folder to verify (default: target/mvm/<system>/, as the last build left it).
+        #[arg(long)]
+        image: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -107,5 +117,6 @@ fn main() -> ExitCode {
             output,
         } => report::run(system, format, output),
         Command::Test => test::run(),
+        Command::Verify { system, image } => verify::run(system, image),
     }
 }
