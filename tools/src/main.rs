@@ -14,6 +14,7 @@ mod linux;
 mod report;
 mod run;
 mod test;
+mod toolchain;
 mod workspace;
 
 use std::path::PathBuf;
