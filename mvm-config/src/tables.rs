@@ -88,6 +88,12 @@ pub fn guest_devices_rs(system: &System, guest: usize) -> String {
             hex(base)
         );
     }
+    let bases: Vec<String> = g.devices.iter().map(|d| hex(d.device.regs.base)).collect();
+    out += &format!(
+        "/// Every device's register base, in the description's order.\n\
+         pub const DEVICE_BASES: &[usize] = &[{}];\n",
+        bases.join(", ")
+    );
     for d in &g.devices {
         let dev = d.device;
         let interrupts: Vec<String> = dev.interrupts.iter().map(u32::to_string).collect();
@@ -268,6 +274,7 @@ devices = ["uart1", "timer0"]
             "pub const GICC_BASE: usize = 0x1E00_0100;",
             "pub const GLOBAL_TIMER_BASE: usize = 0x1E00_0200;",
             "pub const GLOBAL_TIMER_HZ: u32 = 100000000;",
+            "pub const DEVICE_BASES: &[usize] = &[0x1000_A000, 0x1001_1000];",
             "pub mod uart1 {",
             "pub mod timer0 {",
             "    pub const BASE: usize = 0x1001_1000;",
