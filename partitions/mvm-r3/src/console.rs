@@ -138,7 +138,9 @@ extern "C" fn mvm_r3_fault(kind: u32, pc: u32) -> ! {
         let mut uart = unsafe { Uart::new(base) };
         let _ = fmt::Write::write_fmt(
             &mut uart,
-            format_args!("mvm-r3: {what} at pc {pc:#010x} (DFAR {dfar:#010x} DFSR {dfsr:#x}); stopped\n"),
+            format_args!(
+                "mvm-r3: {what} at pc {pc:#010x} (DFAR {dfar:#010x} DFSR {dfsr:#x}); stopped\n"
+            ),
         );
     }
     loop {
