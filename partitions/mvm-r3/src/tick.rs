@@ -7,6 +7,14 @@
 //! - The handler reads the timer's masked interrupt status and clears it
 //!   (a Group 0 line drops when the device does); a FIQ the timer did not
 //!   raise ticks nothing.
+//! - On QEMU the SP804 runs one-shot, re-armed by each tick's handler for
+//!   the next tick's due time (`START + k` periods on the global timer, so
+//!   nothing drifts): QEMU 7.2 re-arms a periodic timer before it raises
+//!   the interrupt, and under `-icount sleep=off` with every core in WFI
+//!   that re-arm warps the clock to the *next* expiry first, so with a
+//!   period under 100 ms (the round-robin kick) every other expiry merged
+//!   into the one before (docs/guests/r3.md, "The tick"). On the ZC702 the
+//!   TTC runs in interval mode: silicon has no such quirk.
 //! - Time is kept in microseconds with the period's fraction carried, so
 //!   a period that is no whole number of microseconds does not drift.
 
@@ -55,29 +63,45 @@ impl Period {
 #[cfg(mvm_board_qemu)]
 mod hw {
     //! SP804, its first timer (Timer1Load, Timer1Control, Timer1IntClr,
-    //! Timer1MIS): periodic, 32-bit, interrupt enabled.
+    //! Timer1MIS): one-shot, 32-bit, interrupt enabled.
     const LOAD: usize = 0x00;
     const CONTROL: usize = 0x08;
     const INTCLR: usize = 0x0C;
     const MIS: usize = 0x14;
     const ENABLE: u32 = 1 << 7;
-    const PERIODIC: u32 = 1 << 6;
     const INT_ENABLE: u32 = 1 << 5;
     const SIZE_32: u32 = 1 << 1;
+    const ONE_SHOT: u32 = 1 << 0;
+
+    /// Re-armed by every tick (see the module's documentation).
+    pub const ONE_SHOT_MODE: bool = true;
 
     fn reg(base: usize, offset: usize) -> *mut u32 {
         (base + offset) as *mut u32
     }
 
+    /// Stops the timer and clears its interrupt.
+    ///
     /// # Safety
     /// `base` is this guest's SP804.
-    pub unsafe fn start(base: usize, p: super::Period) {
+    pub unsafe fn start(base: usize, _p: super::Period) {
         // SAFETY: the caller's timer.
         unsafe {
             reg(base, CONTROL).write_volatile(0);
             reg(base, INTCLR).write_volatile(1);
-            reg(base, LOAD).write_volatile(p.counts);
-            reg(base, CONTROL).write_volatile(ENABLE | PERIODIC | INT_ENABLE | SIZE_32);
+        }
+    }
+
+    /// One interrupt `counts` counts from now.
+    ///
+    /// # Safety
+    /// As for [`start`].
+    pub unsafe fn arm(base: usize, counts: u32) {
+        // SAFETY: the caller's timer. Writing the control register
+        // restarts a one-shot timer that has run down.
+        unsafe {
+            reg(base, LOAD).write_volatile(counts);
+            reg(base, CONTROL).write_volatile(ENABLE | ONE_SHOT | INT_ENABLE | SIZE_32);
         }
     }
 
@@ -112,6 +136,12 @@ mod hw {
     const RST: u32 = 1 << 4;
     const WAVE_EN: u32 = 1 << 5;
     const IV: u32 = 1 << 0;
+
+    /// Periodic (interval mode).
+    pub const ONE_SHOT_MODE: bool = false;
+
+    /// Not used: the counter is periodic.
+    pub unsafe fn arm(_base: usize, _counts: u32) {}
 
     fn reg(base: usize, offset: usize) -> *mut u32 {
         (base + offset) as *mut u32
@@ -157,6 +187,34 @@ static LAST_NS: AtomicU32 = AtomicU32::new(0);
 static MAX_NS: AtomicU32 = AtomicU32::new(0);
 static MIN_NS: AtomicU32 = AtomicU32::new(u32::MAX);
 static SUM_NS: AtomicU64 = AtomicU64::new(0);
+/// One-shot: when the armed expiry falls, on the global timer.
+static EXPIRY: AtomicU64 = AtomicU64::new(0);
+
+/// Tick `k`'s due time on the global timer: `k` periods after the start.
+fn due(k: u64, p: Period) -> u64 {
+    START.load(Ordering::Relaxed)
+        + (k as u128 * p.counts as u128 * GLOBAL_TIMER_HZ as u128 / p.hz as u128) as u64
+}
+
+/// One-shot: arms the timer for tick `k`'s due time (rounded up to the
+/// timer's count, so at most one count late; each due time is reckoned
+/// from the start, so the lateness never adds up), and records when
+/// that expiry falls. A tick already
+/// due is armed one count ahead, so a late tick is delivered, never lost.
+///
+/// # Safety
+/// As for [`start`].
+unsafe fn arm(base: usize, p: Period, k: u64) {
+    let left = due(k, p).saturating_sub(global_timer::count()) as u128;
+    let g = GLOBAL_TIMER_HZ as u128;
+    let counts = ((left * p.hz as u128 + g - 1) / g).max(1);
+    let span = (counts * g / p.hz as u128) as u64;
+    // The clock read again right before the arm: the division above is
+    // not counted as the handler's lateness.
+    EXPIRY.store(global_timer::count() + span, Ordering::Relaxed);
+    // SAFETY: the caller's timer.
+    unsafe { hw::arm(base, counts as u32) };
+}
 
 /// Starts the timer.
 ///
@@ -166,7 +224,12 @@ static SUM_NS: AtomicU64 = AtomicU64::new(0);
 pub unsafe fn start(base: usize, p: Period) {
     START.store(global_timer::count(), Ordering::Relaxed);
     // SAFETY: the caller's timer.
-    unsafe { hw::start(base, p) };
+    unsafe {
+        hw::start(base, p);
+        if hw::ONE_SHOT_MODE {
+            arm(base, p, 1);
+        }
+    }
 }
 
 /// The kernel's time in microseconds (wraps).
@@ -197,10 +260,17 @@ pub unsafe fn take(base: usize, p: Period, now: u64) -> bool {
             .wrapping_add((num / p.hz as u64 + carry) as u32),
         Ordering::Relaxed,
     );
-    // Due: START + k periods, in global-timer ticks.
-    let due = START.load(Ordering::Relaxed)
-        + (k as u128 * p.counts as u128 * GLOBAL_TIMER_HZ as u128 / p.hz as u128) as u64;
-    let ns = (now.saturating_sub(due) as u128 * 1_000_000_000 / GLOBAL_TIMER_HZ as u128) as u32;
+    // The expiry: the armed one (one-shot), else START + k periods.
+    let expiry = if hw::ONE_SHOT_MODE {
+        let armed = EXPIRY.load(Ordering::Relaxed);
+        // SAFETY: the caller's timer.
+        unsafe { arm(base, p, k + 1) };
+        armed
+    } else {
+        due(k, p)
+    };
+    let ns =
+        (now.saturating_sub(expiry) as u128 * 1_000_000_000 / GLOBAL_TIMER_HZ as u128) as u32;
     LAST_NS.store(ns, Ordering::Relaxed);
     MAX_NS.fetch_max(ns, Ordering::Relaxed);
     MIN_NS.fetch_min(ns, Ordering::Relaxed);
@@ -209,7 +279,9 @@ pub unsafe fn take(base: usize, p: Period, now: u64) -> bool {
 }
 
 /// How late the tick handlers ran after their timer's expiry: the time
-/// from the due time to the handler's first clock reading.
+/// from the expiry (one-shot: the armed one, reckoned from the clock
+/// reading a few instructions before the arm; periodic: the due time) to
+/// the handler's first clock reading.
 #[derive(Clone, Copy, Debug)]
 pub struct Latency {
     pub ticks: u64,
