@@ -269,8 +269,7 @@ pub unsafe fn take(base: usize, p: Period, now: u64) -> bool {
     } else {
         due(k, p)
     };
-    let ns =
-        (now.saturating_sub(expiry) as u128 * 1_000_000_000 / GLOBAL_TIMER_HZ as u128) as u32;
+    let ns = (now.saturating_sub(expiry) as u128 * 1_000_000_000 / GLOBAL_TIMER_HZ as u128) as u32;
     LAST_NS.store(ns, Ordering::Relaxed);
     MAX_NS.fetch_max(ns, Ordering::Relaxed);
     MIN_NS.fetch_min(ns, Ordering::Relaxed);
