@@ -33,7 +33,7 @@ fn latency(r: &Run) -> (u64, f64, u64, u64) {
         .stdout
         .lines()
         .filter_map(|l| l.split("control: latency over ").nth(1))
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("R3's latency figures: {r:?}"));
     let num = |s: &str| -> String {
         s.chars()
