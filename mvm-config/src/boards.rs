@@ -26,6 +26,22 @@ pub fn cpu_interface_page(name: &str) -> Option<u64> {
     Some(gicc as u64 & !0xFFF)
 }
 
+/// A board's MPCore global timer, as guests read it: its register base
+/// and its rate (PERIPHCLK).
+pub fn global_timer(name: &str) -> Option<(u64, u32)> {
+    match name {
+        n if n == board_qemu_vexpress::BOARD.name => Some((
+            board_qemu_vexpress::GLOBAL_TIMER_BASE as u64,
+            board_qemu_vexpress::PERIPHCLK_HZ,
+        )),
+        n if n == board_zc702::BOARD.name => Some((
+            board_zc702::GLOBAL_TIMER_BASE as u64,
+            board_zc702::PERIPHCLK_HZ,
+        )),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,7 +78,9 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         let elf = guests_dir.join(format!("{}.elf", g.name));
         let crate_dir = root.join("partitions").join(&g.image);
         if crate_dir.join("Cargo.toml").is_file() {
-            build_guest_crate(&root, &system, i, &guests_dir, &elf)?;
+            let own = crate::toolchain::of_crate(&crate_dir)
+                .map_err(|e| fail(format!("guest `{}`: {e}", g.name)))?;
+            build_guest_crate(&root, &system, i, own.as_ref(), &guests_dir, &elf)?;
         } else {
             let given = [description_dir.join(&g.image), root.join(&g.image)]
                 .into_iter()
@@ -291,28 +293,68 @@ fn build_guest_crate(
     root: &Path,
     system: &System,
     index: usize,
+    own: Option<&crate::toolchain::Toolchain>,
     guests_dir: &Path,
     elf: &Path,
 ) -> Result<(), ExitCode> {
     let g = &system.guests[index];
-    eprintln!("   Building guest `{}` from partitions/{}", g.name, g.image);
-    let memory_x = guests_dir.join(format!("{}.memory.x", g.name));
-    std::fs::write(&memory_x, mvm_config::tables::guest_memory_x(system, index))
-        .map_err(|e| fail(format!("cannot write `{}`: {e}", memory_x.display())))?;
-    cargo_build(
-        &root.join("partitions"),
-        &g.image,
-        &g.image,
-        &root.join("target/mvm-guests"),
-        &[
-            ("MVM_GUEST_MEMORY_X", memory_x.as_os_str()),
-            // The guest's board: a guest that drives devices picks its
-            // drivers by `cfg(mvm_board)` (see partitions/demo-control).
-            ("MVM_BOARD", std::ffi::OsStr::new(system.board.name)),
-        ],
-        elf,
-    )
-    .map_err(|e| fail(format!("guest `{}` did not build: {e}", g.name)))
+    let write = |path: PathBuf, text: String| {
+        std::fs::write(&path, text)
+            .map(|_| path.clone())
+            .map_err(|e| fail(format!("cannot write `{}`: {e}", path.display())))
+    };
+    let memory_x = write(
+        guests_dir.join(format!("{}.memory.x", g.name)),
+        mvm_config::tables::guest_memory_x(system, index),
+    )?;
+    let devices = write(
+        guests_dir.join(format!("{}.devices.rs", g.name)),
+        mvm_config::tables::guest_devices_rs(system, index),
+    )?;
+    let env = [
+        ("MVM_GUEST_MEMORY_X", memory_x.as_os_str()),
+        // The guest's devices as Rust constants, for guests that cannot
+        // compile the board crates (crate::toolchain).
+        ("MVM_GUEST_DEVICES", devices.as_os_str()),
+        // The guest's board: a guest that drives devices picks its
+        // drivers by `cfg(mvm_board)` (see partitions/demo-control).
+        ("MVM_BOARD", std::ffi::OsStr::new(system.board.name)),
+    ];
+    let built = match own {
+        None => {
+            eprintln!("   Building guest `{}` from partitions/{}", g.name, g.image);
+            cargo_build(
+                &root.join("partitions"),
+                &g.image,
+                &g.image,
+                &root.join("target/mvm-guests"),
+                &env,
+                elf,
+            )
+        }
+        Some(t) => {
+            crate::toolchain::ensure(t).map_err(|e| fail(format!("guest `{}`: {e}", g.name)))?;
+            eprintln!(
+                "   Building guest `{}` from partitions/{} with its own toolchain {}",
+                g.name, g.image, t.channel
+            );
+            // A target folder per crate: its toolchain's artefacts are
+            // not the guest workspace's.
+            let target_dir = root.join("target/mvm-guests-own").join(&g.image);
+            let mut command = crate::toolchain::cargo(t);
+            command.current_dir(root.join("partitions").join(&g.image));
+            run_cargo_build(
+                command,
+                &g.image,
+                &g.image,
+                &target_dir,
+                &env,
+                &["--locked"],
+                elf,
+            )
+        }
+    };
+    built.map_err(|e| fail(format!("guest `{}` did not build: {e}", g.name)))
 }
 
 /// `cargo build --release --target armv7a-none-eabi -p <package>` in `dir`,
@@ -325,7 +367,23 @@ fn cargo_build(
     env: &[(&str, &std::ffi::OsStr)],
     out: &Path,
 ) -> Result<(), String> {
-    let status = Command::new(cargo())
+    let mut command = Command::new(cargo());
+    command.current_dir(dir);
+    run_cargo_build(command, package, bin, target_dir, env, &[], out)
+}
+
+/// `command` (a cargo) with `build --release --target armv7a-none-eabi -p
+/// <package>` and `extra`, then copies the binary `bin` to `out`.
+fn run_cargo_build(
+    mut command: Command,
+    package: &str,
+    bin: &str,
+    target_dir: &Path,
+    env: &[(&str, &std::ffi::OsStr)],
+    extra: &[&str],
+    out: &Path,
+) -> Result<(), String> {
+    let status = command
         .args([
             "build",
             "--release",
@@ -335,9 +393,9 @@ fn cargo_build(
             "--package",
             package,
         ])
+        .args(extra)
         .envs(env.iter().copied())
         .env("CARGO_TARGET_DIR", target_dir)
-        .current_dir(dir)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {

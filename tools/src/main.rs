@@ -14,6 +14,7 @@ mod linux;
 mod report;
 mod run;
 mod test;
+mod toolchain;
 mod verify;
 mod workspace;
 

@@ -144,3 +144,31 @@ fn a_zc702_linux_system_builds_with_its_u_boot_commands() {
     assert_eq!(loads[2].0, 0x0010_0000, "the monitor at its load address");
     assert!(text.ends_with("go 0x00100000\n"), "{text}");
 }
+
+/// R3-OS on the ZC702 (`partitions/tests/zc702-r3.toml`): `r3-control`
+/// builds with its own toolchain for the board, its kernel tick on TTC1
+/// (mvm-r3's TTC driver) and its output on UART0, into an image beside a
+/// Rust SRT guest.
+#[test]
+fn a_zc702_system_with_an_r3_guest_builds() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["build", "--system", "partitions/tests/zc702-r3.toml"])
+        .current_dir(root())
+        .output()
+        .expect("mvm runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mvm build failed:\n{stderr}");
+    assert!(
+        stderr.contains("Building guest `r3` from partitions/r3-control with its own toolchain"),
+        "{stderr}"
+    );
+    let guests = root().join("target/mvm/zc702-r3/guests");
+    let devices = std::fs::read_to_string(guests.join("r3.devices.rs")).expect("r3's devices");
+    assert!(
+        devices.contains("pub mod ttc1") && devices.contains("pub mod uart0"),
+        "R3's tick timer and UART on the ZC702:\n{devices}"
+    );
+    let elf = std::fs::read(guests.join("r3.elf")).expect("the R3 guest's ELF");
+    assert_eq!(&elf[..4], b"\x7fELF", "an ELF");
+    assert!(root().join("target/mvm/zc702-r3/mvm.bin").is_file());
+}
