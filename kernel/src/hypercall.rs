@@ -468,6 +468,7 @@ mod tests {
         fpu: false,
         translation: None,
         shadow: None,
+        health: crate::config::Health::STOP,
     };
     /// The monitor's reservation and another guest's region, as the demo
     /// system lays them out.
