@@ -226,14 +226,23 @@ mod tests {
         // it can allow) and stops.
         let wide = restart(MAX_RESTARTS, 1_000_000);
         assert_eq!(r.within(&wide, 100 * MS), MAX_RESTARTS);
-        assert_eq!(r.decide(&wide, Failure::Reset, 100 * MS).action, Action::Stop);
+        assert_eq!(
+            r.decide(&wide, Failure::Reset, 100 * MS).action,
+            Action::Stop
+        );
     }
 
     #[test]
     fn stop_and_system_never_restart() {
         let mut r = Restarts::NONE;
         let stop = Health::STOP;
-        let v = r.decide(&stop, Failure::Watchdog { interval_ns: 30 * MS }, 5);
+        let v = r.decide(
+            &stop,
+            Failure::Watchdog {
+                interval_ns: 30 * MS,
+            },
+            5,
+        );
         assert_eq!(v.action, Action::Stop);
         assert_eq!(
             v.to_string(),

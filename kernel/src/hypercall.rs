@@ -815,7 +815,10 @@ mod tests {
             panic!("fail {}: {failure}", guest.name)
         }
         fn heartbeat(&mut self, guest: &Guest) {
-            self.fake.console.borrow_mut().extend_from_slice(guest.name.as_bytes());
+            self.fake
+                .console
+                .borrow_mut()
+                .extend_from_slice(guest.name.as_bytes());
         }
         fn yield_now(&mut self, _guest: &Guest) -> bool {
             true

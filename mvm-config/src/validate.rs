@@ -608,8 +608,14 @@ fn health(
     };
     if on_failure.is_some() && !restarting {
         for (key, span) in [
-            ("max_restarts", g.max_restarts.as_ref().map(|v| v.span.clone())),
-            ("restart_window", g.restart_window.as_ref().map(|v| v.span.clone())),
+            (
+                "max_restarts",
+                g.max_restarts.as_ref().map(|v| v.span.clone()),
+            ),
+            (
+                "restart_window",
+                g.restart_window.as_ref().map(|v| v.span.clone()),
+            ),
         ] {
             let Some(span) = span else { continue };
             let on_failure = on_failure.map_or("stop", |o| o.as_str());

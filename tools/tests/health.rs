@@ -41,7 +41,11 @@ fn restart_times(r: &Run) -> Vec<(u64, u64)> {
 /// each run starts clean (its memory cleared, its image as built).
 fn assert_fails_and_restarts(r: &Run, limit: usize) {
     let failed = failures(r);
-    assert_eq!(failed.len(), limit + 1, "{limit} restarts, then a stop: {r:?}");
+    assert_eq!(
+        failed.len(),
+        limit + 1,
+        "{limit} restarts, then a stop: {r:?}"
+    );
     for (n, line) in failed.iter().enumerate() {
         let cause = if n % 2 == 0 {
             "halted with error code 0x2a"
@@ -51,7 +55,10 @@ fn assert_fails_and_restarts(r: &Run, limit: usize) {
         assert!(line.contains(cause), "failure {n}: {line}");
         if n < limit {
             assert!(
-                line.contains(&format!("restarting it (restart {} of at most {limit} within 10 s)", n + 1)),
+                line.contains(&format!(
+                    "restarting it (restart {} of at most {limit} within 10 s)",
+                    n + 1
+                )),
                 "{line}"
             );
         } else {
@@ -76,10 +83,7 @@ fn assert_fails_and_restarts(r: &Run, limit: usize) {
         .copied()
         .unwrap_or_else(|| panic!("crash's figures: {r:?}"))
         .to_string();
-    assert!(
-        detail.ends_with(&format!(" restarts={limit}")),
-        "{detail}"
-    );
+    assert!(detail.ends_with(&format!(" restarts={limit}")), "{detail}");
 }
 
 /// An SRT guest beside another on core 1 fails and is restarted at its

@@ -81,10 +81,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// be done (the image no longer checks) is a stop.
     fn judge(&self, st: &mut CoreState<S>, slot: usize, failure: Failure, now: u64) -> Action {
         let g = st.guests[slot].guest;
-        let verdict =
-            st.guests[slot]
-                .restarts
-                .decide(&g.health, failure, Self::ticks_to_ns(now));
+        let verdict = st.guests[slot]
+            .restarts
+            .decide(&g.health, failure, Self::ticks_to_ns(now));
         self.guest_console(g, &[], true);
         say!(self, "mvm: guest `{}` {verdict}", g.name);
         match verdict.action {
@@ -159,9 +158,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         if let Some(pool) = g.shadow.filter(|p| p.spaces > 0) {
             // The pool's bookkeeping starts empty: every table of the
             // failed run is free, and the boot space is built again.
-            if let Ok(space) = gs
-                .shadow
-                .build_boot_space(&pool, &Self::owned(g), &mut PhysicalTables)
+            if let Ok(space) =
+                gs.shadow
+                    .build_boot_space(&pool, &Self::owned(g), &mut PhysicalTables)
             {
                 gs.asid = space.asid;
                 gs.boot_space = Some(space);

@@ -21,8 +21,8 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use board_qemu_vexpress as board;
 use board::sp804::Sp804;
+use board_qemu_vexpress as board;
 use mvm_guest::hypercall::{self, Level};
 use mvm_guest::irq::{self, Source};
 use mvm_guest::{cpu, println};
