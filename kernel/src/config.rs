@@ -199,6 +199,41 @@ impl Translation {
     }
 }
 
+/// What the monitor does when a guest fails (docs/health.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// The guest stops for good; the others run on.
+    Stop,
+    /// The guest restarts from a pristine image, at most `max_restarts`
+    /// times within `restart_window_ns`; then it stops.
+    Restart,
+    /// The guest is critical: its failure ends the whole system (QEMU: the
+    /// run ends with [`crate::stats::EXIT_CRITICAL_FAILURE`]).
+    System,
+}
+
+/// A guest's health policy, from `system.toml` (docs/health.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub on_failure: OnFailure,
+    /// Restarts allowed within `restart_window_ns` (at most
+    /// [`crate::health::MAX_RESTARTS`]).
+    pub max_restarts: u32,
+    pub restart_window_ns: u64,
+    /// The guest must call HEARTBEAT at least this often; 0: no watchdog.
+    pub watchdog_ns: u64,
+}
+
+impl Health {
+    /// No watchdog; a failure stops the guest.
+    pub const STOP: Health = Health {
+        on_failure: OnFailure::Stop,
+        max_restarts: 0,
+        restart_window_ns: 0,
+        watchdog_ns: 0,
+    };
+}
+
 /// One guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Guest {
@@ -222,6 +257,8 @@ pub struct Guest {
     /// `Some` exactly for a shadow-paged guest: its pool of tables in the
     /// table area and its ASID range.
     pub shadow: Option<crate::shadow::Pool>,
+    /// What a failure of the guest leads to, and its watchdog.
+    pub health: Health,
 }
 
 impl Guest {

@@ -458,6 +458,25 @@ impl<const N: usize> Edf<N> {
         }
     }
 
+    /// Server `server`'s guest failed and is being restarted
+    /// (docs/health.md): its current job is dropped, neither a miss nor an
+    /// overrun, and it takes no idle time until its next release, on its
+    /// period grid, where its restarted guest runs first. Charges the
+    /// running server up to `now` first; if `server` was running, nothing
+    /// runs until the next decision.
+    pub fn restart_server(&mut self, server: usize, now: u64) {
+        self.account(now);
+        if self.running.is_some_and(|(i, _)| i == server) {
+            self.running = None;
+        }
+        self.change(server, |s, _| {
+            debug_assert!(!s.halted, "a stopped server is not restarted");
+            s.left = 0;
+            s.judged = true;
+            s.yielded = true;
+        });
+    }
+
     /// Server `server`, not running, stops for good (a guest refused at
     /// boot): it is never chosen and never judged.
     pub fn halt(&mut self, server: usize) {
@@ -961,6 +980,52 @@ mod tests {
         assert_eq!(edf.start(5 * MS + 130), 6 * MS + 130);
         edf.schedule(6 * MS + 130);
         assert_eq!(edf.stats(1).slack_ns, MS);
+    }
+
+    #[test]
+    fn a_restarted_server_runs_again_at_its_next_period_boundary() {
+        let mut edf: Edf<2> = Edf::new(&[p(10, 4, 10, true), p(10, 2, 10, true)], 0);
+        assert_eq!(edf.schedule(0).run, Some((0, Mode::Budget)));
+        // Server 0's guest fails 1 ms into its job.
+        edf.restart_server(0, MS);
+        assert_eq!(edf.running(), None);
+        assert_eq!(
+            edf.schedule(MS),
+            Decision {
+                run: Some((1, Mode::Budget)),
+                until: 3 * MS
+            }
+        );
+        // Idle time goes to server 1 only: server 0 waits for its release.
+        assert_eq!(edf.schedule(3 * MS).run, Some((1, Mode::Slack)));
+        assert_eq!(edf.schedule(4 * MS).run, Some((1, Mode::Slack)));
+        edf.yield_running(4 * MS);
+        assert_eq!(
+            edf.schedule(4 * MS),
+            Decision {
+                run: None,
+                until: 10 * MS
+            }
+        );
+        assert_eq!(
+            edf.stats(0),
+            Stats {
+                jobs: 1,
+                used_ns: MS,
+                ..Stats::default()
+            },
+            "the dropped job is neither a miss nor an overrun"
+        );
+        assert_eq!(edf.schedule(10 * MS).run, Some((0, Mode::Budget)));
+        assert_eq!(edf.stats(0).jobs, 2);
+        // A server that is not running (a watchdog seen at another
+        // server's event) loses its job just the same.
+        edf.start(10 * MS);
+        assert_eq!(edf.schedule(14 * MS).run, Some((1, Mode::Budget)));
+        edf.restart_server(0, 15 * MS);
+        assert_eq!(edf.running(), Some((1, Mode::Budget)));
+        assert_eq!(edf.schedule(16 * MS).run, Some((1, Mode::Slack)));
+        assert_eq!(edf.stats(0).misses + edf.stats(1).misses, 0);
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub mod abi {
     /// r0 out: 0; r1 = low word, r2 = high word of the nanoseconds since
     /// boot (the global timer, started at reset).
     pub const TIME: u32 = 0x8600_0004;
-    /// Stops the calling guest for good; does not return.
+    /// Stops the calling guest; does not return. r1 = 0: it stops on
+    /// purpose, for good; r1 = an error code: it failed, and its
+    /// `on_failure` decides (a restart, a stop, the system's action).
     pub const HALT_SELF: u32 = 0x8600_0005;
     /// r1 = buffer address, r2 = buffer length. The caller's own figures
     /// (a STATS record, truncated to the buffer) are copied; r0 out: the
@@ -53,6 +55,9 @@ pub mod abi {
     pub const UNMAP: u32 = 0x8600_000B;
     /// r1 = space: invalidate its TLB entries.
     pub const FLUSH: u32 = 0x8600_000C;
+    /// The caller is alive: its watchdog starts over (a guest without a
+    /// watchdog may call it too). r0 out: 0.
+    pub const HEARTBEAT: u32 = 0x8600_000D;
 
     /// MAP flag: writable (otherwise read-only).
     pub const MAP_WRITABLE: u32 = 1 << 0;
@@ -104,8 +109,9 @@ pub mod psci {
     pub const CPU_ON: u32 = 0x8400_0003;
     /// The guest stops for good; the others run on. Does not return.
     pub const SYSTEM_OFF: u32 = 0x8400_0008;
-    /// The guest asks to be restarted; until guests can be restarted it
-    /// stops as for [`SYSTEM_OFF`]. Does not return.
+    /// The guest asks to be restarted: a failure whose action is a
+    /// restart when its `on_failure` allows one (docs/health.md). Does not
+    /// return.
     pub const SYSTEM_RESET: u32 = 0x8400_0009;
     /// r1 = a function ID. r0 out: 0 if implemented, [`NOT_SUPPORTED`]
     /// otherwise.
@@ -189,7 +195,11 @@ pub enum Call {
     },
     Yield,
     Time,
-    HaltSelf,
+    /// HALT_SELF: `code` 0 stops on purpose, any other is a failure.
+    HaltSelf {
+        code: u32,
+    },
+    Heartbeat,
     /// `[addr, addr + len)` lies in one of the caller's regions (or `len`
     /// is 0 and nothing is written).
     Stats {
@@ -261,7 +271,8 @@ pub fn decode(regs: &[u32; 4], guest: &Guest) -> Result<Call, Error> {
         }
         abi::YIELD => Ok(Call::Yield),
         abi::TIME => Ok(Call::Time),
-        abi::HALT_SELF => Ok(Call::HaltSelf),
+        abi::HALT_SELF => Ok(Call::HaltSelf { code: a1 }),
+        abi::HEARTBEAT => Ok(Call::Heartbeat),
         abi::STATS => {
             let addr = own_buffer(guest, a1, a2)?;
             Ok(Call::Stats { addr, len: a2 })
@@ -323,13 +334,19 @@ pub trait Services {
     fn console_write(&mut self, guest: &Guest, bytes: &[u8]);
     /// Nanoseconds since boot.
     fn now_ns(&mut self) -> u64;
-    /// Stops `guest` on this core for good.
+    /// Stops `guest` on this core for good: it stopped on purpose.
     fn halt(&mut self, guest: &Guest) -> !;
-    /// `guest` asked PSCI to power it off or reset it: it stops (after a
-    /// console line that says which).
-    fn power_off(&mut self, guest: &Guest, reset: bool) -> ! {
-        let _ = reset;
+    /// `guest` failed: its `on_failure` decides what follows (a restart, a
+    /// stop, the system's action); does not return to it.
+    fn fail(&mut self, guest: &Guest, failure: crate::health::Failure) -> !;
+    /// `guest` asked PSCI to power it off: it stops on purpose (after a
+    /// console line that says so).
+    fn power_off(&mut self, guest: &Guest) -> ! {
         self.halt(guest)
+    }
+    /// `guest` is alive: its watchdog starts over.
+    fn heartbeat(&mut self, guest: &Guest) {
+        let _ = guest;
     }
     /// `guest` gives up the rest of its budget; whether the core must now
     /// choose what runs next (false: the guest simply continues).
@@ -410,7 +427,14 @@ pub fn serve_slow<S: Services>(regs: &mut [u32; 4], services: &mut S) -> Outcome
             let ns = services.now_ns();
             [0, ns as u32, (ns >> 32) as u32, 0]
         }
-        Ok(Call::HaltSelf) => services.halt(guest),
+        Ok(Call::HaltSelf { code: 0 }) => services.halt(guest),
+        Ok(Call::HaltSelf { code }) => {
+            services.fail(guest, crate::health::Failure::ErrorHalt { code })
+        }
+        Ok(Call::Heartbeat) => {
+            services.heartbeat(guest);
+            [0, 0, 0, 0]
+        }
         Ok(Call::Stats { addr, len }) => {
             let record = services.stats(guest).to_bytes();
             let copied = record.len().min(len as usize);
@@ -422,7 +446,8 @@ pub fn serve_slow<S: Services>(regs: &mut [u32; 4], services: &mut S) -> Outcome
             [record.len() as u32, 0, 0, 0]
         }
         Ok(Call::Psci(results)) => results,
-        Ok(Call::PowerOff { reset }) => services.power_off(guest, reset),
+        Ok(Call::PowerOff { reset: false }) => services.power_off(guest),
+        Ok(Call::PowerOff { reset: true }) => services.fail(guest, crate::health::Failure::Reset),
         Ok(Call::Mmu(op)) => match services.mmu(guest, op) {
             Ok(r0) => [r0, 0, 0, 0],
             Err(e) => [e.register(), 0, 0, 0],
@@ -468,6 +493,7 @@ mod tests {
         fpu: false,
         translation: None,
         shadow: None,
+        health: crate::config::Health::STOP,
     };
     /// The monitor's reservation and another guest's region, as the demo
     /// system lays them out.
@@ -699,6 +725,7 @@ mod tests {
         for id in [
             0,
             0x8600_0007,
+            0x8600_000E,
             0x8600_00FF,
             0x8600_FF00,
             // PSCI's SMC64 range and the word past its SMC32 range.
@@ -713,7 +740,9 @@ mod tests {
         assert_eq!(call([VERSION, 1, 2, 3]), Ok(Call::Version));
         assert_eq!(call([YIELD, 1, 2, 3]), Ok(Call::Yield));
         assert_eq!(call([TIME, 1, 2, 3]), Ok(Call::Time));
-        assert_eq!(call([HALT_SELF, 1, 2, 3]), Ok(Call::HaltSelf));
+        assert_eq!(call([HALT_SELF, 1, 2, 3]), Ok(Call::HaltSelf { code: 1 }));
+        assert_eq!(call([HALT_SELF, 0, 2, 3]), Ok(Call::HaltSelf { code: 0 }));
+        assert_eq!(call([HEARTBEAT, 1, 2, 3]), Ok(Call::Heartbeat));
         assert_eq!(
             call([STATS, 0x7200_0000, 64, 3]),
             Ok(Call::Stats {
@@ -781,6 +810,15 @@ mod tests {
         }
         fn halt(&mut self, guest: &Guest) -> ! {
             panic!("halt {}", guest.name)
+        }
+        fn fail(&mut self, guest: &Guest, failure: crate::health::Failure) -> ! {
+            panic!("fail {}: {failure}", guest.name)
+        }
+        fn heartbeat(&mut self, guest: &Guest) {
+            self.fake
+                .console
+                .borrow_mut()
+                .extend_from_slice(guest.name.as_bytes());
         }
         fn yield_now(&mut self, _guest: &Guest) -> bool {
             true
@@ -955,7 +993,26 @@ mod tests {
 
     #[test]
     #[should_panic(expected = "halt hostile")]
-    fn psci_system_off_and_reset_stop_the_caller() {
+    fn psci_system_off_stops_the_caller_on_purpose() {
+        serve_fake(&Fake::new(), [psci::SYSTEM_OFF, 0, 0, 0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "fail hostile: asked for a reset (PSCI SYSTEM_RESET)")]
+    fn psci_system_reset_is_a_failure() {
         serve_fake(&Fake::new(), [psci::SYSTEM_RESET, 0, 0, 0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "fail hostile: halted with error code 0x2a")]
+    fn halt_self_with_an_error_code_is_a_failure() {
+        serve_fake(&Fake::new(), [HALT_SELF, 42, 0, 0]);
+    }
+
+    #[test]
+    fn heartbeat_is_served_and_returns_zero() {
+        let fake = Fake::new();
+        assert_eq!(serve_fake(&fake, [HEARTBEAT, 1, 2, 3]), [0, 0, 0, 0]);
+        assert_eq!(&*fake.console.borrow(), b"hostile");
     }
 }

@@ -71,8 +71,12 @@ pub enum Delivery {
 
 /// How `guest`'s lines are delivered; `monitor_timer_on_its_core`: the
 /// monitor needs FIQs on the guest's core (it times a bounded run there).
+/// An HRT guest with a watchdog needs the monitor's timer on its core too
+/// (docs/health.md), so its lines come as IRQs, as on a core that times
+/// the run.
 pub fn delivery(guest: &Guest, monitor_timer_on_its_core: bool) -> Delivery {
-    if guest.level == Level::Hrt && !monitor_timer_on_its_core {
+    let watched = guest.health.watchdog_ns != 0;
+    if guest.level == Level::Hrt && !monitor_timer_on_its_core && !watched {
         Delivery::Fiq
     } else {
         Delivery::Irq
@@ -204,6 +208,7 @@ mod tests {
             fpu: false,
             translation: None,
             shadow: None,
+            health: crate::config::Health::STOP,
         }
     }
 
@@ -221,6 +226,21 @@ mod tests {
         assert_eq!(scr & Scr::FIQ, 0, "FIQ taken in the guest's own FIQ mode");
         assert_ne!(scr & Scr::FW, 0, "the guest may mask its own FIQs");
         assert_ne!(scr & Scr::NS, 0);
+    }
+
+    #[test]
+    fn an_hrt_guest_with_a_watchdog_leaves_its_cores_fiqs_to_the_monitor() {
+        let g = Guest {
+            health: crate::config::Health {
+                watchdog_ns: 50_000_000,
+                ..crate::config::Health::STOP
+            },
+            ..guest(Level::Hrt, 0, &HRT_DEVICES)
+        };
+        let d = delivery(&g, false);
+        assert_eq!(d, Delivery::Irq);
+        assert_eq!(guest_scr(d), crate::SCR_GUEST);
+        assert!(line(&g, &TIMER0, d).always_enabled);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod console;
 pub mod context;
 pub mod edf;
 pub mod fault;
+pub mod health;
 pub mod hypercall;
 pub mod interrupts;
 pub mod plan;

@@ -295,6 +295,7 @@ mod tests {
             fpu: false,
             translation: None,
             shadow: None,
+            health: crate::config::Health::STOP,
         }
     }
 

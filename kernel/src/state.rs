@@ -13,7 +13,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::config::Guest;
-use crate::context::GuestContext;
+use crate::context::{Cp15, GicCpu, GuestContext};
 use crate::edf::{Edf, Stats};
 use crate::shadow::{self, Shadow};
 use crate::switch;
@@ -40,6 +40,17 @@ pub struct GuestState {
     pub boot_space: Option<shadow::Switch>,
     /// It owns device interrupts (a world switch hands the GIC over).
     pub interrupts: bool,
+    /// Its restarts after failures (docs/health.md).
+    pub restarts: crate::health::Restarts,
+    /// The global-timer count at which its watchdog expires
+    /// ([`crate::health::NEVER`]: no watchdog, or stopped).
+    pub watchdog_due: u64,
+    /// The global-timer count of the failure it is restarting from, until
+    /// its first instruction after the restart (0: none).
+    pub restarting_since: u64,
+    /// How long its latest restore took, in global-timer ticks: clearing
+    /// its memory, copying its image, checking it, all of it.
+    pub restore_ticks: [u64; 4],
 }
 
 impl GuestState {
@@ -54,6 +65,10 @@ impl GuestState {
             asid: guest.translation.map_or(0, |t| t.asid),
             boot_space: None,
             interrupts: guest.devices.iter().any(|d| !d.interrupts.is_empty()),
+            restarts: crate::health::Restarts::NONE,
+            watchdog_due: crate::health::NEVER,
+            restarting_since: 0,
+            restore_ticks: [0; 4],
         }
     }
 
@@ -108,6 +123,13 @@ pub struct CoreState<const S: usize> {
     pub timer_running: bool,
     /// How late this core took its timer interrupts.
     pub late: crate::stats::Lateness,
+    /// The Non-secure CP15 reset values and GIC CPU interface, read before
+    /// the core's first guest ran: a restarted guest starts from them.
+    pub reset_cp15: Cp15,
+    pub reset_gic: GicCpu,
+    /// The earliest of its guests' watchdogs, in global-timer ticks
+    /// ([`crate::health::NEVER`]: none).
+    pub watchdog_due: u64,
 }
 
 impl<const S: usize> CoreState<S> {
@@ -128,11 +150,24 @@ impl<const S: usize> CoreState<S> {
         timer_due: 0,
         timer_running: false,
         late: crate::stats::Lateness::ZERO,
+        reset_cp15: GuestContext::ZERO.cp15,
+        reset_gic: GuestContext::ZERO.gic,
+        watchdog_due: crate::health::NEVER,
     };
 
     /// The guest whose state is in the processor.
     pub fn running(&self) -> Option<&'static Guest> {
         self.current.map(|slot| self.guests[slot].guest)
+    }
+
+    /// Recomputes [`CoreState::watchdog_due`] from its guests'.
+    pub fn update_watchdog(&mut self) {
+        self.watchdog_due = self
+            .guests
+            .iter()
+            .map(|g| g.watchdog_due)
+            .min()
+            .unwrap_or(crate::health::NEVER);
     }
 
     /// The slot of guest `id` on this core.
@@ -165,6 +200,11 @@ pub struct GuestFigures {
     /// Not started: an image in its memory was not the build's (set by
     /// core 0 at boot, before the cores are released).
     pub refused: AtomicBool,
+    /// Restarts after failures.
+    pub restarts: AtomicU32,
+    /// Stopped for good (halted, or failed and not restarted): the guard
+    /// on other cores no longer enables its lines.
+    pub stopped: AtomicBool,
 }
 
 impl GuestFigures {
@@ -175,6 +215,8 @@ impl GuestFigures {
             switches_in: AtomicU32::new(0),
             published: [const { AtomicU64::new(0) }; 5],
             refused: AtomicBool::new(false),
+            restarts: AtomicU32::new(0),
+            stopped: AtomicBool::new(false),
         }
     }
 

@@ -38,6 +38,9 @@ pub struct GuestStats {
     /// both directions: the first at the core's first entry into its
     /// guests.
     pub release_ns: u64,
+    /// Times the monitor restarted the guest after a failure
+    /// (docs/health.md).
+    pub restarts: u64,
 }
 
 impl GuestStats {
@@ -57,10 +60,10 @@ impl GuestStats {
     }
 
     /// Length of the STATS record.
-    pub const BYTES: usize = 11 * 8;
+    pub const BYTES: usize = 12 * 8;
 
     /// The STATS record: jobs, misses, used_ns, slack_ns, overruns, smc,
-    /// fiq, switches_in, period_ns, budget_ns, release_ns, each a
+    /// fiq, switches_in, period_ns, budget_ns, release_ns, restarts, each a
     /// little-endian `u64`.
     pub fn to_bytes(&self) -> [u8; Self::BYTES] {
         let fields = [
@@ -75,6 +78,7 @@ impl GuestStats {
             self.period_ns,
             self.budget_ns,
             self.release_ns,
+            self.restarts,
         ];
         let mut out = [0; Self::BYTES];
         for (chunk, f) in out.chunks_exact_mut(8).zip(fields) {
@@ -85,13 +89,13 @@ impl GuestStats {
 
     /// Reads a STATS record (missing trailing fields read as 0).
     pub fn from_bytes(bytes: &[u8]) -> Self {
-        let mut f = [0u64; 11];
+        let mut f = [0u64; 12];
         for (field, chunk) in f.iter_mut().zip(bytes.chunks_exact(8)) {
             let mut b = [0; 8];
             b.copy_from_slice(chunk);
             *field = u64::from_le_bytes(b);
         }
-        let [jobs, misses, used_ns, slack_ns, overruns, smc, fiq, switches_in, period_ns, budget_ns, release_ns] =
+        let [jobs, misses, used_ns, slack_ns, overruns, smc, fiq, switches_in, period_ns, budget_ns, release_ns, restarts] =
             f;
         GuestStats {
             jobs,
@@ -105,6 +109,7 @@ impl GuestStats {
             period_ns,
             budget_ns,
             release_ns,
+            restarts,
         }
     }
 }
@@ -186,6 +191,9 @@ pub const EXIT_MONITOR_FAULT: u32 = 5;
 /// Exit status: a guest was not started, because an image in its memory
 /// was not the one its build made.
 pub const EXIT_GUEST_REFUSED: u32 = 7;
+/// Exit status: a critical guest (`on_failure = "system"`) failed, and
+/// the system stopped (docs/health.md).
+pub const EXIT_CRITICAL_FAILURE: u32 = 8;
 /// Exit status: the monitor panicked (a bug) or could not boot its tables.
 pub const EXIT_MONITOR_PANIC: u32 = 101;
 
@@ -205,14 +213,18 @@ pub struct RunSummary {
     pub faults: u32,
     /// Guests not started: an image was not the build's.
     pub refused: u32,
+    /// A critical guest failed: the system stopped (docs/health.md).
+    pub critical: bool,
 }
 
 impl RunSummary {
-    /// The worst thing that happened: a monitor fault, then a silent core,
-    /// then a deadline miss.
+    /// The worst thing that happened: a monitor fault, then a critical
+    /// guest's failure, then a silent core, then a deadline miss.
     pub fn exit_status(&self) -> u32 {
         if self.faults != 0 {
             EXIT_MONITOR_FAULT
+        } else if self.critical {
+            EXIT_CRITICAL_FAILURE
         } else if self.silent != 0 {
             EXIT_CORE_SILENT
         } else if self.refused != 0 {
@@ -251,6 +263,9 @@ impl fmt::Display for RunSummary {
             0 => {}
             1 => write!(f, "; 1 guest not started")?,
             n => write!(f, "; {n} guests not started")?,
+        }
+        if self.critical {
+            write!(f, "; a critical guest failed")?;
         }
         match self.faults {
             0 => Ok(()),
@@ -307,12 +322,13 @@ pub fn write_guest_line(
     )
 }
 
-/// `mvm-detail guest=<name> overruns=<n> smc=<n> fiq=<n> switches_in=<n>`
+/// `mvm-detail guest=<name> overruns=<n> smc=<n> fiq=<n> switches_in=<n>
+/// restarts=<n>`
 pub fn write_guest_detail(w: &mut impl fmt::Write, name: &str, s: &GuestStats) -> fmt::Result {
     writeln!(
         w,
-        "mvm-detail guest={name} overruns={} smc={} fiq={} switches_in={}",
-        s.overruns, s.smc, s.fiq, s.switches_in
+        "mvm-detail guest={name} overruns={} smc={} fiq={} switches_in={} restarts={}",
+        s.overruns, s.smc, s.fiq, s.switches_in, s.restarts
     )
 }
 
@@ -368,7 +384,7 @@ mod tests {
         assert_eq!(
             s,
             "mvm-stats guest=telemetry core=1 jobs=100 misses=0 used_ns=300000000 slack_ns=5 entries=203\n\
-             mvm-detail guest=telemetry overruns=7 smc=3 fiq=200 switches_in=99\n\
+             mvm-detail guest=telemetry overruns=7 smc=3 fiq=200 switches_in=99 restarts=0\n\
              mvm-stats core=1 entries=203 idle_ns=42\n\
              mvm-detail core=1 switches=150 run_end_entries=1 late_max_ns=120 late_mean_ns=31\n"
         );
@@ -437,6 +453,15 @@ mod tests {
         };
         assert!(refused.to_string().ends_with("; 1 guest not started"));
         assert_eq!(refused.exit_status(), EXIT_GUEST_REFUSED);
+        let critical = RunSummary {
+            critical: true,
+            ..missed
+        };
+        assert_eq!(
+            critical.to_string(),
+            "mvm: 1 deadline miss, 2 overruns in 2.5 s; a critical guest failed"
+        );
+        assert_eq!(critical.exit_status(), EXIT_CRITICAL_FAILURE);
     }
 
     #[test]
@@ -464,10 +489,12 @@ mod tests {
             period_ns: 9,
             budget_ns: 10,
             release_ns: 11,
+            restarts: 12,
         };
         let bytes = g.to_bytes();
         assert_eq!(&bytes[..8], &1u64.to_le_bytes());
-        assert_eq!(&bytes[80..], &11u64.to_le_bytes(), "release_ns last");
+        assert_eq!(&bytes[80..88], &11u64.to_le_bytes());
+        assert_eq!(&bytes[88..], &12u64.to_le_bytes(), "restarts last");
         assert_eq!(GuestStats::from_bytes(&bytes), g);
         assert_eq!(
             GuestStats::from_bytes(&bytes[..20]),
@@ -484,6 +511,7 @@ mod tests {
                 period_ns: 0,
                 budget_ns: 0,
                 release_ns: 0,
+                restarts: 0,
                 ..g
             },
             "the record of before the server's parameters were appended"

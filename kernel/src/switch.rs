@@ -290,6 +290,7 @@ mod tests {
             fpu: false,
             translation: None,
             shadow: None,
+            health: crate::config::Health::STOP,
         };
         let mut lines = Vec::new();
         for_each_interrupt(&guest, |irq| lines.push(irq.id));

@@ -17,6 +17,11 @@
 //! on their grid. The reference knows when the monitor decides (the events
 //! its timer is set for): a release, a deadline that finds budget left (a
 //! miss), the chosen job's budget running out, a yield.
+//!
+//! Failures (docs/health.md): a running server's guest fails at some of
+//! its executed time units (`Case::failures`); its job is dropped without a
+//! miss or an overrun, and it takes no idle time until its next release,
+//! as `Edf::restart_server` promises.
 
 use mvm_kernel::edf::{Edf, Mode, Params};
 use proptest::prelude::*;
@@ -31,6 +36,9 @@ struct Case {
     wants: Vec<Vec<u64>>,
     /// The world switch after a decision at `t`: `gaps[t % len]` units.
     gaps: Vec<u64>,
+    /// `(server, t)`: the server's guest fails at time unit `t` if it is
+    /// executing on its budget then.
+    failures: Vec<(usize, u64)>,
     horizon: u64,
 }
 
@@ -67,6 +75,10 @@ fn want(case: &Case, server: usize, job: u64) -> u64 {
 
 fn gap(case: &Case, t: u64) -> u64 {
     case.gaps[(t as usize) % case.gaps.len()]
+}
+
+fn fails(case: &Case, server: usize, t: u64) -> bool {
+    case.failures.contains(&(server, t))
 }
 
 fn reference(case: &Case) -> Outcome {
@@ -166,6 +178,16 @@ fn reference(case: &Case) -> Outcome {
                 event = true;
                 continue;
             }
+            // Its guest fails as it is about to run this unit: the job is
+            // dropped and the server waits for its next release.
+            if fails(case, i, t) {
+                s[i].yielded = true;
+                s[i].judged = true;
+                s[i].left = 0;
+                chosen = None;
+                event = true;
+                continue;
+            }
             s[i].left -= 1;
             s[i].got += 1;
             tally[i].used += 1;
@@ -231,13 +253,17 @@ fn driven(case: &Case) -> Result<Outcome, TestCaseError> {
                 let wish = want(case, i, job_of[i] - 1);
                 let room = wish.saturating_sub(got[i]);
                 let end = if room < until - at { at + room } else { until };
+                let failure = (at..end).find(|&t| fails(case, i, t));
+                let end = failure.unwrap_or(end);
                 got[i] += end - at;
                 executed[i] += end - at;
                 for unit in &mut timeline[at as usize..end as usize] {
                     *unit = Unit::Budget(i);
                 }
                 now = end;
-                if end < until {
+                if failure.is_some() {
+                    edf.restart_server(i, now);
+                } else if end < until {
                     edf.yield_running(now);
                 }
             }
@@ -286,12 +312,19 @@ fn case(gaps: BoxedStrategy<Vec<u64>>) -> impl Strategy<Value = Case> {
                 .iter()
                 .map(|&(period, _)| prop::collection::vec(0..=period + 1, 1..4))
                 .collect::<Vec<_>>();
-            (params, wants, gaps.clone(), 1u64..120)
+            let n = shape.len();
+            // Mostly none; a few failures at random units otherwise.
+            let failures = prop_oneof![
+                1 => Just(Vec::new()),
+                1 => prop::collection::vec((0..n, 0u64..120), 1..6),
+            ];
+            (params, wants, gaps.clone(), failures, 1u64..120)
         })
-        .prop_map(|(params, wants, gaps, horizon)| Case {
+        .prop_map(|(params, wants, gaps, failures, horizon)| Case {
             params,
             wants,
             gaps,
+            failures,
             horizon,
         })
 }

@@ -231,6 +231,12 @@ impl Gicd {
         self.regs().gicd_icenabler[(id / 32) as usize].set(1 << (id % 32));
     }
 
+    /// Clears line `id`'s pending state (a level-sensitive line its device
+    /// still holds is pending again at once).
+    pub fn clear_pending(&self, id: u32) {
+        self.regs().gicd_icpendr[(id / 32) as usize].set(1 << (id % 32));
+    }
+
     /// Sends software-generated interrupt `id` (0..16) to the cores in
     /// `cpu_mask`, as a Group 0 (Secure) interrupt: GICD_SGIR.SATT = 0.
     pub fn send_secure_sgi(&self, id: u32, cpu_mask: u8) {

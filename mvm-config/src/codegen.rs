@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use mvm_kernel::config::{CorePlan, Interrupt, Level, Paging, Region, Trigger};
+use mvm_kernel::config::{CorePlan, Health, Interrupt, Level, OnFailure, Paging, Region, Trigger};
 use mvm_kernel::edf::Params;
 
 use crate::ir::{GuestIr, SystemIr};
@@ -75,6 +75,7 @@ fn guest_ident(g: &GuestIr) -> proc_macro2::Ident {
 fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
     let ident = guest_ident(g);
     let fpu = g.fpu;
+    let health = health(&g.health);
     let doc = format!(" Guest `{}` ({}, core {}).", g.name, g.level_str(), g.core);
     let (id, name, core) = (u32_lit(g.id), &g.name, u32_lit(g.core));
     let level = match g.level {
@@ -226,6 +227,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             fpu: #fpu,
             translation: #translation,
             shadow: #shadow,
+            health: #health,
         };
         #translation_checks
         #shadow_checks
@@ -273,6 +275,28 @@ fn interrupt(i: &Interrupt) -> TokenStream {
         Trigger::Edge => quote!(Trigger::Edge),
     };
     quote!(Interrupt { id: #id, priority: #priority, trigger: #trigger })
+}
+
+/// A guest's [`Health`] as a constant expression; every field is named, so
+/// a field the kernel adds fails here.
+fn health(h: &Health) -> TokenStream {
+    let Health {
+        on_failure,
+        max_restarts,
+        restart_window_ns,
+        watchdog_ns,
+    } = *h;
+    let on_failure = match on_failure {
+        OnFailure::Stop => quote!(OnFailure::Stop),
+        OnFailure::Restart => quote!(OnFailure::Restart),
+        OnFailure::System => quote!(OnFailure::System),
+    };
+    let (max_restarts, window, watchdog) = (
+        u32_lit(max_restarts),
+        u64_lit(restart_window_ns),
+        u64_lit(watchdog_ns),
+    );
+    quote!(Health { on_failure: #on_failure, max_restarts: #max_restarts, restart_window_ns: #window, watchdog_ns: #watchdog })
 }
 
 /// A server's [`Params`] as a constant expression, in ns.
@@ -349,7 +373,7 @@ pub fn generate(
     let n_cores = ir.cores.len();
     let table_area = region(&ir.table_area);
     let tokens = quote! {
-        use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Image, Interrupt, Level, Paging, Region, System, Table, Translation, Trigger};
+        use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Health, Image, Interrupt, Level, OnFailure, Paging, Region, System, Table, Translation, Trigger};
         use ::mvm_kernel::edf::Params;
         // Not every system has a shadow-paged guest.
         #[allow(unused_imports)]

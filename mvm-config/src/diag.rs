@@ -256,6 +256,9 @@ pub enum ErrorKind {
     /// A rule about a guest's own tasks (`[[guest.task]]`, `scheduler`):
     /// its code and its message.
     TaskRule { code: &'static str, message: String },
+    /// A rule about a guest's health keys (`on_failure`, `max_restarts`,
+    /// `restart_window`, `watchdog`): its code and its message.
+    HealthRule { code: &'static str, message: String },
     /// A rule about a Linux guest (`[guest.linux]`, `paging = "guest"`):
     /// its code and its message; the codes in [`WARNING_CODES`] warn.
     LinuxRule { code: &'static str, message: String },
@@ -337,6 +340,7 @@ impl ErrorKind {
             ErrorKind::GuestBaseOverlap { .. } => "guest-base-overlap",
             ErrorKind::PoolKeyDirect { .. } => "pool-key-direct",
             ErrorKind::TaskRule { code, .. } => code,
+            ErrorKind::HealthRule { code, .. } => code,
             ErrorKind::LinuxRule { code, .. } => code,
             ErrorKind::InterruptKeyNoLines { .. } => "interrupt-key-no-lines",
             ErrorKind::HrtEdgeTrigger { .. } => "hrt-edge-trigger",
@@ -552,7 +556,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "device `{device}` of HRT guest `{guest}` is declared edge-triggered, but an HRT guest's lines are delivered as FIQ without a GIC acknowledge, so nothing could clear an edge-triggered line's pending state"
             ),
-            ErrorKind::TaskRule { message, .. } | ErrorKind::LinuxRule { message, .. } => {
+            ErrorKind::TaskRule { message, .. }
+            | ErrorKind::HealthRule { message, .. }
+            | ErrorKind::LinuxRule { message, .. } => {
                 f.write_str(message)
             }
             ErrorKind::PoolKeyDirect { guest, key, paging } => write!(

@@ -9,7 +9,7 @@
 //! - Physical addresses are 32-bit here: the Cortex-A9 without LPAE has a
 //!   32-bit physical address space, which validation has already enforced.
 
-use mvm_kernel::config::{CorePlan, Interrupt, Level, Paging, Region};
+use mvm_kernel::config::{CorePlan, Health, Interrupt, Level, Paging, Region};
 use mvm_kernel::edf::Params;
 
 use crate::directmap::TranslationIr;
@@ -52,6 +52,8 @@ pub struct GuestIr {
     /// (one per address space; shadow-paged guests get consecutive
     /// ranges from 1 in the order they are declared).
     pub pool: Option<(crate::directmap::PoolIr, u8)>,
+    /// What a failure leads to, and its watchdog.
+    pub health: Health,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +161,7 @@ pub fn lower(system: &System) -> SystemIr {
                 translation: translations.next().flatten(),
                 asid: asids[i],
                 pool: pools.next().flatten(),
+                health: g.health,
             })
             .collect(),
         cores: system.cores.iter().map(|c| c.plan.clone()).collect(),

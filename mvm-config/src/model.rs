@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::diag::Span;
 use crate::plan::PlannedCore;
 
-pub use mvm_kernel::config::{Level, Paging, Trigger};
+pub use mvm_kernel::config::{Health, Level, OnFailure, Paging, Trigger};
 pub use mvm_kernel::edf::Params;
 
 /// How the description spells the kernel's enums: the keys' choices, and
@@ -58,6 +58,19 @@ impl Keyword for Trigger {
         match self {
             Trigger::Level => "level",
             Trigger::Edge => "edge",
+        }
+    }
+}
+
+impl Keyword for OnFailure {
+    const CHOICES: &'static [&'static str] = &["stop", "restart", "system"];
+    const ALL: &'static [Self] = &[OnFailure::Stop, OnFailure::Restart, OnFailure::System];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            OnFailure::Stop => "stop",
+            OnFailure::Restart => "restart",
+            OnFailure::System => "system",
         }
     }
 }
@@ -214,6 +227,8 @@ pub struct Guest {
     pub scheduler: TaskScheduler,
     /// `budget = "auto"`: `server.budget` was computed from `tasks`.
     pub budget_auto: bool,
+    /// What a failure leads to, and its watchdog (docs/health.md).
+    pub health: Health,
     pub spans: GuestSpans,
 }
 

@@ -47,6 +47,10 @@ pub const GUEST_KEYS: &[&str] = &[
     "scheduler",
     "task",
     "linux",
+    "on_failure",
+    "max_restarts",
+    "restart_window",
+    "watchdog",
 ];
 pub const REGION_KEYS: &[&str] = &["name", "base", "size", "guest_base"];
 pub const DEVICE_KEYS: &[&str] = &["name", "priority", "trigger"];
@@ -94,6 +98,11 @@ pub struct RawGuest {
     pub tasks: Option<Located<Vec<RawTask>>>,
     /// `[guest.linux]`: the guest is an unmodified Linux.
     pub linux: Option<Located<RawLinux>>,
+    /// Health (docs/health.md): what a failure leads to, and the watchdog.
+    pub on_failure: Option<Located<String>>,
+    pub max_restarts: Option<Located<i128>>,
+    pub restart_window: Option<Located<String>>,
+    pub watchdog: Option<Located<String>>,
 }
 
 /// `[guest.linux]`: a Linux kernel, its initrd and command line.
@@ -279,6 +288,10 @@ fn read_guest(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawGu
         scheduler: optional(t, "scheduler", diags, string),
         tasks: optional(t, "task", diags, tasks),
         linux: optional(t, "linux", diags, linux),
+        on_failure: optional(t, "on_failure", diags, string),
+        max_restarts: optional(t, "max_restarts", diags, integer),
+        restart_window: optional(t, "restart_window", diags, string),
+        watchdog: optional(t, "watchdog", diags, string),
         span,
     }
 }

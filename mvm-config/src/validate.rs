@@ -12,8 +12,8 @@ use mvm_kernel::config::Interrupt;
 
 use crate::diag::{has_errors, suggest, Diagnostic, ErrorKind, Span};
 use crate::model::{
-    granule, Guest, GuestDevice, GuestSpans, Keyword, Level, Paging, Params, Region, ShadowPool,
-    System, Task, TaskScheduler, Trigger,
+    granule, Guest, GuestDevice, GuestSpans, Health, Keyword, Level, OnFailure, Paging, Params,
+    Region, ShadowPool, System, Task, TaskScheduler, Trigger,
 };
 use crate::plan::{plan, PlanEntry};
 use crate::raw::{Located, RawFile, RawGuest, RawSize};
@@ -37,6 +37,7 @@ struct Draft {
     pool: Option<ShadowPool>,
     tasks: Option<(Vec<Task>, TaskScheduler)>,
     budget_auto: bool,
+    health: Option<Health>,
     spans: GuestSpans,
     image: Option<String>,
     /// `[guest.linux]` was written; `linux` is `Some` when it passed.
@@ -244,6 +245,7 @@ fn finish(d: Draft) -> Option<Guest> {
         tasks: d.tasks.clone()?.0,
         scheduler: d.tasks?.1,
         budget_auto: d.budget_auto,
+        health: d.health?,
         linux: match (d.linux_declared, d.linux) {
             (true, None) => return None,
             (_, linux) => linux,
@@ -482,6 +484,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
             diags,
         )
     });
+    let health = health(g, &label, server.as_ref(), diags);
     if g.image.is_none() && g.linux.is_none() {
         diags.push(
             Diagnostic::new(
@@ -498,6 +501,7 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         );
     }
     Draft {
+        health,
         linux_declared: is_linux,
         linux,
         budget_auto: g.budget.as_ref().is_some_and(|b| b.value == "auto"),
@@ -528,6 +532,140 @@ fn guest_keys(g: &RawGuest, board: Option<&'static Board>, diags: &mut Vec<Diagn
         },
         name,
     }
+}
+
+/// Restarts a window allows when `max_restarts` is not given.
+pub const DEFAULT_MAX_RESTARTS: u32 = 3;
+/// The restart window when `restart_window` is not given.
+pub const DEFAULT_RESTART_WINDOW_NS: u64 = 10_000_000_000;
+
+/// A guest's health keys (docs/health.md): `on_failure`, `max_restarts`,
+/// `restart_window`, `watchdog`; `None` when one was invalid (reported).
+fn health(
+    g: &RawGuest,
+    guest: &str,
+    server: Option<&Params>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Health> {
+    let mut ok = true;
+    let on_failure = match &g.on_failure {
+        Some(v) => choice::<OnFailure>("on_failure", v, diags),
+        None => Some(OnFailure::Stop),
+    };
+    ok &= on_failure.is_some();
+    let restarting = on_failure == Some(OnFailure::Restart);
+    let max = mvm_kernel::health::MAX_RESTARTS;
+    let max_restarts = match &g.max_restarts {
+        Some(v) if (1..=i128::from(max)).contains(&v.value) => v.value as u32,
+        Some(v) => {
+            diags.push(Diagnostic::new(
+                ErrorKind::IntegerOutOfRange {
+                    key: "max_restarts",
+                    value: v.value,
+                    min: 1,
+                    max: max.into(),
+                },
+                v.span.clone(),
+                "not a restart count",
+            ));
+            ok = false;
+            0
+        }
+        None => DEFAULT_MAX_RESTARTS,
+    };
+    let zero = |key: &'static str, v: &Located<String>, diags: &mut Vec<Diagnostic>| {
+        let value = time(key, v, diags);
+        if value == Some(0) {
+            diags.push(Diagnostic::new(
+                ErrorKind::HealthRule {
+                    code: "health-zero-time",
+                    message: format!("`{key}` of guest `{guest}` is zero"),
+                },
+                v.span.clone(),
+                "zero",
+            ).with_help(match key {
+                "watchdog" => "a watchdog of zero expires before the guest's first instruction: give the longest time the guest may go without a HEARTBEAT, or remove `watchdog`",
+                _ => "a window of zero counts no restart against `max_restarts`: give the time over which restarts are counted",
+            }));
+        }
+        value.filter(|&t| t != 0)
+    };
+    let restart_window = match &g.restart_window {
+        Some(v) => {
+            let t = zero("restart_window", v, diags);
+            ok &= t.is_some();
+            t.unwrap_or(0)
+        }
+        None => DEFAULT_RESTART_WINDOW_NS,
+    };
+    let watchdog = match &g.watchdog {
+        Some(v) => {
+            let t = zero("watchdog", v, diags);
+            ok &= t.is_some();
+            t.unwrap_or(0)
+        }
+        None => 0,
+    };
+    if on_failure.is_some() && !restarting {
+        for (key, span) in [
+            (
+                "max_restarts",
+                g.max_restarts.as_ref().map(|v| v.span.clone()),
+            ),
+            (
+                "restart_window",
+                g.restart_window.as_ref().map(|v| v.span.clone()),
+            ),
+        ] {
+            let Some(span) = span else { continue };
+            let on_failure = on_failure.map_or("stop", |o| o.as_str());
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::HealthRule {
+                        code: "restart-key-without-restart",
+                        message: format!(
+                            "`{key}` is set on guest `{guest}`, but its `on_failure` is \"{on_failure}\": it is never restarted"
+                        ),
+                    },
+                    span,
+                    "no effect",
+                )
+                .with_help(format!("write `on_failure = \"restart\"`, or remove `{key}`")),
+            );
+            ok = false;
+        }
+    }
+    if let (Some(p), Some(v)) = (server, &g.watchdog) {
+        let gap = p.period + p.deadline;
+        if watchdog != 0 && watchdog < gap {
+            diags.push(
+                Diagnostic::new(
+                    ErrorKind::HealthRule {
+                        code: "watchdog-too-short",
+                        message: format!(
+                            "watchdog {} of SRT guest `{guest}` is shorter than its period plus its deadline ({}): a guest that meets every deadline may run that long apart, and would be judged failed",
+                            format_time(watchdog),
+                            format_time(gap)
+                        ),
+                    },
+                    v.span.clone(),
+                    "too short for its server",
+                )
+                .with_help(format!(
+                    "make `watchdog` at least {} (a HEARTBEAT in every job then keeps it alive)",
+                    format_time(gap)
+                )),
+            );
+            ok = false;
+        }
+    }
+    let on_failure = on_failure?;
+    ok.then_some(Health {
+        on_failure,
+        max_restarts: if restarting { max_restarts } else { 0 },
+        restart_window_ns: if restarting { restart_window } else { 0 },
+        watchdog_ns: watchdog,
+    })
 }
 
 /// `budget = "auto"`: the smallest budget for the declared period in which

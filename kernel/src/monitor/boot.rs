@@ -243,7 +243,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
     }
 
-    fn load_image(guest: &Guest) {
+    pub(super) fn load_image(guest: &Guest) {
         let bytes = guest.image.bytes;
         let Some(load) = guest.physical(guest.image.load, bytes.len() as u32) else {
             return;
@@ -270,7 +270,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// FSBL does); a monitor that rewrites tables after a guest ran must
     /// clean and invalidate the lines by address (DCCIMVAC) and the PL310
     /// (docs/memory.md).
-    fn install_tables(guest: &Guest) {
+    pub(super) fn install_tables(guest: &Guest) {
         let Some(translation) = guest.translation else {
             return;
         };
@@ -301,7 +301,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         Self::GICD.reset_banked();
         Self::GICD.set_priority(SGI_SNAPSHOT, 0x00);
         let action = plan::core_action(self.system, core, S);
-        if st.run_timer || matches!(action, CoreAction::Edf { .. }) {
+        // A dedicated core's guest with a watchdog: the monitor's timer
+        // checks it there (docs/health.md).
+        let watched = matches!(action, CoreAction::Enter(g) if g.health.watchdog_ns != 0);
+        if st.run_timer || watched || matches!(action, CoreAction::Edf { .. }) {
             Self::GICD.set_group(mpcore::IRQ_PRIVATE_TIMER, Group::Secure);
             Self::GICD.set_priority(mpcore::IRQ_PRIVATE_TIMER, 0x00);
             Self::GICD.enable_interrupt(mpcore::IRQ_PRIVATE_TIMER);
@@ -360,17 +363,23 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         // declared it.
         unsafe { crate::sysreg::Nsacr::write(crate::sysreg::Nsacr(nsacr)) };
         st.unit.nsacr = nsacr;
+        // The Non-secure reset state, kept for a restart (docs/health.md).
+        arch::save_cp15(&mut st.reset_cp15);
+        st.reset_gic = GicCpu {
+            enable_group1: Self::GICC.group1_enabled() as u32,
+            pmr: Self::GICC.priority_mask(),
+            abpr: Self::GICC.aliased_binary_point(),
+        };
         if g.translation.is_some() {
             // The guest's first instruction runs with its MMU on: its CP15
             // state is the Non-secure reset state with the direct map.
-            let mut reset = Cp15::default();
-            arch::save_cp15(&mut reset);
             // SAFETY: no guest has run on this core, so there is no state
             // to lose; core 0 wrote the tables before releasing this core.
-            unsafe { arch::restore_cp15(&plan::initial_cp15(reset, g, None)) };
+            unsafe { arch::restore_cp15(&plan::initial_cp15(st.reset_cp15, g, None)) };
         }
-        if st.run_timer {
-            self.arm_timer(st, u64::MAX);
+        self.beat(st, 0, self.now_ticks());
+        if st.run_timer || st.watchdog_due != crate::health::NEVER {
+            self.dedicated_timer(st, self.now_ticks());
         }
         self.cores[core as usize]
             .entry_ticks
@@ -400,6 +409,8 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             pmr: Self::GICC.priority_mask(),
             abpr: Self::GICC.aliased_binary_point(),
         };
+        st.reset_cp15 = reset;
+        st.reset_gic = gic;
         let mut params = [Params::default(); S];
         for (p, gs) in params.iter_mut().zip(st.guests.iter_mut()) {
             let g = gs.guest;
@@ -426,9 +437,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         let now = self.now_ticks();
         st.edf
             .restart(&params[..st.guests.len()], Self::ticks_to_ns(now));
-        for (slot, gs) in st.guests.iter().enumerate() {
-            if gs.figures.refused.load(Ordering::Relaxed) {
+        for slot in 0..st.guests.len() {
+            if st.guests[slot].figures.refused.load(Ordering::Relaxed) {
                 st.edf.halt(slot);
+            } else {
+                self.beat(st, slot, now);
             }
         }
         self.cores[core as usize]

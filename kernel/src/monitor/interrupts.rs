@@ -132,9 +132,13 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             }
             Self::GICD.set_priority(line.irq, line.priority);
             Self::GICD.set_trigger(line.irq, line.edge);
-            if line.always_enabled || (l.core == core && running == Some(l.guest)) {
+            let always = line.always_enabled
+                && !self.figures[l.guest as usize]
+                    .stopped
+                    .load(Ordering::Relaxed);
+            if always || (l.core == core && running == Some(l.guest)) {
                 Self::GICD.enable_interrupt(line.irq);
-            } else if l.core == core {
+            } else if l.core == core || line.always_enabled {
                 Self::GICD.disable_interrupt(line.irq);
             }
         }

@@ -20,6 +20,7 @@
 //!   SCR.FW = 0) fires at every scheduling event and enforces budgets.
 
 mod boot;
+mod health;
 mod interrupts;
 mod run_end;
 mod schedule;
@@ -142,6 +143,8 @@ pub struct Monitor<P: Platform, const G: usize, const S: usize> {
     /// Guests entered (or about to be) and not halted.
     running: AtomicU32,
     faults: AtomicU32,
+    /// A critical guest failed (`on_failure = "system"`).
+    critical: core::sync::atomic::AtomicBool,
     /// The figure request of the core ending the run.
     request: AtomicU32,
 }
@@ -207,6 +210,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             guarded: GuardedLines(UnsafeCell::new(heapless::Vec::new())),
             running: AtomicU32::new(0),
             faults: AtomicU32::new(0),
+            critical: core::sync::atomic::AtomicBool::new(false),
             request: AtomicU32::new(0),
         }
     }
@@ -319,9 +323,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
         match st.role {
             crate::state::Role::Shared => self.reschedule(st, frame, now),
-            // A dedicated core's run timer, re-armed for a run longer than
-            // one shot can time.
-            _ => self.arm_timer(st, u64::MAX),
+            // A dedicated core's timer: its guest's watchdog, or the run's
+            // timer re-armed for a run longer than one shot can time.
+            crate::state::Role::Dedicated => self.dedicated_timer(st, now),
+            crate::state::Role::Idle => self.arm_timer(st, u64::MAX),
         }
     }
 

@@ -54,6 +54,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             smc: f.smc.load(Ordering::Relaxed) as u64,
             fiq: f.fiq.load(Ordering::Relaxed) as u64,
             switches_in: f.switches_in.load(Ordering::Relaxed) as u64,
+            restarts: f.restarts.load(Ordering::Relaxed) as u64,
             ..GuestStats::default()
         };
         if guest.level == Level::Hrt {
@@ -144,6 +145,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 .iter()
                 .filter(|f| f.refused.load(Ordering::Relaxed))
                 .count() as u32,
+            critical: self.critical.load(Ordering::Relaxed),
             ..RunSummary::default()
         };
         self.with_console(|uart| {

@@ -17,6 +17,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     #[inline(always)]
     pub(super) fn reschedule(&self, st: &mut CoreState<S>, frame: &mut TrapFrame, mut now: u64) {
         self.guard(crate::sysreg::core_id(), st);
+        if now >= st.watchdog_due {
+            self.watchdogs(st, now);
+        }
         loop {
             let decision = st.edf.schedule(Self::ticks_to_ns(now));
             if let Some((server, _)) = decision.run {
@@ -111,6 +114,12 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// a shared core keeps answering figure requests.
     pub(super) fn park(&self, st: &mut CoreState<S>) -> ! {
         if !st.run_timer && st.role != Role::Shared {
+            // A watchdog's timer may be armed: a pending interrupt would
+            // keep the parked core's WFI from waiting.
+            Self::PRIVATE_TIMER.stop();
+            Self::PRIVATE_TIMER.acknowledge();
+            Self::GICD.disable_interrupt(mpcore::IRQ_PRIVATE_TIMER);
+            Self::GICD.clear_pending(mpcore::IRQ_PRIVATE_TIMER);
             crate::arch::park()
         }
         if st.run_timer {

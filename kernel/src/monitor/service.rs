@@ -50,8 +50,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     }
 
     /// Stops `guest`, the one running on this core, for good.
-    fn halt(&self, st: &mut CoreState<S>, guest: &Guest) -> ! {
+    pub(super) fn halt(&self, st: &mut CoreState<S>, guest: &Guest) -> ! {
         // Its interrupts stay pending and disabled; nobody takes them now.
+        self.figures[guest.id as usize]
+            .stopped
+            .store(true, Ordering::Relaxed);
         crate::switch::for_each_interrupt(guest, |irq| Self::GICD.disable_interrupt(irq.id));
         self.guest_console(guest, &[], true);
         say!(self, "mvm: guest `{}` halted", guest.name);
@@ -59,6 +62,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             say!(self, "mvm: all guests halted");
             let now = self.now_ticks();
             self.report_and_end(crate::sysreg::core_id(), Some(st), now);
+        }
+        if let Some(slot) = st.current {
+            st.guests[slot].watchdog_due = crate::health::NEVER;
+            st.update_watchdog();
         }
         let halted = st.current.take();
         if st.role != Role::Shared {
@@ -110,22 +117,26 @@ impl<P: Platform, const G: usize, const S: usize> Services for Service<'_, P, G,
         self.monitor.halt(self.st, guest)
     }
 
-    fn power_off(&mut self, guest: &Guest, reset: bool) -> ! {
+    fn fail(&mut self, _guest: &Guest, failure: crate::health::Failure) -> ! {
+        self.monitor.fail_current(self.st, failure)
+    }
+
+    fn power_off(&mut self, guest: &Guest) -> ! {
         let m = self.monitor;
-        if reset {
-            say!(
-                m,
-                "mvm: guest `{}` asked for a reset (PSCI SYSTEM_RESET); guests cannot be restarted yet, so it stops",
-                guest.name
-            );
-        } else {
-            say!(
-                m,
-                "mvm: guest `{}` powered off (PSCI SYSTEM_OFF)",
-                guest.name
-            );
-        }
+        m.guest_console(guest, &[], true);
+        say!(
+            m,
+            "mvm: guest `{}` powered off (PSCI SYSTEM_OFF)",
+            guest.name
+        );
         m.halt(self.st, guest)
+    }
+
+    fn heartbeat(&mut self, _guest: &Guest) {
+        if let Some(slot) = self.st.current {
+            let now = self.monitor.now_ticks();
+            self.monitor.beat(self.st, slot, now);
+        }
     }
 
     fn yield_now(&mut self, _guest: &Guest) -> bool {

@@ -101,5 +101,8 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         bump(&figures.switches_in);
         st.switches += 1;
         st.current = Some(server);
+        if st.guests[server].restarting_since != 0 {
+            self.first_instruction(st, server);
+        }
     }
 }

@@ -171,6 +171,22 @@ pub fn stats() -> Stats {
     Stats::from_bytes(&record)
 }
 
+/// Tells the monitor this guest is alive: its watchdog starts over
+/// (docs/health.md). Harmless without a watchdog.
+pub fn heartbeat() {
+    call_checked(abi::HEARTBEAT, [0; 3]);
+}
+
+/// This guest failed with `code` (not 0): its `on_failure` decides what
+/// follows (a restart from its pristine image, a stop, the system's
+/// action). Does not return.
+pub fn fail(code: u32) -> ! {
+    call_checked(abi::HALT_SELF, [code.max(1), 0, 0]);
+    loop {
+        crate::cpu::wait_for_interrupt();
+    }
+}
+
 /// Stops this guest for good: its core stops running it.
 pub fn halt() -> ! {
     call_checked(abi::HALT_SELF, [0; 3]);
