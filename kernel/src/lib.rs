@@ -34,6 +34,7 @@ pub mod stats;
 pub mod switch;
 pub mod sysreg;
 pub mod timing;
+pub mod trace;
 pub mod vmsa;
 
 #[cfg(all(target_arch = "arm", feature = "monitor"))]

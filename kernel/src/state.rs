@@ -130,6 +130,8 @@ pub struct CoreState<const S: usize> {
     /// The earliest of its guests' watchdogs, in global-timer ticks
     /// ([`crate::health::NEVER`]: none).
     pub watchdog_due: u64,
+    /// What a shared core decided, when the loader asked for a trace.
+    pub trace: crate::trace::Trace<S>,
 }
 
 impl<const S: usize> CoreState<S> {
@@ -153,6 +155,7 @@ impl<const S: usize> CoreState<S> {
         reset_cp15: GuestContext::ZERO.cp15,
         reset_gic: GuestContext::ZERO.gic,
         watchdog_due: crate::health::NEVER,
+        trace: crate::trace::Trace::EMPTY,
     };
 
     /// The guest whose state is in the processor.

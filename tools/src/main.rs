@@ -15,6 +15,7 @@ mod report;
 mod run;
 mod test;
 mod toolchain;
+mod trace;
 mod verify;
 mod workspace;
 
@@ -60,6 +61,10 @@ enum Command {
         /// (an image someone else built, or one whose files were changed on purpose).
         #[arg(long)]
         no_build: bool,
+        /// Write what the monitor recorded on its shared cores (releases, runs, budget ends,
+        /// misses, hypercalls) to FILE as Chrome/Perfetto trace-event JSON; needs --for.
+        #[arg(long, value_name = "FILE", requires = "duration")]
+        trace: Option<PathBuf>,
     },
     /// Explain a system: guests, memory, devices, each core's plan and a timeline of its schedule.
     Report {
@@ -111,7 +116,8 @@ fn main() -> ExitCode {
             system,
             duration,
             no_build,
-        } => run::run(system, duration, no_build),
+            trace,
+        } => run::run(system, duration, no_build, trace),
         Command::Report {
             system,
             format,

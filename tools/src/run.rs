@@ -60,7 +60,12 @@ const QEMU: &str = "qemu-system-arm";
 /// UARTs of the vexpress-a9 motherboard; QEMU's serial port n is UART n.
 const UARTS: usize = 4;
 
-pub fn run(system: Option<PathBuf>, duration: Option<String>, no_build: bool) -> ExitCode {
+pub fn run(
+    system: Option<PathBuf>,
+    duration: Option<String>,
+    no_build: bool,
+    trace: Option<PathBuf>,
+) -> ExitCode {
     let run_for = match duration.as_deref().map(mvm_config::units::parse_time) {
         None => None,
         Some(Ok(0)) => {
@@ -97,7 +102,25 @@ pub fn run(system: Option<PathBuf>, duration: Option<String>, no_build: bool) ->
     if let Err(code) = ensure_qemu() {
         return code;
     }
-    boot(&built, run_for)
+    let code = boot(&built, run_for, trace.is_some());
+    if let Some(file) = trace {
+        let log = built.dir.join("run").join("uart0.log");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        match crate::trace::chrome_json(&built.system, &text) {
+            Ok((json, summary)) => {
+                if let Err(e) = std::fs::write(&file, json) {
+                    eprintln!("error: cannot write `{}`: {e}", file.display());
+                    return ExitCode::from(EXIT_CANNOT_RUN);
+                }
+                eprintln!("     Trace: {summary} in {}", file.display());
+            }
+            Err(e) => {
+                eprintln!("error: the trace: {e}");
+                return ExitCode::from(EXIT_CANNOT_RUN);
+            }
+        }
+    }
+    code
 }
 
 /// Installs QEMU through apt-get when it is missing and we are root;
@@ -137,7 +160,7 @@ pub fn ensure_qemu() -> Result<(), ExitCode> {
     Err(ExitCode::from(EXIT_CANNOT_RUN))
 }
 
-fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
+fn boot(built: &crate::image::Built, run_for: Option<u64>, trace: bool) -> ExitCode {
     let run_dir = built.dir.join("run");
     if let Err(e) = std::fs::create_dir_all(&run_dir) {
         eprintln!("error: cannot create `{}`: {e}", run_dir.display());
@@ -218,6 +241,14 @@ fn boot(built: &crate::image::Built, run_for: Option<u64>) -> ExitCode {
         };
         args.push("-device".into());
         args.push(format!("loader,addr={addr:#x},data={ns:#x},data-len=8"));
+        if trace {
+            let Some(addr) = crate::image::symbol_address(&elf, "MVM_TRACE") else {
+                eprintln!("error: the monitor image has no MVM_TRACE symbol; cannot trace the run");
+                return ExitCode::from(1);
+            };
+            args.push("-device".into());
+            args.push(format!("loader,addr={addr:#x},data=0x1,data-len=8"));
+        }
     }
     let names = uart_names(&built.system);
     eprintln!(
@@ -487,6 +518,10 @@ impl Tail {
             let line: Vec<u8> = self.partial.drain(..=i).collect();
             if self.prefix.is_none() && is_verdict(&line) {
                 self.verdict = Some(line);
+                continue;
+            }
+            // The trace's lines go to its file, not the terminal.
+            if self.prefix.is_none() && line.starts_with(b"mvm-trace ") {
                 continue;
             }
             self.emit(&mut out, &line);

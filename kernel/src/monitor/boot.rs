@@ -70,6 +70,13 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         scu.grant_non_secure();
         self.with_console(|uart| P::secure_devices(self.system, uart));
 
+        let trace = P::LOADER_PARAMETERS && {
+            // SAFETY: as for MVM_RUN_FOR_NS below.
+            unsafe { core::ptr::read_volatile(&raw const super::MVM_TRACE) != 0 }
+        };
+        for st in states.iter_mut() {
+            st.trace.on = trace;
+        }
         let run_for_ns = if P::LOADER_PARAMETERS {
             // SAFETY: the loader wrote the parameter before reset, if at
             // all; nothing writes it while the monitor runs. Volatile: its

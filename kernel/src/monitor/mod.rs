@@ -110,6 +110,13 @@ const SNAPSHOT_WAIT_NS: u64 = 10_000_000;
 #[unsafe(link_section = ".mvm_parameters")]
 static mut MVM_RUN_FOR_NS: u64 = 0;
 
+/// Non-zero: shared cores keep a trace of their decisions
+/// ([`crate::trace`]) and print it when a bounded run ends (`cargo mvm run
+/// --trace FILE`, written like [`MVM_RUN_FOR_NS`]).
+#[unsafe(no_mangle)]
+#[unsafe(link_section = ".mvm_parameters")]
+static mut MVM_TRACE: u64 = 0;
+
 /// The console and one partial line per guest.
 struct Consoles<C, const G: usize> {
     uart: Option<C>,
@@ -124,6 +131,29 @@ struct GuardedLines(
 
 /// Every core's state, each element used by its own core only.
 struct CoreStates<const S: usize>(UnsafeCell<[CoreState<S>; MAX_CORES]>);
+
+/// Every core's trace events ([`crate::trace`]), each used by its own core
+/// only, as [`CoreStates`]; zero-initialised, so in `.bss`, not in the
+/// image.
+struct TraceRings(UnsafeCell<[crate::trace::Ring; MAX_CORES]>);
+
+// SAFETY: each core touches its own element only (see `Monitor::ring`).
+unsafe impl Sync for TraceRings {}
+
+static TRACE_RINGS: TraceRings =
+    TraceRings(UnsafeCell::new([crate::trace::Ring::EMPTY; MAX_CORES]));
+
+/// This core's trace events.
+///
+/// # Safety
+/// As [`Monitor::state`]: called on core `core` itself within one monitor
+/// entry, and no other reference to its ring is alive.
+#[allow(clippy::mut_from_ref)]
+unsafe fn ring(core: u32) -> &'static mut crate::trace::Ring {
+    let rings = TRACE_RINGS.0.get() as *mut crate::trace::Ring;
+    // SAFETY: `core < MAX_CORES`; exclusive as the caller vouches.
+    unsafe { &mut *rings.add(core as usize) }
+}
 
 /// The monitor of a system of `G` guests whose cores hold at most `S`
 /// guests each.

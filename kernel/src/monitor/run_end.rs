@@ -19,6 +19,21 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Publishes this core's scheduler figures for the core that ends the
     /// run.
     pub(super) fn publish(&self, core: u32, st: &CoreState<S>) {
+        if st.trace.on && st.role == Role::Shared {
+            // SAFETY: `publish` runs on `core` itself, in a monitor entry.
+            let ring = unsafe { super::ring(core) };
+            self.with_console(|uart| {
+                for e in ring.events() {
+                    let _ = crate::trace::write_event(uart, core, e);
+                }
+                let _ = writeln!(
+                    uart,
+                    "mvm-trace core={core} events={} dropped={}",
+                    ring.events().len(),
+                    ring.dropped
+                );
+            });
+        }
         let request = self.request.load(Ordering::Acquire);
         let figures = &self.cores[core as usize];
         if st.role == Role::Shared {
@@ -232,6 +247,42 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             }
             now = d.until;
         }
-        Some((decisions, self.now_ticks() - t0))
+        let elapsed = self.now_ticks() - t0;
+        if st.trace.on {
+            self.trace_bench(st, now, decisions, elapsed);
+        }
+        Some((decisions, elapsed))
+    }
+
+    /// The trace's cost: the same decisions again with each one traced
+    /// (into this core's ring, already printed), per event recorded.
+    fn trace_bench(&self, st: &mut CoreState<S>, mut now: u64, decisions: u64, plain: u64) {
+        // SAFETY: this core's own ring, in its monitor entry; its events
+        // were printed by `publish`.
+        let ring = unsafe { super::ring(crate::sysreg::core_id()) };
+        ring.clear();
+        let t0 = self.now_ticks();
+        for _ in 0..decisions {
+            let d = st.edf.schedule(now);
+            Self::trace_decision(st, now, &d);
+            if d.until == u64::MAX {
+                break;
+            }
+            now = d.until;
+        }
+        let traced = self.now_ticks() - t0;
+        // SAFETY: as above.
+        let events = unsafe { super::ring(crate::sysreg::core_id()) }
+            .events()
+            .len() as u64;
+        let extra = Self::ticks_to_ns(traced.saturating_sub(plain));
+        let _ = self.with_console(|uart| {
+            writeln!(
+                uart,
+                "mvm-bench core={} trace_event_ns={} events={events}",
+                crate::sysreg::core_id(),
+                extra / events.max(1)
+            )
+        });
     }
 }

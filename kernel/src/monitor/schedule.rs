@@ -22,6 +22,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
         loop {
             let decision = st.edf.schedule(Self::ticks_to_ns(now));
+            if st.trace.on {
+                Self::trace_decision(st, Self::ticks_to_ns(now), &decision);
+            }
             if let Some((server, _)) = decision.run {
                 if st.current != Some(server) {
                     self.switch_to(st, server, frame);
@@ -45,6 +48,32 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             st.idle_ticks += now - st.idle_since;
             st.idle_since = 0;
         }
+    }
+
+    /// Records what the scheduler's counters say happened since the last
+    /// decision (releases, misses, budget ends), then the decision.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn trace_decision(st: &mut CoreState<S>, ns: u64, decision: &crate::edf::Decision) {
+        use crate::trace::{Event, Kind};
+        // SAFETY: this core's own ring, within its monitor entry.
+        let ring = unsafe { super::ring(crate::sysreg::core_id()) };
+        for server in 0..st.edf.len() {
+            let s = st.edf.stats(server);
+            st.trace
+                .counters(ring, ns, server, [s.jobs, s.misses, s.overruns]);
+        }
+        let (kind, server) = match decision.run {
+            Some((i, crate::edf::Mode::Budget)) => (Kind::Run, i),
+            Some((i, crate::edf::Mode::Slack)) => (Kind::Slack, i),
+            None => (Kind::Idle, 0),
+        };
+        ring.record(Event {
+            ns,
+            kind,
+            server: server as u16,
+            arg: 0,
+        });
     }
 
     /// Arms this core's private timer for the earlier of the scheduler's

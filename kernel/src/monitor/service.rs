@@ -21,12 +21,33 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Serves a hypercall; the null call without the core's state.
     #[inline(always)]
     pub(super) fn serve(&self, regs: &mut [u32; 4]) -> Outcome {
-        hypercall::serve(regs, || Service {
-            monitor: self,
+        let function = regs[0];
+        hypercall::serve(regs, || {
             // SAFETY: this core's monitor entry (the SMC entry); it ends
             // when the call is served.
-            st: unsafe { self.state(sysreg::core_id()) },
+            let st = unsafe { self.state(sysreg::core_id()) };
+            if st.trace.on {
+                self.trace_hypercall(st, function);
+            }
+            Service { monitor: self, st }
         })
+    }
+
+    /// Records a hypercall (the slow path's: the null call is not
+    /// traced) in the trace of a shared core.
+    #[cold]
+    #[inline(never)]
+    fn trace_hypercall(&self, st: &mut CoreState<S>, function: u32) {
+        if let Some(server) = st.current.filter(|_| st.role == Role::Shared) {
+            // SAFETY: this core's own ring, within its monitor entry.
+            let ring = unsafe { super::ring(sysreg::core_id()) };
+            ring.record(crate::trace::Event {
+                ns: self.now_ns(),
+                kind: crate::trace::Kind::Hypercall,
+                server: server as u16,
+                arg: function,
+            });
+        }
     }
 
     /// Writes a guest's console bytes, a line at a time, prefixed with its
