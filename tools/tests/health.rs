@@ -6,17 +6,9 @@
 mod common;
 use common::{run, Run};
 
-/// The `[control] control: tick N at T ms` lines, as (N, T).
+/// The Rust control guest's ticks.
 fn ticks(r: &Run) -> Vec<(u64, u64)> {
-    r.lines("[control] control: tick ")
-        .iter()
-        .filter_map(|l| {
-            let rest = l.strip_prefix("[control] control: tick ")?;
-            let (n, rest) = rest.split_once(" at ")?;
-            let (t, _) = rest.split_once(" ms")?;
-            Some((n.parse().ok()?, t.parse().ok()?))
-        })
-        .collect()
+    common::ticks(r, "[control] control: ")
 }
 
 /// The monitor's lines about `crash`'s failures and restarts, in order.

@@ -15,62 +15,18 @@
 mod common;
 use common::Run;
 
-use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 const SYSTEM: &str = "partitions/examples/linux.toml";
 
-/// `cargo mvm run` on the Linux example for `duration`; once Linux's
-/// marker shows, types `typed` into its console.
-fn run_typing(duration: &str, typed: &str) -> Run {
-    let _guard = common::one_at_a_time();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mvm"))
-        .args(["run", "--system", SYSTEM, "--for", duration])
-        .current_dir(common::root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mvm runs");
-    let mut stdin = child.stdin.take();
-    let stderr = child.stderr.take().expect("piped");
-    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let mut stdout = String::new();
-    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
-        let line = line.unwrap_or_default();
-        if line.contains("[linux] ") && line.contains("userspace up") {
-            if let Some(mut s) = stdin.take() {
-                let _ = s.write_all(typed.as_bytes());
-            }
-        }
-        stdout.push_str(&line);
-        stdout.push('\n');
-    }
-    drop(stdin);
-    let status = child.wait().expect("mvm ends");
-    Run {
-        code: status.code(),
-        stdout,
-        stderr: errors.join().unwrap_or_default(),
-    }
-}
-
-/// The `[control] control: tick N at T ms` lines, as (N, T).
+/// The Rust control guest's ticks.
 fn ticks(r: &Run) -> Vec<(u64, u64)> {
-    r.lines("[control] control: tick ")
-        .iter()
-        .filter_map(|l| {
-            let rest = l.strip_prefix("[control] control: tick ")?;
-            let (n, rest) = rest.split_once(" at ")?;
-            let (t, _) = rest.split_once(" ms")?;
-            Some((n.parse().ok()?, t.parse().ok()?))
-        })
-        .collect()
+    common::ticks(r, "[control] control: ")
 }
 
 #[test]
 fn linux_boots_to_its_shell_beside_the_controller_which_keeps_every_tick() {
-    let r = run_typing("10s", "echo mvm-$((6*7))\n");
+    let r = common::run_typing(SYSTEM, "10s", Some("echo mvm-$((6*7))\n"));
     r.assert_healthy();
     let up = r
         .stdout

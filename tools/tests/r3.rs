@@ -14,51 +14,17 @@
 mod common;
 use common::Run;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 const SYSTEM: &str = "partitions/examples/rtos-linux.toml";
 
 /// `cargo mvm run` on the flagship for `duration`, Linux's console on a
 /// pipe that stays open (nothing is typed).
 fn run(duration: &str) -> Run {
-    let _guard = common::one_at_a_time();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mvm"))
-        .args(["run", "--system", SYSTEM, "--for", duration])
-        .current_dir(common::root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mvm runs");
-    let stdin = child.stdin.take();
-    let stderr = child.stderr.take().expect("piped");
-    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let mut stdout = String::new();
-    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
-        stdout.push_str(&line.unwrap_or_default());
-        stdout.push('\n');
-    }
-    drop(stdin);
-    let status = child.wait().expect("mvm ends");
-    Run {
-        code: status.code(),
-        stdout,
-        stderr: errors.join().unwrap_or_default(),
-    }
+    common::run_typing(SYSTEM, duration, None)
 }
 
 /// The `[r3] control: tick N at T ms` lines, as (N, T).
 fn ticks(r: &Run) -> Vec<(u64, u64)> {
-    r.lines("[r3] control: tick ")
-        .iter()
-        .filter_map(|l| {
-            let rest = l.strip_prefix("[r3] control: tick ")?;
-            let (n, rest) = rest.split_once(" at ")?;
-            let (t, _) = rest.split_once(" ms")?;
-            Some((n.parse().ok()?, t.parse().ok()?))
-        })
-        .collect()
+    common::ticks(r, "[r3] control: ")
 }
 
 #[test]

@@ -3,8 +3,9 @@
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -90,4 +91,55 @@ pub fn run(system: &str, duration: &str) -> Run {
         .output()
         .expect("mvm runs");
     Run::from_output(out)
+}
+
+/// `mvm run --system <system> --for <duration>` with the console of a
+/// Linux guest on a pipe that stays open while the run lasts; once
+/// Linux's `userspace up` marker shows, `typed` (if any) is typed into it.
+pub fn run_typing(system: &str, duration: &str, typed: Option<&str>) -> Run {
+    let _guard = one_at_a_time();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mvm"))
+        .args(["run", "--system", system, "--for", duration])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mvm runs");
+    let mut stdin = child.stdin.take();
+    let mut typed = typed;
+    let stderr = child.stderr.take().expect("piped");
+    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut stdout = String::new();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.unwrap_or_default();
+        if line.contains("[linux] ") && line.contains("userspace up") {
+            if let (Some(s), Some(text)) = (stdin.as_mut(), typed.take()) {
+                let _ = s.write_all(text.as_bytes());
+            }
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    drop(stdin);
+    let status = child.wait().expect("mvm ends");
+    Run {
+        code: status.code(),
+        stdout,
+        stderr: errors.join().unwrap_or_default(),
+    }
+}
+
+/// The `<prefix>tick N at T ms` lines of a control guest (Rust or R3), as
+/// (N, T).
+pub fn ticks(r: &Run, prefix: &str) -> Vec<(u64, u64)> {
+    r.lines(prefix)
+        .iter()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(prefix)?.strip_prefix("tick ")?;
+            let (n, rest) = rest.split_once(" at ")?;
+            let (t, _) = rest.split_once(" ms")?;
+            Some((n.parse().ok()?, t.parse().ok()?))
+        })
+        .collect()
 }
