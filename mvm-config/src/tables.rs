@@ -300,11 +300,18 @@ fn linux_program(
     std::fs::write(&path, &boot.dtb)
         .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     let addr = |a: u64| u32::try_from(a).expect("guest memory lies below 4 GiB");
+    let index = system
+        .guests
+        .iter()
+        .position(|h| h.name == g.name)
+        .expect("a guest of the system");
+    let pristine = linux::pristine_layout(system, dir)?.swap_remove(index);
     let mut in_place = vec![InPlaceImage {
         what: "kernel",
         base: addr(boot.layout.kernel),
         size: addr(kernel.len() as u64),
         sha256: crate::sha256(&kernel),
+        pristine: addr(pristine[0]),
     }];
     if let (Some(bytes), Some((start, _))) = (&initrd, boot.layout.initrd) {
         in_place.push(InPlaceImage {
@@ -312,6 +319,7 @@ fn linux_program(
             base: addr(start),
             size: addr(bytes.len() as u64),
             sha256: crate::sha256(bytes),
+            pristine: addr(pristine[1]),
         });
     }
     Ok(GuestProgram::Image {
