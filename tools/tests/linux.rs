@@ -130,6 +130,63 @@ fn linux_boots_to_its_shell_beside_the_controller_which_keeps_every_tick() {
 /// run on, and miss nothing; the verdict names the refusal and the run
 /// exits 7.
 #[test]
+fn reboot_restarts_linux_alone_in_its_own_budget_and_it_reaches_userspace_again() {
+    let r = run_typing("20s", "reboot -f\n");
+    r.assert_healthy();
+    let ups: Vec<usize> = r
+        .stdout
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("[linux] ") && l.contains("userspace up"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ups.len(), 2, "Linux reached userspace twice: {r:?}");
+    assert!(
+        r.has("mvm: guest `linux` failed: asked for a reset (PSCI SYSTEM_RESET); restarting it (restart 1 of at most 3 within 10 s)"),
+        "{r:?}"
+    );
+    let restarted = r
+        .lines("mvm: guest `linux` restarted: its first instruction ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("the restart timing line: {r:?}"))
+        .to_string();
+    eprintln!("{restarted}");
+    assert!(
+        restarted.contains(" ns after its failure; restored in ")
+            && !restarted.contains("checked in 0 ns"),
+        "the pristine copies were checked: {restarted}"
+    );
+    let ticks = ticks(&r);
+    assert!(ticks.len() >= 190, "{} ticks in 20 s: {r:?}", ticks.len());
+    for w in ticks.windows(2) {
+        let ((n0, t0), (n1, t1)) = (w[0], w[1]);
+        assert_eq!(n1, n0 + 1, "tick {n0} then {n1}: one is missing: {r:?}");
+        assert_eq!(t1 - t0, 100, "ticks {n0} and {n1} at {t0} and {t1} ms");
+    }
+    for guest in ["linux", "logger"] {
+        let stats = r
+            .lines(&format!("mvm-stats guest={guest} "))
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("figures of {guest}: {r:?}"))
+            .to_string();
+        assert!(stats.contains(" misses=0 "), "{stats}");
+    }
+    let detail = r
+        .lines("mvm-detail guest=linux ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("Linux's details: {r:?}"))
+        .to_string();
+    assert!(detail.contains(" restarts=1"), "{detail}");
+    assert!(
+        r.has("mvm-stats core=0 entries=3 "),
+        "no monitor entry on the HRT core beyond control's own 3 hypercalls: {r:?}"
+    );
+}
+
+#[test]
 fn a_linux_image_that_is_not_the_built_one_is_not_started() {
     let _guard = common::one_at_a_time();
     let root = common::root();
