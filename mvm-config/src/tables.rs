@@ -376,6 +376,42 @@ devices = ["uart1", "timer0"]
     }
 
     #[test]
+    fn pristine_copies_go_past_the_monitor_below_the_table_area_or_the_build_says_they_do_not_fit()
+    {
+        use crate::linux::{pristine_area, pristine_places};
+        let qemu = system(QEMU);
+        let area = pristine_area(&qemu);
+        let tables = crate::directmap::table_area(&qemu);
+        assert_eq!(
+            area.base, 0x6020_0000,
+            "2 MiB past the monitor's load address"
+        );
+        assert_eq!(area.end(), tables.base, "up to the table area: {tables:?}");
+        assert_eq!(
+            pristine_places(&qemu, &[0x53_2F10, 0x1A_0000]).unwrap(),
+            [0x6020_0000, 0x6073_3000],
+            "one after the other, on 4 KiB boundaries"
+        );
+        let e = pristine_places(&qemu, &[area.size - 0x1000, 0x2000]).unwrap_err();
+        assert!(
+            e.contains("do not fit") || e.contains("free for them"),
+            "{e}"
+        );
+        let zc = QEMU
+            .replace("qemu-vexpress-a9", "zc702")
+            .replace("0x7000_0000", "0x1000_0000")
+            .replace(r#"["uart1", "timer0"]"#, r#"["uart0", "ttc1"]"#);
+        let zc = system(&zc);
+        let area = pristine_area(&zc);
+        assert_eq!(area.base, 0x0030_0000);
+        assert_eq!(
+            area.end(),
+            zc.board.monitor_reservation.end(),
+            "the Secure block, the table area lying beyond it"
+        );
+    }
+
+    #[test]
     fn a_zc702_ttc_names_its_bus_clock_and_three_lines() {
         let zc = QEMU
             .replace("qemu-vexpress-a9", "zc702")
