@@ -250,7 +250,10 @@ pub fn u_boot_commands(monitor_load: u32, files: &[(String, u64)]) -> String {
         "# U-Boot commands for this image (written by `cargo mvm build`):\n\
          # copy mvm.bin and the files below to the SD card's first (FAT)\n\
          # partition, keeping their folders. The monitor checks every\n\
-         # loaded file's SHA-256 before its guest's first instruction.\n",
+         # loaded file's SHA-256 before its guest's first instruction;\n\
+         # a Linux guest's files are loaded twice, the second time as\n\
+         # pristine copies in the monitor's reservation for its restarts\n\
+         # (checked then).\n",
     );
     for (file, addr) in files {
         out.push_str(&format!("fatload mmc 0 {addr:#010x} {file}\n"));
