@@ -56,27 +56,31 @@ pub struct Job {
     /// Bytes of it done.
     offset: u32,
     hasher: Sha256,
-    /// The longest step so far (global-timer ticks): a slice ends when
-    /// less than this is left of it.
-    longest: u64,
+    /// How long the latest whole step of each phase (clearing, copying)
+    /// took, in global-timer ticks: a slice ends when less than this is
+    /// left of it.
+    estimate: [u64; 2],
+    /// The most an estimate counts for: a quarter of the server's budget.
+    /// A step measured too long (on QEMU, another core's turn in the
+    /// round-robin of its one thread counts on the clock) would otherwise
+    /// keep every later slice from starting a step, and the job would
+    /// never end.
+    cap: u64,
     /// Global-timer ticks spent clearing, copying and hashing.
     pub spent: [u64; 3],
 }
 
-impl Default for Job {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Job {
-    pub fn new() -> Self {
+    /// A job whose steps' estimates count for at most `cap` ticks (a
+    /// quarter of its server's budget; `u64::MAX` on a core of its own).
+    pub fn new(cap: u64) -> Self {
         Self {
             phase: Phase::Clear,
             item: 0,
             offset: 0,
             hasher: Sha256::new(),
-            longest: 0,
+            estimate: [0; 2],
+            cap,
             spent: [0; 3],
         }
     }
@@ -141,10 +145,16 @@ impl Job {
             .is_some_and(|p| p.sha256 == digest)
     }
 
-    /// Whether another step fits between `now` and the slice's end
-    /// `until` (global-timer ticks), judged by the longest step so far.
+    /// Whether the next step fits between `now` and the slice's end
+    /// `until` (global-timer ticks), judged by the latest whole step of
+    /// its phase (at most `cap`).
     pub fn room(&self, now: u64, until: u64) -> bool {
-        now.saturating_add(self.longest) < until
+        let estimate = match self.phase {
+            Phase::Clear => self.estimate[0],
+            Phase::Copy => self.estimate[1],
+            Phase::Done => 0,
+        };
+        now.saturating_add(estimate.min(self.cap)) < until
     }
 
     /// A step of `kind` (0 clearing, 1 copying, 2 hashing) took `ticks`.
@@ -152,9 +162,19 @@ impl Job {
         self.spent[kind] += ticks;
     }
 
-    /// A whole step (its copy and its hash) took `ticks`.
-    pub fn stepped(&mut self, ticks: u64) {
-        self.longest = self.longest.max(ticks);
+    /// `step` took `ticks` in all (a copy's copy and hash): the estimate
+    /// of its phase when it was a whole chunk (the last of a region or
+    /// image may be shorter).
+    pub fn stepped(&mut self, step: Step, ticks: u64) {
+        match step {
+            Step::Zero {
+                len: ZERO_CHUNK, ..
+            } => self.estimate[0] = ticks,
+            Step::Copy {
+                len: COPY_CHUNK, ..
+            } => self.estimate[1] = ticks,
+            _ => {}
+        }
     }
 }
 
@@ -219,7 +239,7 @@ mod tests {
             },
         ]));
         let g = guest(regions, in_place);
-        let mut job = Job::new();
+        let mut job = Job::new(u64::MAX);
         let steps: Vec<Step> = core::iter::from_fn(|| match job.next(&g) {
             Step::Done => None,
             s => Some(s),
@@ -282,7 +302,7 @@ mod tests {
             },
         ]));
         let g = guest(regions, in_place);
-        let mut job = Job::new();
+        let mut job = Job::new(u64::MAX);
         job.absorb(b"ker");
         job.absorb(b"nel");
         assert!(job.check(&g, 0));
@@ -293,14 +313,46 @@ mod tests {
     }
 
     #[test]
-    fn a_slice_ends_when_the_longest_step_so_far_no_longer_fits() {
-        let mut job = Job::new();
+    fn a_slice_ends_when_the_latest_whole_step_of_the_phase_no_longer_fits() {
+        let regions: &'static [Region] = Box::leak(Box::new([region(0x6800_0000, 0x10_0000)]));
+        let in_place: &'static [InPlace] = Box::leak(Box::new([InPlace {
+            what: "kernel",
+            base: 0x6800_0000,
+            size: 2 * COPY_CHUNK,
+            sha256: [0; 32],
+            pristine: 0x6020_0000,
+        }]));
+        let g = guest(regions, in_place);
+        let mut job = Job::new(1000);
         assert!(job.room(100, 101), "nothing measured yet");
         assert!(!job.room(101, 101));
-        job.stepped(30);
-        job.stepped(20);
+        let zero = job.next(&g);
+        job.stepped(zero, 30);
         assert!(job.room(100, 131));
         assert!(!job.room(100, 130));
+        job.stepped(zero, 20);
+        assert!(
+            job.room(100, 121),
+            "the latest step counts, not the longest"
+        );
+        job.stepped(
+            Step::Zero {
+                base: 0x6800_0000,
+                len: 0x1000,
+            },
+            1,
+        );
+        assert!(!job.room(100, 120), "a short last chunk does not count");
+        for _ in 0..3 {
+            job.next(&g);
+        }
+        let copy = job.next(&g);
+        assert!(job.room(100, 101), "copying: nothing measured yet");
+        job.stepped(copy, 5000);
+        assert!(
+            job.room(100, 1101),
+            "a step measured too long counts for the cap, so the job goes on"
+        );
         job.took(2, 7);
         job.took(2, 5);
         assert_eq!(job.spent, [0, 0, 12]);

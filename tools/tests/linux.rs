@@ -186,6 +186,49 @@ fn reboot_restarts_linux_alone_in_its_own_budget_and_it_reaches_userspace_again(
     );
 }
 
+/// On QEMU nothing keeps a guest that owns its MMU out of the pristine
+/// copies (docs/threat-model.md): Linux writes a word of its kernel's copy
+/// (at 0x6020_0000, 2 MiB past the monitor: `mvm_config::linux::
+/// pristine_area`) through `/dev/mem`, then reboots. The restart's check
+/// finds it, and Linux stops instead of running a tampered kernel; the
+/// others run on.
+#[test]
+fn a_tampered_pristine_copy_stops_linux_at_its_restart_and_the_others_run_on() {
+    let r = run_typing(
+        "12s",
+        "/bin/busybox devmem 0x60200100 32 0xdeadbeef; reboot -f\n",
+    );
+    assert!(
+        r.has("mvm: guest `linux` failed: asked for a reset (PSCI SYSTEM_RESET); restarting it"),
+        "{r:?}"
+    );
+    assert!(
+        r.has("mvm: error: guest `linux`: the pristine copy of its kernel at [0x60200000, +")
+            && r.has("is not the one it was built with (SHA-256 differs); it cannot be restarted"),
+        "the restart's check found the tampered copy: {r:?}"
+    );
+    assert!(r.has("mvm: guest `linux` halted"), "{r:?}");
+    let ups = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("[linux] ") && l.contains("userspace up"))
+        .count();
+    assert_eq!(ups, 1, "Linux did not run again: {r:?}");
+    let ticks = ticks(&r);
+    assert!(ticks.len() >= 115, "{} ticks in 12 s: {r:?}", ticks.len());
+    for w in ticks.windows(2) {
+        let ((n0, t0), (n1, t1)) = (w[0], w[1]);
+        assert_eq!((n1, t1 - t0), (n0 + 1, 100), "ticks {n0} and {n1}: {r:?}");
+    }
+    let logger = r
+        .lines("mvm-stats guest=logger ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("the logger's figures: {r:?}"))
+        .to_string();
+    assert!(logger.contains(" misses=0 "), "{logger}");
+}
+
 #[test]
 fn a_linux_image_that_is_not_the_built_one_is_not_started() {
     let _guard = common::one_at_a_time();

@@ -137,7 +137,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         let (cleared, loaded) = if sliced {
             // Its memory is restored by its server, a slice at a time
             // (`restore_slice`), before its first instruction.
-            st.guests[slot].restore = Some(crate::restore::Job::new());
+            let cap = match g.server {
+                Some(p) => timing::ns_to_ticks_ceil(p.budget / 4, P::CLOCK),
+                None => u64::MAX,
+            };
+            st.guests[slot].restore = Some(crate::restore::Job::new(cap));
             (now, now)
         } else {
             Self::clear_memory(g);
@@ -230,7 +234,8 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             if !job.room(t0, until) {
                 return true;
             }
-            match job.next(g) {
+            let step = job.next(g);
+            match step {
                 crate::restore::Step::Zero { base, len } => {
                     // SAFETY: part of one of the guest's own regions, which
                     // the generator keeps apart from the monitor's
@@ -241,7 +246,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     unsafe { arch::zero(base, len) };
                     let t1 = self.now_ticks();
                     job.took(0, t1 - t0);
-                    job.stepped(t1 - t0);
+                    job.stepped(step, t1 - t0);
                 }
                 crate::restore::Step::Copy { from, to, len } => {
                     // SAFETY: `from` lies in the pristine copy the board's
@@ -262,7 +267,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                     let t2 = self.now_ticks();
                     job.took(1, t1 - t0);
                     job.took(2, t2 - t1);
-                    job.stepped(t2 - t0);
+                    job.stepped(step, t2 - t0);
                 }
                 crate::restore::Step::Check { index } => {
                     if !job.check(g, index) {
