@@ -124,6 +124,10 @@ pub struct InPlace {
     pub base: u32,
     pub size: u32,
     pub sha256: [u8; 32],
+    /// Physical: where the board's loader placed its pristine copy,
+    /// outside every guest's memory, which a restart checks against
+    /// `sha256` and copies in (docs/health.md).
+    pub pristine: u32,
 }
 
 /// One non-zero word of a translation table.

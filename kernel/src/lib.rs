@@ -27,6 +27,7 @@ pub mod health;
 pub mod hypercall;
 pub mod interrupts;
 pub mod plan;
+pub mod restore;
 pub mod semihosting;
 pub mod shadow;
 pub mod state;

@@ -543,6 +543,7 @@ mod tests {
             base: 0x70FF_F000,
             size: 0x2000,
             sha256: [0; 32],
+            pristine: 0x6020_0000,
         }];
         let leaking: &'static [crate::config::InPlace] = Box::leak(Box::new(outside));
         let g = Guest {
@@ -576,12 +577,14 @@ mod tests {
                 base: 0x7000_1000,
                 size: 6,
                 sha256: sha256(b"kernel"),
+                pristine: 0x6020_0000,
             },
             crate::config::InPlace {
                 what: "initrd",
                 base: 0x7000_2000,
                 size: 6,
                 sha256: sha256(b"initrd"),
+                pristine: 0x6020_1000,
             },
         ]));
         let g = Guest {

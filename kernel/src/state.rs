@@ -51,6 +51,9 @@ pub struct GuestState {
     /// How long its latest restore took, in global-timer ticks: clearing
     /// its memory, copying its image, checking it, all of it.
     pub restore_ticks: [u64; 4],
+    /// Its restore in progress, for a guest whose images the board's
+    /// loader placed: its server runs it instead of the guest.
+    pub restore: Option<crate::restore::Job>,
 }
 
 impl GuestState {
@@ -69,6 +72,7 @@ impl GuestState {
             watchdog_due: crate::health::NEVER,
             restarting_since: 0,
             restore_ticks: [0; 4],
+            restore: None,
         }
     }
 

@@ -46,6 +46,9 @@ pub struct InPlaceImage {
     pub base: u32,
     pub size: u32,
     pub sha256: [u8; 32],
+    /// Where the board's loader places its pristine copy (physical,
+    /// outside every guest's memory), for restarts.
+    pub pristine: u32,
 }
 
 fn sha_lit(sha: &[u8; 32]) -> TokenStream {
@@ -123,9 +126,14 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             let (load, entry, boot_arg) = (addr_lit(*load), addr_lit(*entry), addr_lit(*boot_arg));
             let path = path.display().to_string();
             let in_place = in_place.iter().map(|p| {
-                let (what, base, size, sha) =
-                    (p.what, addr_lit(p.base), addr_lit(p.size), sha_lit(&p.sha256));
-                quote!(::mvm_kernel::config::InPlace { what: #what, base: #base, size: #size, sha256: #sha })
+                let (what, base, size, sha, pristine) = (
+                    p.what,
+                    addr_lit(p.base),
+                    addr_lit(p.size),
+                    sha_lit(&p.sha256),
+                    addr_lit(p.pristine),
+                );
+                quote!(::mvm_kernel::config::InPlace { what: #what, base: #base, size: #size, sha256: #sha, pristine: #pristine })
             });
             quote!(Image {
                 load: #load,

@@ -491,6 +491,85 @@ pub fn guest_layout(
     )
 }
 
+/// Room kept at the start of the monitor's load address for the monitor
+/// itself (its image, data, stacks): the pristine copies start above it.
+pub const MONITOR_ROOM: u64 = 2 << 20;
+
+/// Where the pristine copies of the Linux guests' in-place images may go:
+/// RAM that no guest may use, in the monitor's reservation from
+/// [`MONITOR_ROOM`] past the monitor's load address up to the system's
+/// table area (or the reservation's end when the table area lies beyond
+/// it). On QEMU that is Non-secure RAM no guest is given; on the ZC702 the
+/// Secure block, which no guest can reach (docs/health.md).
+pub fn pristine_area(system: &crate::model::System) -> mvm_board::PhysRange {
+    let board = system.board;
+    let r = board.monitor_reservation;
+    let start = (board.monitor_load + MONITOR_ROOM).next_multiple_of(1 << 20);
+    let tables = crate::directmap::table_area(system);
+    let end = if r.contains_range(tables.base, tables.size) {
+        tables.base
+    } else {
+        r.end()
+    };
+    mvm_board::PhysRange::new(start, end.saturating_sub(start))
+}
+
+/// Places the pristine copies of in-place images of `sizes` bytes (every
+/// Linux guest's kernel then initrd, in the guests' order) one after the
+/// other, each on a 4 KiB boundary, in [`pristine_area`]; an error when
+/// they do not fit.
+pub fn pristine_places(system: &crate::model::System, sizes: &[u64]) -> Result<Vec<u64>, String> {
+    let area = pristine_area(system);
+    let mut next = area.base;
+    let mut places = Vec::new();
+    for &size in sizes {
+        places.push(next);
+        next = (next + size).next_multiple_of(4096);
+    }
+    if next > area.end() {
+        return Err(format!(
+            "the pristine copies of the Linux guests' kernels and initrds take {} but the monitor's reservation has {} free for them ([{}, {})): a restart needs them (docs/health.md); use a smaller kernel or initrd, or fewer Linux guests",
+            format_size(next - area.base),
+            format_size(area.size),
+            hex(area.base),
+            hex(area.end()),
+        ));
+    }
+    Ok(places)
+}
+
+/// [`pristine_places`] for the files in `dir` (the built guest programs):
+/// for each guest, its copies' bases (empty for a guest that is not Linux).
+pub fn pristine_layout(
+    system: &crate::model::System,
+    dir: &std::path::Path,
+) -> Result<Vec<Vec<u64>>, String> {
+    let len = |name: String| -> Result<u64, String> {
+        let path = dir.join(name);
+        std::fs::metadata(&path)
+            .map(|m| m.len())
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+    };
+    let mut sizes = Vec::new();
+    let mut counts = Vec::new();
+    for g in &system.guests {
+        let Some(l) = &g.linux else {
+            counts.push(0);
+            continue;
+        };
+        sizes.push(len(kernel_file(&g.name))?);
+        if l.initrd.is_some() {
+            sizes.push(len(initrd_file(&g.name))?);
+        }
+        counts.push(1 + usize::from(l.initrd.is_some()));
+    }
+    let mut places = pristine_places(system, &sizes)?.into_iter();
+    Ok(counts
+        .into_iter()
+        .map(|n| places.by_ref().take(n).collect())
+        .collect())
+}
+
 /// Everything the image build makes of a Linux guest's files: where they
 /// go, and its device tree.
 pub struct Boot {

@@ -300,11 +300,18 @@ fn linux_program(
     std::fs::write(&path, &boot.dtb)
         .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     let addr = |a: u64| u32::try_from(a).expect("guest memory lies below 4 GiB");
+    let index = system
+        .guests
+        .iter()
+        .position(|h| h.name == g.name)
+        .expect("a guest of the system");
+    let pristine = linux::pristine_layout(system, dir)?.swap_remove(index);
     let mut in_place = vec![InPlaceImage {
         what: "kernel",
         base: addr(boot.layout.kernel),
         size: addr(kernel.len() as u64),
         sha256: crate::sha256(&kernel),
+        pristine: addr(pristine[0]),
     }];
     if let (Some(bytes), Some((start, _))) = (&initrd, boot.layout.initrd) {
         in_place.push(InPlaceImage {
@@ -312,6 +319,7 @@ fn linux_program(
             base: addr(start),
             size: addr(bytes.len() as u64),
             sha256: crate::sha256(bytes),
+            pristine: addr(pristine[1]),
         });
     }
     Ok(GuestProgram::Image {
@@ -365,6 +373,42 @@ devices = ["uart1", "timer0"]
             assert!(text.lines().any(|l| l == line), "{line:?} in:\n{text}");
         }
         assert!(!text.contains("uart0"), "only the guest's own devices");
+    }
+
+    #[test]
+    fn pristine_copies_go_past_the_monitor_below_the_table_area_or_the_build_says_they_do_not_fit()
+    {
+        use crate::linux::{pristine_area, pristine_places};
+        let qemu = system(QEMU);
+        let area = pristine_area(&qemu);
+        let tables = crate::directmap::table_area(&qemu);
+        assert_eq!(
+            area.base, 0x6020_0000,
+            "2 MiB past the monitor's load address"
+        );
+        assert_eq!(area.end(), tables.base, "up to the table area: {tables:?}");
+        assert_eq!(
+            pristine_places(&qemu, &[0x53_2F10, 0x1A_0000]).unwrap(),
+            [0x6020_0000, 0x6073_3000],
+            "one after the other, on 4 KiB boundaries"
+        );
+        let e = pristine_places(&qemu, &[area.size - 0x1000, 0x2000]).unwrap_err();
+        assert!(
+            e.contains("do not fit") || e.contains("free for them"),
+            "{e}"
+        );
+        let zc = QEMU
+            .replace("qemu-vexpress-a9", "zc702")
+            .replace("0x7000_0000", "0x1000_0000")
+            .replace(r#"["uart1", "timer0"]"#, r#"["uart0", "ttc1"]"#);
+        let zc = system(&zc);
+        let area = pristine_area(&zc);
+        assert_eq!(area.base, 0x0030_0000);
+        assert_eq!(
+            area.end(),
+            zc.board.monitor_reservation.end(),
+            "the Secure block, the table area lying beyond it"
+        );
     }
 
     #[test]

@@ -250,7 +250,10 @@ pub fn u_boot_commands(monitor_load: u32, files: &[(String, u64)]) -> String {
         "# U-Boot commands for this image (written by `cargo mvm build`):\n\
          # copy mvm.bin and the files below to the SD card's first (FAT)\n\
          # partition, keeping their folders. The monitor checks every\n\
-         # loaded file's SHA-256 before its guest's first instruction.\n",
+         # loaded file's SHA-256 before its guest's first instruction;\n\
+         # a Linux guest's files are loaded twice, the second time as\n\
+         # pristine copies in the monitor's reservation for its restarts\n\
+         # (checked then).\n",
     );
     for (file, addr) in files {
         out.push_str(&format!("fatload mmc 0 {addr:#010x} {file}\n"));
@@ -442,12 +445,14 @@ pub fn ensure_target() -> Result<(), ExitCode> {
 
 /// The files the board's loader writes into guests' memory before reset,
 /// and where: each Linux guest's kernel and initrd (placed by
-/// `mvm_config::linux::guest_layout`, as the image build placed them).
+/// `mvm_config::linux::guest_layout`, as the image build placed them),
+/// then their pristine copies (`mvm_config::linux::pristine_layout`).
 pub fn in_place_loads(built: &Built) -> Result<Vec<(PathBuf, u64)>, String> {
     use mvm_config::linux;
     let guests = built.dir.join("guests");
+    let pristine = linux::pristine_layout(&built.system, &guests)?;
     let mut loads = Vec::new();
-    for g in &built.system.guests {
+    for (g, copies) in built.system.guests.iter().zip(pristine) {
         let Some(l) = &g.linux else { continue };
         let kernel_path = guests.join(linux::kernel_file(&g.name));
         let kernel = std::fs::read(&kernel_path)
@@ -462,9 +467,15 @@ pub fn in_place_loads(built: &Built) -> Result<Vec<(PathBuf, u64)>, String> {
         };
         let layout = linux::guest_layout(g, l, &kernel, initrd.as_deref())
             .map_err(|d| format!("guest `{}`: {}", g.name, d.message()))?;
-        loads.push((kernel_path, layout.kernel));
+        loads.push((kernel_path.clone(), layout.kernel));
         if let Some((start, _)) = layout.initrd {
-            loads.push((initrd_path, start));
+            loads.push((initrd_path.clone(), start));
+        }
+        // Their pristine copies, outside every guest's memory, which a
+        // restart checks and copies in (docs/health.md).
+        loads.push((kernel_path, copies[0]));
+        if layout.initrd.is_some() {
+            loads.push((initrd_path, copies[1]));
         }
     }
     Ok(loads)

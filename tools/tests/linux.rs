@@ -81,6 +81,111 @@ fn linux_boots_to_its_shell_beside_the_controller_which_keeps_every_tick() {
     );
 }
 
+/// `reboot -f` in Linux's shell (PSCI SYSTEM_RESET) restarts Linux alone
+/// from the pristine copies of its kernel and initrd, the restore running
+/// in Linux's own budget: it reaches userspace again, and nobody misses a
+/// deadline or a tick.
+#[test]
+fn reboot_restarts_linux_alone_in_its_own_budget_and_it_reaches_userspace_again() {
+    let r = common::run_typing(SYSTEM, "20s", Some("reboot -f\n"));
+    r.assert_healthy();
+    let ups: Vec<usize> = r
+        .stdout
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("[linux] ") && l.contains("userspace up"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ups.len(), 2, "Linux reached userspace twice: {r:?}");
+    assert!(
+        r.has("mvm: guest `linux` failed: asked for a reset (PSCI SYSTEM_RESET); restarting it (restart 1 of at most 3 within 10 s)"),
+        "{r:?}"
+    );
+    let restarted = r
+        .lines("mvm: guest `linux` restarted: its first instruction ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("the restart timing line: {r:?}"))
+        .to_string();
+    eprintln!("{restarted}");
+    assert!(
+        restarted.contains(" ns after its failure; restored in ")
+            && !restarted.contains("checked in 0 ns"),
+        "the pristine copies were checked: {restarted}"
+    );
+    let ticks = ticks(&r);
+    assert!(ticks.len() >= 190, "{} ticks in 20 s: {r:?}", ticks.len());
+    for w in ticks.windows(2) {
+        let ((n0, t0), (n1, t1)) = (w[0], w[1]);
+        assert_eq!(n1, n0 + 1, "tick {n0} then {n1}: one is missing: {r:?}");
+        assert_eq!(t1 - t0, 100, "ticks {n0} and {n1} at {t0} and {t1} ms");
+    }
+    for guest in ["linux", "logger"] {
+        let stats = r
+            .lines(&format!("mvm-stats guest={guest} "))
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("figures of {guest}: {r:?}"))
+            .to_string();
+        assert!(stats.contains(" misses=0 "), "{stats}");
+    }
+    let detail = r
+        .lines("mvm-detail guest=linux ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("Linux's details: {r:?}"))
+        .to_string();
+    assert!(detail.contains(" restarts=1"), "{detail}");
+    assert!(
+        r.has("mvm-stats core=0 entries=3 "),
+        "no monitor entry on the HRT core beyond control's own 3 hypercalls: {r:?}"
+    );
+}
+
+/// On QEMU nothing keeps a guest that owns its MMU out of the pristine
+/// copies (docs/threat-model.md): Linux writes a word of its kernel's copy
+/// (at 0x6020_0000, 2 MiB past the monitor: `mvm_config::linux::
+/// pristine_area`) through `/dev/mem`, then reboots. The restart's check
+/// finds it, and Linux stops instead of running a tampered kernel; the
+/// others run on.
+#[test]
+fn a_tampered_pristine_copy_stops_linux_at_its_restart_and_the_others_run_on() {
+    let r = common::run_typing(
+        SYSTEM,
+        "12s",
+        Some("/bin/busybox devmem 0x60200100 32 0xdeadbeef; reboot -f\n"),
+    );
+    assert!(
+        r.has("mvm: guest `linux` failed: asked for a reset (PSCI SYSTEM_RESET); restarting it"),
+        "{r:?}"
+    );
+    assert!(
+        r.has("mvm: error: guest `linux`: the pristine copy of its kernel at [0x60200000, +")
+            && r.has("is not the one it was built with (SHA-256 differs); it cannot be restarted"),
+        "the restart's check found the tampered copy: {r:?}"
+    );
+    assert!(r.has("mvm: guest `linux` halted"), "{r:?}");
+    let ups = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("[linux] ") && l.contains("userspace up"))
+        .count();
+    assert_eq!(ups, 1, "Linux did not run again: {r:?}");
+    let ticks = ticks(&r);
+    assert!(ticks.len() >= 115, "{} ticks in 12 s: {r:?}", ticks.len());
+    for w in ticks.windows(2) {
+        let ((n0, t0), (n1, t1)) = (w[0], w[1]);
+        assert_eq!((n1, t1 - t0), (n0 + 1, 100), "ticks {n0} and {n1}: {r:?}");
+    }
+    let logger = r
+        .lines("mvm-stats guest=logger ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("the logger's figures: {r:?}"))
+        .to_string();
+    assert!(logger.contains(" misses=0 "), "{logger}");
+}
+
 /// An initrd changed after the build: the monitor refuses Linux before its
 /// first instruction and says why; the controller and the other SRT guest
 /// run on, and miss nothing; the verdict names the refusal and the run

@@ -103,7 +103,7 @@ fn the_zc702_image_builds_and_is_laid_out_for_the_board() {
 /// A Linux guest on the ZC702 (`partitions/tests/zc702-linux.toml`): the
 /// image builds, its device tree from the ZC702 catalogue's fragments,
 /// and `u-boot.txt` loads the kernel and initrd where the monitor checks
-/// them, then the monitor.
+/// them, their pristine copies (for restarts), then the monitor.
 #[test]
 fn a_zc702_linux_system_builds_with_its_u_boot_commands() {
     let out = Command::new(env!("CARGO_BIN_EXE_mvm"))
@@ -129,7 +129,13 @@ fn a_zc702_linux_system_builds_with_its_u_boot_commands() {
     let files: Vec<&str> = loads.iter().map(|(_, f)| *f).collect();
     assert_eq!(
         files,
-        ["guests/linux.zImage", "guests/linux.initrd", "mvm.bin"],
+        [
+            "guests/linux.zImage",
+            "guests/linux.initrd",
+            "guests/linux.zImage",
+            "guests/linux.initrd",
+            "mvm.bin"
+        ],
         "{text}"
     );
     // Each guest file lies in the guest's 128 MiB at 0x1800_0000, and is
@@ -141,7 +147,18 @@ fn a_zc702_linux_system_builds_with_its_u_boot_commands() {
             "{file} at {addr:#x}"
         );
     }
-    assert_eq!(loads[2].0, 0x0010_0000, "the monitor at its load address");
+    // Their pristine copies, for restarts, in the monitor's Secure
+    // reservation past the monitor's 2 MiB, apart from each other.
+    let mut next = 0x0030_0000;
+    for (addr, file) in &loads[2..4] {
+        let len = std::fs::metadata(dir.join(file)).unwrap().len();
+        assert!(
+            *addr >= next && addr + len <= 0x0100_0000,
+            "{file}'s pristine copy at {addr:#x}"
+        );
+        next = addr + len;
+    }
+    assert_eq!(loads[4].0, 0x0010_0000, "the monitor at its load address");
     assert!(text.ends_with("go 0x00100000\n"), "{text}");
 }
 

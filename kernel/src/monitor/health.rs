@@ -133,21 +133,26 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Self::GICD.disable_interrupt(irq.id);
             Self::GICD.clear_pending(irq.id);
         });
-        if !g.image.in_place.is_empty() {
-            say!(
-                self,
-                "mvm: error: guest `{}`: no pristine copy of the images its loader placed; it cannot be restarted",
-                g.name
-            );
-            return false;
-        }
-        Self::clear_memory(g);
-        let cleared = self.now_ticks();
-        // The embedded image is copied from the monitor's own image (Secure
-        // memory on the ZC702), checked at boot: the copy is not hashed
-        // again (0.7 ms for 10 KiB with the compact SHA-256).
-        Self::load_image(g);
-        let loaded = self.now_ticks();
+        let sliced = !g.image.in_place.is_empty();
+        let (cleared, loaded) = if sliced {
+            // Its memory is restored by its server, a slice at a time
+            // (`restore_slice`), before its first instruction.
+            let cap = match g.server {
+                Some(p) => timing::ns_to_ticks_ceil(p.budget / 4, P::CLOCK),
+                None => u64::MAX,
+            };
+            st.guests[slot].restore = Some(crate::restore::Job::new(cap));
+            (now, now)
+        } else {
+            Self::clear_memory(g);
+            let cleared = self.now_ticks();
+            // The embedded image is copied from the monitor's own image
+            // (Secure memory on the ZC702), checked at boot: the copy is
+            // not hashed again (0.7 ms for 10 KiB with the compact
+            // SHA-256).
+            Self::load_image(g);
+            (cleared, self.now_ticks())
+        };
         let checked = loaded;
         Self::install_tables(g);
         let gs = &mut st.guests[slot];
@@ -200,8 +205,114 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             checked - loaded,
             self.now_ticks() - now,
         ];
-        self.beat(st, slot, now);
+        if sliced {
+            // No watchdog while it is being restored: it starts at the end.
+            st.guests[slot].watchdog_due = NEVER;
+            st.update_watchdog();
+            if st.role != Role::Shared {
+                // Nobody to share the core with: the whole job at once.
+                return self.restore_slice(st, slot, u64::MAX);
+            }
+        } else {
+            self.beat(st, slot, now);
+        }
         true
+    }
+
+    /// Works on the restore job of the guest in `slot` until it is done or
+    /// the next step would pass `until` (global-timer ticks): its memory
+    /// cleared, its pristine images copied in and checked, then its device
+    /// tree copied and its watchdog started. False if an image did not
+    /// check: the caller stops the guest.
+    pub(super) fn restore_slice(&self, st: &mut CoreState<S>, slot: usize, until: u64) -> bool {
+        let g = st.guests[slot].guest;
+        let Some(job) = st.guests[slot].restore.as_mut() else {
+            return true;
+        };
+        loop {
+            let t0 = self.now_ticks();
+            if !job.room(t0, until) {
+                return true;
+            }
+            let step = job.next(g);
+            match step {
+                crate::restore::Step::Zero { base, len } => {
+                    // SAFETY: part of one of the guest's own regions, which
+                    // the generator keeps apart from the monitor's
+                    // reservation and every other guest, 4 KiB aligned, a
+                    // multiple of 64 bytes long; physical (the monitor's
+                    // MMU is off); the guest does not run (it is being
+                    // restored, on its own core).
+                    unsafe { arch::zero(base, len) };
+                    let t1 = self.now_ticks();
+                    job.took(0, t1 - t0);
+                    job.stepped(step, t1 - t0);
+                }
+                crate::restore::Step::Copy { from, to, len } => {
+                    // SAFETY: `from` lies in the pristine copy the board's
+                    // loader placed outside every guest's memory (the build
+                    // checked it fits its area), `to` in the guest's own
+                    // memory (`check_image`); physical; they do not overlap;
+                    // the guest does not run.
+                    let landed = unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            from as usize as *const u8,
+                            to as usize as *mut u8,
+                            len as usize,
+                        );
+                        core::slice::from_raw_parts(to as usize as *const u8, len as usize)
+                    };
+                    let t1 = self.now_ticks();
+                    job.absorb(landed);
+                    let t2 = self.now_ticks();
+                    job.took(1, t1 - t0);
+                    job.took(2, t2 - t1);
+                    job.stepped(step, t2 - t0);
+                }
+                crate::restore::Step::Check { index } => {
+                    if !job.check(g, index) {
+                        let p = g.image.in_place[index];
+                        say!(
+                            self,
+                            "mvm: error: guest `{}`: the pristine copy of its {} at [{:#010x}, +{:#x}) is not the one it was built with (SHA-256 differs); it cannot be restarted",
+                            g.name,
+                            p.what,
+                            p.pristine,
+                            p.size
+                        );
+                        st.guests[slot].restore = None;
+                        st.guests[slot].restarting_since = 0;
+                        return false;
+                    }
+                }
+                crate::restore::Step::Done => {
+                    Self::load_image(g);
+                    let now = self.now_ticks();
+                    let [clear, copy, hash] = job.spent;
+                    st.guests[slot].restore_ticks = [clear, copy, hash, clear + copy + hash];
+                    st.guests[slot].restore = None;
+                    self.beat(st, slot, now);
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// A shared core's guest whose restore failed stops for good: its
+    /// server, EDF's running one, halted; the run ended when it was the
+    /// last guest.
+    pub(super) fn stop_restoring(&self, st: &mut CoreState<S>, slot: usize) {
+        let g = st.guests[slot].guest;
+        let now = self.now_ticks();
+        self.figures[g.id as usize]
+            .stopped
+            .store(true, Ordering::Relaxed);
+        say!(self, "mvm: guest `{}` halted", g.name);
+        st.edf.halt_running(Self::ticks_to_ns(now));
+        if self.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            say!(self, "mvm: all guests halted");
+            self.report_and_end(crate::sysreg::core_id(), Some(st), now);
+        }
     }
 
     /// Zeroes every region of `guest`.

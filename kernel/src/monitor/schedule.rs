@@ -27,6 +27,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             }
             if let Some((server, _)) = decision.run {
                 if st.current != Some(server) {
+                    if st.guests[server].restore.is_some() {
+                        now = self.restore_for(st, server);
+                        continue;
+                    }
                     self.switch_to(st, server, frame);
                 }
                 // The budget contract (docs/schedulability.md): the
@@ -74,6 +78,32 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             server: server as u16,
             arg: 0,
         });
+    }
+
+    /// EDF chose `server`, whose guest is being restored: its server's
+    /// time goes to the restore job instead, until its budget (or slice)
+    /// would end, or the run's. Returns the clock then, for the next
+    /// decision (which charges the time to the server).
+    #[cold]
+    #[inline(never)]
+    fn restore_for(&self, st: &mut CoreState<S>, server: usize) -> u64 {
+        let start = self.now_ticks();
+        let until_ns = st.edf.start(Self::ticks_to_ns(start));
+        let mut until = match until_ns {
+            u64::MAX => u64::MAX,
+            ns => timing::ns_to_ticks_ceil(ns, P::CLOCK),
+        };
+        if st.run_end != 0 {
+            until = until.min(st.run_end);
+        }
+        if !self.restore_slice(st, server, until) {
+            self.stop_restoring(st, server);
+        }
+        let now = self.now_ticks();
+        if self.run_end_due(st, now) {
+            self.finish_run(crate::sysreg::core_id(), Some(st), now);
+        }
+        now
     }
 
     /// Arms this core's private timer for the earlier of the scheduler's
