@@ -144,17 +144,20 @@ fn reboot_restarts_linux_alone_in_its_own_budget_and_it_reaches_userspace_again(
 
 /// On QEMU nothing keeps a guest that owns its MMU out of the pristine
 /// copies (docs/threat-model.md): Linux writes a word of its kernel's copy
-/// (at 0x6020_0000, 2 MiB past the monitor: `mvm_config::linux::
-/// pristine_area`) through `/dev/mem`, then reboots. The restart's check
+/// (`mvm_config::linux::pristine_area`: 2 MiB past the monitor) through
+/// `/dev/mem`, then reboots. The restart's check
 /// finds it, and Linux stops instead of running a tampered kernel; the
 /// others run on.
 #[test]
 fn a_tampered_pristine_copy_stops_linux_at_its_restart_and_the_others_run_on() {
-    let r = common::run_typing(
-        SYSTEM,
-        "12s",
-        Some("/bin/busybox devmem 0x60200100 32 0xdeadbeef; reboot -f\n"),
-    );
+    // A word inside the kernel's pristine copy, where the build put it.
+    let text = std::fs::read_to_string(common::root().join(SYSTEM)).unwrap();
+    let system = mvm_config::check(&text)
+        .system
+        .expect("the example is valid");
+    let word = mvm_config::linux::pristine_area(&system).base + 0x100;
+    let typed = format!("/bin/busybox devmem {word:#x} 32 0xdeadbeef; reboot -f\n");
+    let r = common::run_typing(SYSTEM, "12s", Some(&typed));
     assert!(
         r.has("mvm: guest `linux` failed: asked for a reset (PSCI SYSTEM_RESET); restarting it"),
         "{r:?}"
