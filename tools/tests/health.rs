@@ -69,12 +69,7 @@ fn assert_fails_and_restarts(r: &Run, limit: usize) {
     assert!(!r.has("left-over state"), "{r:?}");
     assert!(r.has("mvm: guest `crash` halted"), "{r:?}");
     assert_eq!(restart_times(r).len(), limit, "{r:?}");
-    let detail = r
-        .lines("mvm-detail guest=crash ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("crash's figures: {r:?}"))
-        .to_string();
+    let detail = r.line("mvm-detail guest=crash ");
     assert!(detail.ends_with(&format!(" restarts={limit}")), "{detail}");
 }
 
@@ -124,19 +119,9 @@ fn a_failing_hrt_guest_is_restarted_on_its_own_core() {
             "an HRT guest restarts at once: {first} ns: {r:?}"
         );
     }
-    let telemetry = r
-        .lines("mvm-stats guest=telemetry ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("{r:?}"))
-        .to_string();
+    let telemetry = r.line("mvm-stats guest=telemetry ");
     assert!(telemetry.contains(" misses=0 "), "{telemetry}");
-    let detail = r
-        .lines("mvm-detail guest=telemetry ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("{r:?}"))
-        .to_string();
+    let detail = r.line("mvm-detail guest=telemetry ");
     assert!(
         detail.contains(" fiq=0 "),
         "core 1 took no monitor interrupt while telemetry ran: {detail}"

@@ -67,12 +67,7 @@ fn linux_boots_to_its_shell_beside_the_controller_which_keeps_every_tick() {
     // Every server on Linux's core kept its deadlines (assert_healthy
     // checked the total); Linux used its budget, as an idle Linux does.
     for guest in ["linux", "logger"] {
-        let stats = r
-            .lines(&format!("mvm-stats guest={guest} "))
-            .first()
-            .copied()
-            .unwrap_or_else(|| panic!("figures of {guest}: {r:?}"))
-            .to_string();
+        let stats = r.line(&format!("mvm-stats guest={guest} "));
         assert!(stats.contains(" misses=0 "), "{stats}");
     }
     assert!(
@@ -101,12 +96,7 @@ fn reboot_restarts_linux_alone_in_its_own_budget_and_it_reaches_userspace_again(
         r.has("mvm: guest `linux` failed: asked for a reset (PSCI SYSTEM_RESET); restarting it (restart 1 of at most 3 within 10 s)"),
         "{r:?}"
     );
-    let restarted = r
-        .lines("mvm: guest `linux` restarted: its first instruction ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("the restart timing line: {r:?}"))
-        .to_string();
+    let restarted = r.line("mvm: guest `linux` restarted: its first instruction ");
     eprintln!("{restarted}");
     assert!(
         restarted.contains(" ns after its failure; restored in ")
@@ -121,20 +111,10 @@ fn reboot_restarts_linux_alone_in_its_own_budget_and_it_reaches_userspace_again(
         assert_eq!(t1 - t0, 100, "ticks {n0} and {n1} at {t0} and {t1} ms");
     }
     for guest in ["linux", "logger"] {
-        let stats = r
-            .lines(&format!("mvm-stats guest={guest} "))
-            .first()
-            .copied()
-            .unwrap_or_else(|| panic!("figures of {guest}: {r:?}"))
-            .to_string();
+        let stats = r.line(&format!("mvm-stats guest={guest} "));
         assert!(stats.contains(" misses=0 "), "{stats}");
     }
-    let detail = r
-        .lines("mvm-detail guest=linux ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("Linux's details: {r:?}"))
-        .to_string();
+    let detail = r.line("mvm-detail guest=linux ");
     assert!(detail.contains(" restarts=1"), "{detail}");
     assert!(
         r.has("mvm-stats core=0 entries=3 "),
@@ -155,7 +135,8 @@ fn a_tampered_pristine_copy_stops_linux_at_its_restart_and_the_others_run_on() {
     let system = mvm_config::check(&text)
         .system
         .expect("the example is valid");
-    let word = mvm_config::linux::pristine_area(&system).base + 0x100;
+    let copy = mvm_config::linux::pristine_area(&system).base;
+    let word = copy + 0x100;
     let typed = format!("/bin/busybox devmem {word:#x} 32 0xdeadbeef; reboot -f\n");
     let r = common::run_typing(SYSTEM, "12s", Some(&typed));
     assert!(
@@ -163,8 +144,9 @@ fn a_tampered_pristine_copy_stops_linux_at_its_restart_and_the_others_run_on() {
         "{r:?}"
     );
     assert!(
-        r.has("mvm: error: guest `linux`: the pristine copy of its kernel at [0x60200000, +")
-            && r.has("is not the one it was built with (SHA-256 differs); it cannot be restarted"),
+        r.has(&format!(
+            "mvm: error: guest `linux`: the pristine copy of its kernel at [{copy:#010x}, +"
+        )) && r.has("is not the one it was built with (SHA-256 differs); it cannot be restarted"),
         "the restart's check found the tampered copy: {r:?}"
     );
     assert!(r.has("mvm: guest `linux` halted"), "{r:?}");
@@ -180,12 +162,7 @@ fn a_tampered_pristine_copy_stops_linux_at_its_restart_and_the_others_run_on() {
         let ((n0, t0), (n1, t1)) = (w[0], w[1]);
         assert_eq!((n1, t1 - t0), (n0 + 1, 100), "ticks {n0} and {n1}: {r:?}");
     }
-    let logger = r
-        .lines("mvm-stats guest=logger ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("the logger's figures: {r:?}"))
-        .to_string();
+    let logger = r.line("mvm-stats guest=logger ");
     assert!(logger.contains(" misses=0 "), "{logger}");
 }
 
@@ -235,12 +212,7 @@ fn a_linux_image_that_is_not_the_built_one_is_not_started() {
         r.has("[logger] logger: entry 1 at "),
         "the logger runs on: {r:?}"
     );
-    let stats = r
-        .lines("mvm-stats guest=linux ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("Linux's figures: {r:?}"))
-        .to_string();
+    let stats = r.line("mvm-stats guest=linux ");
     assert!(
         stats.contains(" used_ns=0 ") && stats.ends_with(" entries=0"),
         "Linux's server never ran: {stats}"

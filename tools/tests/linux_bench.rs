@@ -130,22 +130,12 @@ fn linux_runs_at_its_share_of_native_speed() {
     }
     // The monitor's entries Linux causes: its budget ends and releases
     // (FIQs of the monitor's timer) and its hypercalls (PSCI at boot).
-    let stats = mvm
-        .lines("mvm-stats guest=linux ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("{mvm:?}"))
-        .to_string();
+    let stats = mvm.line("mvm-stats guest=linux ");
     let entries: u64 = stats
         .rsplit("entries=")
         .next()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{stats}"));
-    let detail = mvm
-        .lines("mvm-detail guest=linux ")
-        .first()
-        .copied()
-        .unwrap_or_default()
-        .to_string();
+    let detail = mvm.line("mvm-detail guest=linux ");
     println!("Linux's monitor entries: {entries} in 11 s of run ({detail})");
 }

@@ -102,12 +102,7 @@ fn forty_guests_with_default_pools_get_the_table_area_they_need() {
     r.assert_healthy();
     assert!(r.has("shadow paging: 40 boot spaces"), "{r:?}");
     for i in 0..40 {
-        let stats = r
-            .lines(&format!("mvm-stats guest=g{i:02} "))
-            .first()
-            .copied()
-            .unwrap_or_else(|| panic!("g{i:02}'s figures: {r:?}"))
-            .to_string();
+        let stats = r.line(&format!("mvm-stats guest=g{i:02} "));
         assert!(
             stats.contains(" jobs=10 misses=0 "),
             "every guest ran each of its 10 jobs in time: {stats}"

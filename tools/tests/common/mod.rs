@@ -63,6 +63,15 @@ impl Run {
         );
     }
 
+    /// The first console line that starts with `prefix`; the test fails,
+    /// showing the run, when there is none.
+    pub fn line(&self, prefix: &str) -> String {
+        self.lines(prefix)
+            .first()
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| panic!("no line starting `{prefix}`: {self:?}"))
+    }
+
     /// The console lines that start with `prefix`.
     pub fn lines(&self, prefix: &str) -> Vec<&str> {
         self.stdout
