@@ -45,13 +45,13 @@ pub fn check(
     let before = diags.len();
     let area = area(raw_area, system, diags);
     let names: Vec<&str> = system.guests.iter().map(|g| g.name.as_str()).collect();
-    let guest = |v: &Located<String>, key: &str, diags: &mut Vec<Diagnostic>| {
+    let guest = |v: &Located<String>, channel: &str, key: &str, diags: &mut Vec<Diagnostic>| {
         let found = system.guests.iter().position(|g| g.name == v.value);
         if found.is_none() {
             let mut d = rule(
                 "channel-unknown-guest",
                 format!(
-                    "the channel's {key} `{}` is not a guest of this system",
+                    "the {key} of channel `{channel}`, `{}`, is not a guest of this system",
                     v.value
                 ),
                 v.span.clone(),
@@ -85,8 +85,8 @@ pub fn check(
             );
             continue;
         }
-        let writer = c.writer.as_ref().and_then(|w| guest(w, "writer", diags));
-        let reader = c.reader.as_ref().and_then(|r| guest(r, "reader", diags));
+        let writer = c.writer.as_ref().and_then(|w| guest(w, &name.value, "writer", diags));
+        let reader = c.reader.as_ref().and_then(|r| guest(r, &name.value, "reader", diags));
         let size = c.size.as_ref().and_then(|s| size(s, &name.value, diags));
         let notify = c.notify.as_ref().is_none_or(|n| n.value);
         let (Some(writer), Some(reader), Some(size)) = (writer, reader, size) else {
@@ -200,10 +200,14 @@ fn size(
         diags.push(
             rule(
                 "channel-size",
-                format!(
-                    "channel `{channel}` is {} long, which is not a whole number of 4 KiB pages",
-                    format_size(bytes)
-                ),
+                if bytes == 0 {
+                    format!("channel `{channel}` has a size of zero")
+                } else {
+                    format!(
+                        "channel `{channel}` is {} long, which is not a whole number of 4 KiB pages",
+                        format_size(bytes)
+                    )
+                },
                 s.span.clone(),
                 "not a multiple of 4 KiB",
             )
@@ -281,20 +285,26 @@ fn area(
     }
     let before = diags.len();
     let mut collides = |with: String, other: Option<Span>| {
+        // Point at the area when the description sets it, else at what it
+        // collides with.
+        let (primary, secondary) = match (&span, other) {
+            (None, Some(o)) => (o, None),
+            (_, o) => (span_or_file.clone(), o),
+        };
         let mut d = rule(
             "channel-area-overlap",
             format!(
                 "{what} {} overlaps {with}",
                 format_range(area.base, area.size)
             ),
-            span_or_file.clone(),
-            "the channels' memory would go here",
+            primary,
+            if span.is_some() { "the channels' memory would go here" } else { "overlaps the board's channel area" },
         )
         .with_help(format!(
             "set `channel_area = {{ base = ..., size = \"1MiB\" }}` in [system] to RAM that no guest, device or the monitor uses (the board's is {})",
             format_range(board.channel_area.base, board.channel_area.size)
         ));
-        if let Some(o) = other {
+        if let Some(o) = secondary {
             d = d.with_secondary(o, "this");
         }
         diags.push(d);
@@ -359,4 +369,82 @@ pub fn notify_bound(system: &System, channel: &Channel) -> Option<u64> {
     }
     let p = system.guests[channel.reader].server?;
     Some(p.period + p.deadline - p.budget)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SYSTEM: &str = r#"
+[system]
+name = "t"
+board = "qemu-vexpress-a9"
+[[guest]]
+name = "control"
+level = "hrt"
+core = 0
+image = "x"
+memory = [ { name = "ram", base = 0x7000_0000, size = "16MiB" } ]
+[[guest]]
+name = "telemetry"
+level = "srt"
+core = 1
+image = "x"
+period = "10ms"
+budget = "3ms"
+deadline = "8ms"
+memory = [ { name = "ram", base = 0x7200_0000, size = "16MiB" } ]
+[[channel]]
+name = "samples"
+writer = "control"
+reader = "telemetry"
+size = "8KiB"
+[[channel]]
+name = "commands"
+writer = "telemetry"
+reader = "control"
+size = "4KiB"
+notify = false
+[[channel]]
+name = "more"
+writer = "control"
+reader = "telemetry"
+size = "4KiB"
+"#;
+
+    #[test]
+    fn channels_are_packed_in_the_area_in_order_and_notified_readers_get_lines_in_order() {
+        let checked = crate::check(SYSTEM);
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        let system = checked.system.expect("valid");
+        let placed: Vec<_> = system
+            .channels
+            .iter()
+            .map(|c| (c.name.as_str(), c.writer, c.reader, c.base, c.size, c.irq))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("samples", 0, 1, 0x9FF0_0000, 0x2000, Some(75)),
+                ("commands", 1, 0, 0x9FF0_2000, 0x1000, None),
+                ("more", 0, 1, 0x9FF0_3000, 0x1000, Some(76)),
+            ]
+        );
+        let ends: Vec<_> = system
+            .channel_ends(0)
+            .map(|(c, w)| (c.name.as_str(), w))
+            .collect();
+        assert_eq!(ends, [("samples", true), ("commands", false), ("more", true)]);
+        // P + D - B of the reader's server: 10 + 8 - 3 ms.
+        assert_eq!(notify_bound(&system, &system.channels[0]), Some(15_000_000));
+        assert_eq!(notify_bound(&system, &system.channels[1]), None);
+    }
+
+    #[test]
+    fn a_system_without_channels_keeps_the_boards_area_and_has_none() {
+        let text = SYSTEM.split("[[channel]]").next().expect("prefix");
+        let system = crate::check(text).system.expect("valid");
+        assert!(system.channels.is_empty());
+        assert_eq!(system.channel_area, system.board.channel_area);
+    }
 }
