@@ -349,6 +349,9 @@ pub struct Reader<T> {
     /// Slot reads of the last `try_recv`, for the tests of its bound.
     #[cfg(test)]
     last_reads: usize,
+    /// Slots found being overwritten, for the tests of the race.
+    #[cfg(test)]
+    overwritten: u64,
     _message: PhantomData<fn() -> T>,
 }
 
@@ -375,6 +378,8 @@ impl<T: FromBytes + IntoBytes + Immutable + KnownLayout> Reader<T> {
             stats: Stats::default(),
             #[cfg(test)]
             last_reads: 0,
+            #[cfg(test)]
+            overwritten: 0,
             _message: PhantomData,
         })
     }
@@ -440,6 +445,10 @@ impl<T: FromBytes + IntoBytes + Immutable + KnownLayout> Reader<T> {
             if ahead >= slots {
                 // Overwritten; any further loss is counted on the next pass.
                 self.count_lost(1);
+                #[cfg(test)]
+                {
+                    self.overwritten += 1;
+                }
             } else {
                 self.stats.errors = self.stats.errors.saturating_add(1);
             }

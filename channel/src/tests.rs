@@ -461,21 +461,32 @@ fn message16(n: u32) -> [u32; 4] {
 /// A writer and a reader on two threads: no torn message is ever accepted,
 /// messages arrive in order, and every published message is either
 /// received or counted lost.
-fn race(size: usize, messages: u32) -> Stats {
+fn race(size: usize, messages: u32) -> (Stats, u64) {
     let memory = Memory::new(size);
     let mut writer = memory.writer::<[u32; 4]>();
     let mut reader = memory.reader::<[u32; 4]>();
     let done = AtomicBool::new(false);
+    let ready = AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| {
+            // Start together, or the writer is done before the reader runs.
+            while !ready.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
             for n in 0..messages {
                 writer.send(&message16(n));
+                // Paced a little, so that the reader keeps up sometimes
+                // and the two really overlap even in a release build.
+                for _ in 0..n % 32 {
+                    std::hint::spin_loop();
+                }
                 if n % 64 == 0 {
                     writer.notify();
                 }
             }
             done.store(true, Ordering::Release);
         });
+        ready.store(true, Ordering::Release);
         let mut last = None::<u32>;
         let mut check = |message: [u32; 4]| {
             let n = message[0];
@@ -497,19 +508,19 @@ fn race(size: usize, messages: u32) -> Stats {
     let stats = reader.stats();
     assert_eq!(stats.received + stats.lost, u64::from(messages));
     assert_eq!(stats.errors, 0, "an honest writer causes no errors");
-    stats
+    (stats, reader.overwritten)
 }
 
 #[test]
 fn two_threads() {
-    let stats = race(4096, 1_000_000);
-    std::println!("128 slots: {stats:?}");
+    let (stats, overwritten) = race(4096, 1_000_000);
+    std::println!("128 slots: {stats:?}, {overwritten} caught being overwritten");
 }
 
 /// The smallest ring: the writer is nearly always overwriting the slot
 /// the reader is reading, so tears are frequent.
 #[test]
 fn two_threads_two_slots() {
-    let stats = race(0x40 + 2 * 20, 300_000);
-    std::println!("2 slots: {stats:?}");
+    let (stats, overwritten) = race(0x40 + 2 * 20, 300_000);
+    std::println!("2 slots: {stats:?}, {overwritten} caught being overwritten");
 }
