@@ -85,8 +85,14 @@ pub fn check(
             );
             continue;
         }
-        let writer = c.writer.as_ref().and_then(|w| guest(w, &name.value, "writer", diags));
-        let reader = c.reader.as_ref().and_then(|r| guest(r, &name.value, "reader", diags));
+        let writer = c
+            .writer
+            .as_ref()
+            .and_then(|w| guest(w, &name.value, "writer", diags));
+        let reader = c
+            .reader
+            .as_ref()
+            .and_then(|r| guest(r, &name.value, "reader", diags));
         let size = c.size.as_ref().and_then(|s| size(s, &name.value, diags));
         let notify = c.notify.as_ref().is_none_or(|n| n.value);
         let (Some(writer), Some(reader), Some(size)) = (writer, reader, size) else {
@@ -434,7 +440,10 @@ size = "4KiB"
             .channel_ends(0)
             .map(|(c, w)| (c.name.as_str(), w))
             .collect();
-        assert_eq!(ends, [("samples", true), ("commands", false), ("more", true)]);
+        assert_eq!(
+            ends,
+            [("samples", true), ("commands", false), ("more", true)]
+        );
         // P + D - B of the reader's server: 10 + 8 - 3 ms.
         assert_eq!(notify_bound(&system, &system.channels[0]), Some(15_000_000));
         assert_eq!(notify_bound(&system, &system.channels[1]), None);
