@@ -35,12 +35,13 @@ impl TableMemory for PhysicalTables {
 impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// The MPCore private page (GIC CPU interface, global timer): mapped
     /// for a shadow-paged guest as for a direct-mapped one
-    /// (docs/memory.md).
+    /// (docs/memory.md); its channel ends too.
     pub(super) fn owned(guest: &Guest) -> crate::shadow::Owned<'_> {
         crate::shadow::Owned {
             ram: guest.regions,
             devices: guest.devices,
             cpu_page: Some(((P::MPCORE_BASE + mpcore::GICC_OFFSET) & !0xFFF) as u32),
+            channels: guest.channels,
         }
     }
 
