@@ -32,6 +32,10 @@
 //!   lines, and the guard keeps a Group 1 line's trigger as declared.
 //!   (`mvm-config` refuses an edge-triggered line on an HRT guest: without
 //!   a GIC acknowledge nothing could clear its pending state.)
+//! - A channel reader's notification line (docs/channels.md) is one of its
+//!   guest's lines like a device's, but always Group 1 and edge-triggered
+//!   whatever the guest's level: no device drives it, the monitor sets it
+//!   pending ([`crate::channels`]), and only an acknowledge clears it.
 #![forbid(unsafe_code)]
 
 use crate::config::{Guest, Interrupt, Level, Trigger};
@@ -136,7 +140,8 @@ pub struct GuardedLine {
 }
 
 /// Calls `f` with every guest line the guard looks at on a shared core
-/// (each guest's, delivered as `delivery_of` says). Group 1 lines get
+/// (each guest's devices' lines, delivered as `delivery_of` says, then its
+/// channels' notification lines, [`notify_line`]). Group 1 lines get
 /// their whole setting back; a Group 0 line only its target: the GIC
 /// ignores Non-secure writes to a Group 0 line's priority, trigger and
 /// enable, and should ignore them to its target too, but QEMU's GIC model
@@ -154,6 +159,19 @@ pub fn guarded(
                 f(g, line(g, irq, delivery));
             }
         }
+        for irq in g.channels.iter().filter_map(|c| c.notify.as_ref()) {
+            f(g, notify_line(g, irq));
+        }
+    }
+}
+
+/// The setting of `irq`, `guest`'s notification line of a channel it
+/// reads: Group 1 and edge-triggered (the monitor pends it, the guest's
+/// acknowledge clears it), at its core, enabled while it runs.
+pub fn notify_line(guest: &Guest, irq: &Interrupt) -> Line {
+    Line {
+        edge: true,
+        ..line(guest, irq, Delivery::Irq)
     }
 }
 
@@ -297,6 +315,76 @@ mod tests {
             [(34, false), (37, false)],
             "an IRQ-delivered HRT line is Group 1"
         );
+    }
+
+    static NOTIFIED: [crate::config::ChannelEnd; 2] = [
+        crate::config::ChannelEnd {
+            name: "down",
+            channel: 0,
+            region: Region {
+                base: 0x9FF0_0000,
+                size: 0x1000,
+                guest_base: 0x9FF0_0000,
+            },
+            writable: false,
+            notify: Some(Interrupt {
+                id: 75,
+                priority: Interrupt::DEFAULT_PRIORITY,
+                trigger: Trigger::Edge,
+            }),
+        },
+        crate::config::ChannelEnd {
+            name: "up",
+            channel: 1,
+            region: Region {
+                base: 0x9FF0_1000,
+                size: 0x1000,
+                guest_base: 0x9FF0_1000,
+            },
+            writable: true,
+            notify: None,
+        },
+    ];
+
+    #[test]
+    fn a_readers_notification_line_is_guarded_group1_edge_at_its_core() {
+        let reader = Guest {
+            channels: &NOTIFIED,
+            ..guest(Level::Srt, 1, &SRT_DEVICES)
+        };
+        let guests = [guest(Level::Hrt, 0, &HRT_DEVICES), reader];
+        let mut seen = Vec::new();
+        guarded(
+            &guests,
+            |g| delivery(g, false),
+            |g, l| seen.push((g.core, l)),
+        );
+        assert_eq!(
+            seen.len(),
+            3,
+            "timer0, uart1, the reader's line; none for the writer's end"
+        );
+        let (core, l) = seen[2];
+        assert_eq!(core, 1);
+        assert_eq!(
+            l,
+            Line {
+                irq: 75,
+                group0: false,
+                priority: 0xC0,
+                edge: true,
+                targets: 0b10,
+                always_enabled: false,
+            },
+            "Group 1, edge, at the reader's core, enabled only while it runs"
+        );
+        // Edge and Group 1 even if the description said otherwise.
+        let level = Interrupt {
+            trigger: Trigger::Level,
+            ..NOTIFIED[0].notify.unwrap()
+        };
+        let l = notify_line(&guests[1], &level);
+        assert!(l.edge && !l.group0);
     }
 
     #[test]

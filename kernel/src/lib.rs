@@ -18,6 +18,7 @@
 #![deny(clippy::missing_safety_doc)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod channels;
 pub mod config;
 pub mod console;
 pub mod context;

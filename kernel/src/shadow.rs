@@ -4,6 +4,10 @@
 //!   the monitor translates each through the guest's regions (`guest_base`
 //!   to `base`) and devices (identity, Device memory, never executable), and
 //!   refuses everything else with an error code, never a fault.
+//! - Its channel ends (docs/channels.md) are identity-mapped shared memory
+//!   (`Memory::Shared`, the same type in every view of a channel), never
+//!   executable, and read-only for the reader: a MAP asking more is
+//!   refused as a page the guest does not own.
 //! - The tables the hardware walks live in the guest's pool in the board's
 //!   table area, which no guest region contains: L1 tables (one per address
 //!   space) and L2 tables, counted in the TOML. No allocation: the pool's
@@ -32,11 +36,11 @@ pub const DEVICE: u32 = 1 << 2;
 /// Every flag MAP knows; other bits of the flag field are refused.
 pub const FLAGS: u32 = WRITABLE | EXECUTABLE | DEVICE;
 
-use crate::config::Device;
 /// A RAM region of the guest: guest-physical `[guest_base, guest_base +
 /// size)` is physical `[base, base + size)`. Validation keeps neither range
 /// wrapping around 4 GiB, and both 4 KiB aligned.
 pub use crate::config::Region as Ram;
+use crate::config::{ChannelEnd, Device};
 
 /// A guest's pool of tables, physical addresses in the table area: L1
 /// tables at `l1_base + 16 KiB * i` (16 KiB aligned), L2 tables at
@@ -51,12 +55,14 @@ pub struct Pool {
 }
 
 /// What a guest owns: its RAM, its devices' register windows and the
-/// core's MPCore private page (physical; identity-mapped as Device).
+/// core's MPCore private page (physical; identity-mapped as Device), and
+/// its channel ends (identity-mapped as Shared).
 #[derive(Clone, Copy, Debug)]
 pub struct Owned<'a> {
     pub ram: &'a [Ram],
     pub devices: &'a [Device],
     pub cpu_page: Option<u32>,
+    pub channels: &'a [ChannelEnd],
 }
 
 impl Owned<'_> {
@@ -123,13 +129,33 @@ impl Default for Shadow {
     }
 }
 
-/// The physical page and memory type of a guest-physical page, if the
-/// guest owns it.
-pub fn translate(owned: &Owned<'_>, gpa: u32) -> Option<(u32, Memory)> {
+/// The physical page, memory type and the most access a guest may have to
+/// a guest-physical page, if the guest owns it: its RAM read-write and
+/// executable, its devices read-write, its channels read-write for the
+/// writer and read-only for the reader.
+pub fn translate(owned: &Owned<'_>, gpa: u32) -> Option<(u32, Memory, Access)> {
+    const RWX: Access = Access {
+        writable: true,
+        executable: true,
+    };
+    const RW: Access = Access {
+        writable: true,
+        executable: false,
+    };
     for r in owned.ram {
         let offset = gpa.wrapping_sub(r.guest_base);
         if gpa >= r.guest_base && offset < r.size {
-            return Some((r.base + offset, Memory::Normal));
+            return Some((r.base + offset, Memory::Normal, RWX));
+        }
+    }
+    for end in owned.channels {
+        let r = &end.region;
+        if gpa >= r.base && gpa - r.base < r.size {
+            let access = Access {
+                writable: end.writable,
+                executable: false,
+            };
+            return Some((gpa, Memory::Shared, access));
         }
     }
     let page = vmsa::SMALL_PAGE;
@@ -138,7 +164,7 @@ pub fn translate(owned: &Owned<'_>, gpa: u32) -> Option<(u32, Memory)> {
         // The last byte's page; a window is never empty.
         let last = base.saturating_add(size.saturating_sub(1)) & !(page - 1);
         if gpa >= first && gpa <= last {
-            return Some((gpa, Memory::Device));
+            return Some((gpa, Memory::Device, RW));
         }
     }
     None
@@ -235,7 +261,8 @@ impl Shadow {
     /// its regions at its guest-physical address (writable, executable;
     /// whole aligned MiBs as sections, which are fast to write and need no
     /// L2 table), its devices and the MPCore page identity-mapped
-    /// (Device). `Err` when the pool is too small to hold it: the space is
+    /// (Device), its channel ends identity-mapped (Shared, writable only
+    /// for the writer). `Err` when the pool is too small to hold it: the space is
     /// destroyed again and the guest starts with its MMU off.
     pub fn build_boot_space(
         &mut self,
@@ -285,6 +312,15 @@ impl Shadow {
                 page += vmsa::SMALL_PAGE;
             }
         }
+        for end in owned.channels {
+            let flags = if end.writable { WRITABLE } else { 0 };
+            let mut offset = 0;
+            while offset < end.region.size {
+                let page = end.region.base + offset;
+                self.map(pool, owned, mem, space, page, page, flags)?;
+                offset += vmsa::SMALL_PAGE;
+            }
+        }
         Ok(())
     }
 
@@ -313,7 +349,14 @@ impl Shadow {
         if !self.exists(pool, space) {
             return Err(Error::InvalidParameter);
         }
-        let (pa, owned_memory) = translate(owned, gpa).ok_or(Error::Denied)?;
+        let (pa, owned_memory, most) = translate(owned, gpa).ok_or(Error::Denied)?;
+        if owned_memory == Memory::Shared
+            && (flags & (DEVICE | EXECUTABLE) != 0 || (flags & WRITABLE != 0 && !most.writable))
+        {
+            // A channel is one memory type in every view, never code, and
+            // its reader's view is read-only: more is not the guest's.
+            return Err(Error::Denied);
+        }
         let memory = if flags & DEVICE != 0 {
             Memory::Device
         } else {
@@ -501,11 +544,60 @@ mod tests {
         interrupts: &[],
     }];
     const CPU_PAGE: u32 = 0x1E00_0000;
+    /// It writes one channel (two pages) and reads another (one page).
+    const WRITES: u32 = 0x9FF0_0000;
+    const READS: u32 = 0x9FF0_2000;
+    const CHANNELS: [ChannelEnd; 2] = [
+        ChannelEnd {
+            name: "down",
+            channel: 0,
+            region: Ram {
+                base: WRITES,
+                size: 0x2000,
+                guest_base: WRITES,
+            },
+            writable: true,
+            notify: None,
+        },
+        ChannelEnd {
+            name: "up",
+            channel: 1,
+            region: Ram {
+                base: READS,
+                size: 0x1000,
+                guest_base: READS,
+            },
+            writable: false,
+            notify: Some(crate::config::Interrupt {
+                id: 75,
+                priority: crate::config::Interrupt::DEFAULT_PRIORITY,
+                trigger: crate::config::Trigger::Edge,
+            }),
+        },
+    ];
     const OWNED: Owned<'static> = Owned {
         ram: &RAM,
         devices: &DEVICES,
         cpu_page: Some(CPU_PAGE),
+        channels: &CHANNELS,
     };
+
+    /// The small pages of the L1 table at `l1`: virtual page → descriptor
+    /// (sections skipped).
+    fn walk_pages(mem: &Area, l1: u32) -> BTreeMap<u32, u32> {
+        let mut out = BTreeMap::new();
+        for i in 0..4096u32 {
+            if let Some(table) = vmsa::decode_page_table(mem.read(l1 + 4 * i)) {
+                for j in 0..256u32 {
+                    let entry = mem.read(table + 4 * j);
+                    if entry != 0 {
+                        out.insert((i << 20) | (j << 12), entry);
+                    }
+                }
+            }
+        }
+        out
+    }
 
     /// Walks space `space` back: virtual page → descriptor.
     fn walk(mem: &Area, pool: &Pool, space: u32) -> BTreeMap<u32, u32> {
@@ -635,6 +727,47 @@ mod tests {
             m(&mut s, &mut mem, 0, 0, 0x1000_A000, EXECUTABLE),
             Err(Error::InvalidParameter)
         );
+        // Channels: no write to the one it reads, no execution, no Device
+        // view of either, nothing past their ends.
+        for (gpa, flags) in [
+            (READS, WRITABLE),
+            (READS, EXECUTABLE),
+            (READS, DEVICE),
+            (WRITES, EXECUTABLE),
+            (WRITES, WRITABLE | EXECUTABLE),
+            (WRITES + 0x1000, DEVICE | WRITABLE),
+            (READS + 0x1000, 0),
+            (WRITES - 0x1000, 0),
+        ] {
+            assert_eq!(
+                m(&mut s, &mut mem, 0, 0x40_0000, gpa, flags),
+                Err(Error::Denied),
+                "{gpa:#x} {flags:#x}"
+            );
+        }
+        assert_eq!(
+            translate(&OWNED, READS),
+            Some((
+                READS,
+                Memory::Shared,
+                Access {
+                    writable: false,
+                    executable: false
+                }
+            ))
+        );
+        assert_eq!(
+            m(&mut s, &mut mem, 0, 0x40_0000, READS, 0),
+            Ok(Tlb::None),
+            "read-only, as it may"
+        );
+        assert_eq!(
+            m(&mut s, &mut mem, 0, 0x40_1000, WRITES + 0x1000, WRITABLE),
+            Ok(Tlb::None)
+        );
+        for va in [0x40_0000, 0x40_1000] {
+            assert!(s.unmap(&POOL, &mut mem, 0, va).is_ok());
+        }
         assert_eq!(m(&mut s, &mut mem, 0, 0, 0x8000_0000, 0), Ok(Tlb::None));
         assert_eq!(
             m(&mut s, &mut mem, 0, 0, 0x8000_1000, 0),
@@ -750,9 +883,28 @@ mod tests {
         }
         assert_eq!(
             mapped,
-            [0x1000_A000, CPU_PAGE, 0x8000_0000, 0x8020_0000, 0x8020_1000],
+            [
+                0x1000_A000,
+                CPU_PAGE,
+                0x8000_0000,
+                0x8020_0000,
+                0x8020_1000,
+                WRITES,
+                WRITES + 0x1000,
+                READS
+            ],
             "only its own memory"
         );
+        // Its channel ends: identity, Shared, never executable, the one it
+        // reads read-only.
+        let walked = walk_pages(&mem, POOL.l1_base);
+        for (page, writable) in [(WRITES, true), (WRITES + 0x1000, true), (READS, false)] {
+            let (pa, memory, access, global) =
+                vmsa::decode_small_page(walked[&page]).expect("a small page");
+            assert_eq!((pa, memory, global), (page, Memory::Shared, false));
+            assert_eq!(access.writable, writable, "{page:#x}");
+            assert!(!access.executable);
+        }
         // A pool without L2 tables cannot hold the small pages: the space
         // is given back and nothing stays mapped.
         let tiny = Pool {
@@ -792,6 +944,7 @@ mod tests {
             Just(0x7200_0000u32),
             (0u32..3).prop_map(|p| 0x1000_9000 + p * 0x1000),
             (0u32..2).prop_map(|p| 0x1DFF_F000 + p * 0x1000),
+            (0u32..5).prop_map(|p| WRITES - 0x1000 + p * 0x1000),
             Just(0xFFFF_F000u32),
             any::<u32>(),
         ]
@@ -811,8 +964,9 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         /// Whatever a guest asks, every accepted mapping lands in its own
-        /// RAM or devices, and the tables decode back to exactly the
-        /// accepted mappings; nothing outside the pool is written.
+        /// RAM, devices or channels (a reader's page never writable, no
+        /// channel page executable), and the tables decode back to exactly
+        /// the accepted mappings; nothing outside the pool is written.
         #[test]
         fn accepted_requests_map_only_the_guests_own_pages(
             requests in proptest::collection::vec(request(), 1..60)
@@ -841,10 +995,12 @@ mod tests {
                     Request::Map(space, va, gpa, flags) => {
                         if let Ok(tlb) = s.map(&POOL, &OWNED, &mut mem, space, va, gpa, flags) {
                             prop_assert_eq!(tlb, Tlb::None);
-                            let (pa, memory) = translate(&OWNED, gpa).expect("accepted: owned");
+                            let (pa, memory, _) = translate(&OWNED, gpa).expect("accepted: owned");
                             let in_ram = RAM.iter().any(|r| pa >= r.base && pa - r.base < r.size);
                             let in_device = pa == DEVICES[0].regs.base || pa == CPU_PAGE;
-                            prop_assert!(in_ram || in_device, "{:#x}", pa);
+                            let in_channel = (WRITES..READS + 0x1000).contains(&pa);
+                            prop_assert!(in_ram || in_device || in_channel, "{:#x}", pa);
+                            prop_assert_eq!(in_channel, memory == Memory::Shared);
                             let memory = if flags & DEVICE != 0 { Memory::Device } else { memory };
                             let m = model[space as usize].as_mut().expect("accepted: exists");
                             prop_assert!(m.insert(va, (pa, memory, flags)).is_none());
@@ -867,6 +1023,10 @@ mod tests {
                         let &(mpa, mmemory, flags) = m.get(&va).expect("mapped by request");
                         prop_assert_eq!((pa, memory), (mpa, mmemory));
                         prop_assert!(!global);
+                        if memory == Memory::Shared {
+                            prop_assert!(!access.executable);
+                            prop_assert!(pa != READS || !access.writable, "a reader's page is never writable");
+                        }
                         prop_assert_eq!(access.writable, flags & WRITABLE != 0);
                         prop_assert_eq!(access.executable, flags & EXECUTABLE != 0);
                     }

@@ -36,6 +36,14 @@ pub enum Memory {
     Normal,
     /// Shareable Device (TEX 0b000, C = 0, B = 1), never executable (XN).
     Device,
+    /// Channel memory (docs/channels.md): Normal, inner and outer
+    /// non-cacheable (TEX 0b001, C = 0, B = 0), shareable, never
+    /// executable. Every view of a channel uses it: Linux maps it uncached
+    /// through /dev/mem, and two views of one page with different
+    /// cacheability lose coherency on silicon (Arm ARM A3.5.7,
+    /// "mismatched memory attributes"); non-cacheable in every guest also
+    /// makes the monitor's own view (MMU off: Strongly-ordered) agree.
+    Shared,
 }
 
 // L1 section and supersection fields (B3.5.1, figure B3-4).
@@ -62,6 +70,7 @@ const fn l1_attributes(memory: Memory) -> u32 {
     match memory {
         Memory::Normal => (0b001 << L1_TEX_SHIFT) | L1_C | L1_B | L1_S | L1_AP_FULL,
         Memory::Device => L1_B | L1_XN | L1_AP_FULL,
+        Memory::Shared => (0b001 << L1_TEX_SHIFT) | L1_S | L1_XN | L1_AP_FULL,
     }
 }
 
@@ -88,6 +97,7 @@ pub const fn small_page(base: u32, memory: Memory) -> u32 {
     let attributes = match memory {
         Memory::Normal => (0b001 << L2_TEX_SHIFT) | L2_C | L2_B | L2_S,
         Memory::Device => L2_B | L2_XN,
+        Memory::Shared => (0b001 << L2_TEX_SHIFT) | L2_S | L2_XN,
     };
     (base & !(SMALL_PAGE - 1)) | attributes | L2_AP_FULL | L2_SMALL
 }
@@ -131,6 +141,8 @@ pub const fn decode_small_page(word: u32) -> Option<(u32, Memory, Access, bool)>
     }
     let memory = if word & L2_C != 0 {
         Memory::Normal
+    } else if (word >> L2_TEX_SHIFT) & 0b111 == 0b001 {
+        Memory::Shared
     } else {
         Memory::Device
     };
@@ -294,6 +306,50 @@ mod tests {
             None
         );
         assert_eq!(decode_page_table(0), None);
+    }
+
+    #[test]
+    fn shared_memory_is_normal_non_cacheable_shareable_and_never_executable() {
+        // Section: S(16) | TEX=001(14:12) | AP=11(11:10) | XN(4) | 0b10;
+        // C and B clear.
+        assert_eq!(section(0x9FF0_0000, Memory::Shared), 0x9FF1_1C12);
+        // Small page: S(10) | TEX=001(8:6) | AP=11(5:4) | small(1) | XN(0).
+        assert_eq!(small_page(0x9FF0_1000, Memory::Shared), 0x9FF0_1473);
+        let rw = Access {
+            writable: true,
+            executable: false,
+        };
+        let ro = Access {
+            writable: false,
+            executable: false,
+        };
+        let writer = shadow_page(0x9FF0_1000, Memory::Shared, rw);
+        assert_eq!(writer, 0x9FF0_1C73, "nG(11)");
+        assert_eq!(
+            decode_small_page(writer),
+            Some((0x9FF0_1000, Memory::Shared, rw, false))
+        );
+        let reader = shadow_page(0x9FF0_1000, Memory::Shared, ro);
+        assert_eq!(reader, 0x9FF0_1E73, "AP[2](9): read-only");
+        assert_eq!(
+            decode_small_page(reader),
+            Some((0x9FF0_1000, Memory::Shared, ro, false))
+        );
+        // Asking for execution changes nothing: the type carries XN.
+        let rwx = Access {
+            writable: true,
+            executable: true,
+        };
+        assert_eq!(shadow_page(0x9FF0_1000, Memory::Shared, rwx), writer);
+        // Normal and Device still decode as before.
+        assert_eq!(
+            decode_small_page(small_page(0x7000_1000, Memory::Normal)).map(|d| d.1),
+            Some(Memory::Normal)
+        );
+        assert_eq!(
+            decode_small_page(small_page(0x1000_A000, Memory::Device)).map(|d| d.1),
+            Some(Memory::Device)
+        );
     }
 
     #[test]

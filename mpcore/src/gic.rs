@@ -231,6 +231,13 @@ impl Gicd {
         self.regs().gicd_icenabler[(id / 32) as usize].set(1 << (id % 32));
     }
 
+    /// Sets line `id` pending (GICD_ISPENDR): how the monitor raises a
+    /// line no device drives (a channel's notification). An edge-triggered
+    /// line stays pending until it is acknowledged.
+    pub fn set_pending(&self, id: u32) {
+        self.regs().gicd_ispendr[(id / 32) as usize].set(1 << (id % 32));
+    }
+
     /// Clears line `id`'s pending state (a level-sensitive line its device
     /// still holds is pending again at once).
     pub fn clear_pending(&self, id: u32) {

@@ -17,6 +17,11 @@
 //!   Non-secure view is banked), the global timer is its clock. The SCU's
 //!   Non-secure access control keeps the private timers Secure on silicon
 //!   (docs/memory.md).
+//! - Each channel end (docs/channels.md) is mapped identity as 4 KiB
+//!   small pages of shared memory (`Memory::Shared`: Normal non-cacheable,
+//!   as every other view of the channel), never executable, read-only for
+//!   the reader; a MiB holding channel pages takes an L2 table as one
+//!   holding device pages does.
 //! - Every entry is non-global (nG = 1): it matches only the guest's own
 //!   ASID, so a switch between guests needs no full TLB invalidation
 //!   (docs/memory.md, "ASIDs").
@@ -28,6 +33,26 @@ use std::collections::BTreeMap;
 use mvm_kernel::vmsa::{self, Memory};
 
 use crate::model::{Guest, Paging, System};
+
+/// One of a guest's channel ends, as its tables need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct End {
+    base: u64,
+    size: u64,
+    writable: bool,
+}
+
+/// `guest`'s channel ends (`guest` an index into the system's guests).
+fn ends(system: &System, guest: usize) -> Vec<End> {
+    system
+        .channel_ends(guest)
+        .map(|(c, writable)| End {
+            base: c.base,
+            size: c.size,
+            writable,
+        })
+        .collect()
+}
 
 /// One table: its address, size in words, and non-zero words by index.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -85,7 +110,7 @@ struct Map {
     pages: BTreeMap<u32, BTreeMap<usize, u32>>,
 }
 
-fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
+fn map_of(guest: &Guest, ends: &[End], cpu_page: Option<u64>) -> Map {
     let mut l1 = BTreeMap::new();
     for r in &guest.memory {
         let mut va = r.base;
@@ -131,7 +156,45 @@ fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
             va += page;
         }
     }
+    for end in ends {
+        let access = vmsa::Access {
+            writable: end.writable,
+            executable: false,
+        };
+        // Validation keeps channels 4 KiB aligned, in the channel area,
+        // apart from every guest region and device.
+        let mut va = end.base;
+        while va < end.base + end.size && va < 1 << 32 {
+            let a = va as u32;
+            pages.entry(a >> 20).or_default().insert(
+                vmsa::l2_index(a),
+                vmsa::shadow_page(a, Memory::Shared, access),
+            );
+            va += page;
+        }
+    }
     Map { l1, pages }
+}
+
+/// Every guest's direct map, `None` for the others.
+fn maps(system: &System, cpu_page: Option<u64>) -> Vec<Option<Map>> {
+    system
+        .guests
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.paging == Paging::Direct).then(|| map_of(g, &ends(system, i), cpu_page)))
+        .collect()
+}
+
+/// Bytes of the direct maps' tables.
+fn direct_bytes(system: &System, cpu_page: Option<u64>) -> u64 {
+    let l1_bytes = u64::from(vmsa::L1_BYTES);
+    let l2_bytes = u64::from(vmsa::L2_BYTES);
+    maps(system, cpu_page)
+        .iter()
+        .flatten()
+        .map(|m| l1_bytes + l2_bytes * m.pages.len() as u64)
+        .sum()
 }
 
 /// Bytes of translation tables a system needs in the table area: the
@@ -139,13 +202,7 @@ fn map_of(guest: &Guest, cpu_page: Option<u64>) -> Map {
 pub fn table_bytes(system: &System) -> u64 {
     let cpu_page = crate::boards::cpu_interface_page(system.board.name);
     let l1_bytes = u64::from(vmsa::L1_BYTES);
-    let l2_bytes = u64::from(vmsa::L2_BYTES);
-    let direct: u64 = system
-        .guests
-        .iter()
-        .filter(|g| g.paging == Paging::Direct)
-        .map(|g| l1_bytes + l2_bytes * map_of(g, cpu_page).pages.len() as u64)
-        .sum();
+    let direct = direct_bytes(system, cpu_page);
     let pools: u64 = system
         .guests
         .iter()
@@ -177,11 +234,7 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
     let bound = board.table_area;
     let area = table_area(system);
     let cpu_page = crate::boards::cpu_interface_page(board.name);
-    let maps: Vec<Option<Map>> = system
-        .guests
-        .iter()
-        .map(|g| (g.paging == Paging::Direct).then(|| map_of(g, cpu_page)))
-        .collect();
+    let maps = maps(system, cpu_page);
     let direct = maps.iter().flatten().count() as u64;
     let l1_bytes = u64::from(vmsa::L1_BYTES);
     let l2_bytes = u64::from(vmsa::L2_BYTES);
@@ -264,10 +317,13 @@ pub fn layout(system: &System) -> Result<Vec<Option<TranslationIr>>, TableAreaFu
 }
 
 /// L2 tables a shadow-paged guest's boot space takes (the monitor builds it
-/// at boot, `src/monitor.rs`): one per MiB of guest-physical space that
-/// holds RAM not mapped by a whole section (a MiB aligned in both address
-/// spaces), one of its device pages or the MPCore page.
-pub fn boot_page_tables(guest: &Guest, cpu_page: Option<u64>) -> u64 {
+/// at boot, `kernel/src/monitor/boot.rs`): one per MiB of guest-physical
+/// space that holds RAM not mapped by a whole section (a MiB aligned in
+/// both address spaces), one of its device pages, one of its channels'
+/// pages or the MPCore page. `guest` is an index into the system's guests.
+pub fn boot_page_tables(system: &System, guest: usize, cpu_page: Option<u64>) -> u64 {
+    let ends = ends(system, guest);
+    let guest = &system.guests[guest];
     let mib = u64::from(vmsa::SECTION);
     let mut mibs = std::collections::BTreeSet::new();
     for (r, &gb) in guest.memory.iter().zip(&guest.guest_bases) {
@@ -286,7 +342,8 @@ pub fn boot_page_tables(guest: &Guest, cpu_page: Option<u64>) -> u64 {
         .devices
         .iter()
         .map(|d| (d.device.regs.base, d.device.regs.size))
-        .chain(cpu_page.map(|p| (p, u64::from(vmsa::SMALL_PAGE))));
+        .chain(cpu_page.map(|p| (p, u64::from(vmsa::SMALL_PAGE))))
+        .chain(ends.iter().map(|e| (e.base, e.size)));
     for (base, size) in windows {
         let mut page = base / mib * mib;
         while page < base + size.max(1) {
@@ -307,12 +364,7 @@ pub fn pools(system: &System) -> Vec<Option<PoolIr>> {
     let cpu_page = crate::boards::cpu_interface_page(system.board.name);
     let l1_bytes = u64::from(vmsa::L1_BYTES);
     let l2_bytes = u64::from(vmsa::L2_BYTES);
-    let direct: u64 = system
-        .guests
-        .iter()
-        .filter(|g| g.paging == Paging::Direct)
-        .map(|g| l1_bytes + l2_bytes * map_of(g, cpu_page).pages.len() as u64)
-        .sum();
+    let direct = direct_bytes(system, cpu_page);
     let mut next_l1 = (area.base + direct).next_multiple_of(l1_bytes);
     let spaces: u64 = system
         .guests
@@ -463,5 +515,114 @@ memory = [ { name = "ram", base = 0x7200_0000, size = "1MiB" } ]
                 page_tables: 32
             })
         );
+    }
+
+    #[test]
+    fn channel_ends_are_shared_pages_read_only_for_the_reader() {
+        let s = system(
+            r#"
+[system]
+name = "t"
+board = "qemu-vexpress-a9"
+[[guest]]
+name = "a"
+level = "hrt"
+core = 0
+image = "x"
+memory = [ { name = "ram", base = 0x7000_0000, size = "1MiB" } ]
+[[guest]]
+name = "b"
+level = "srt"
+core = 1
+image = "y"
+period = "10ms"
+budget = "1ms"
+paging = "direct"
+memory = [ { name = "ram", base = 0x7200_0000, size = "1MiB" } ]
+[[guest]]
+name = "c"
+level = "srt"
+core = 1
+image = "z"
+period = "10ms"
+budget = "1ms"
+memory = [ { name = "ram", base = 0x7300_0000, size = "1MiB" } ]
+[[channel]]
+name = "down"
+writer = "a"
+reader = "b"
+size = "8KiB"
+notify = true
+[[channel]]
+name = "up"
+writer = "b"
+reader = "a"
+size = "4KiB"
+notify = false
+"#,
+        );
+        let down = &s.channels[0];
+        let up = &s.channels[1];
+        assert_eq!(down.base, 0x9FF0_0000);
+        assert_eq!(up.base, 0x9FF0_2000);
+        let tables = layout(&s).expect("fits");
+        let mib = 0x9FFu32;
+        // Each guest's page: (physical page, memory type, access, global).
+        let pages = |t: &TranslationIr| -> Vec<(u32, Memory, vmsa::Access, bool)> {
+            let l1 = &t.tables[0];
+            let (_, pointer) = l1
+                .entries
+                .iter()
+                .find(|(i, _)| *i == mib)
+                .expect("the channel area's MiB has a page table");
+            let table = vmsa::decode_page_table(*pointer).expect("a page table");
+            let l2 = t
+                .tables
+                .iter()
+                .find(|t| t.address == table)
+                .expect("one of the guest's tables");
+            l2.entries
+                .iter()
+                .map(|&(_, w)| vmsa::decode_small_page(w).expect("a small page"))
+                .collect()
+        };
+        let rw = vmsa::Access {
+            writable: true,
+            executable: false,
+        };
+        let ro = vmsa::Access {
+            writable: false,
+            executable: false,
+        };
+        let a = tables[0].as_ref().expect("HRT: direct");
+        assert_eq!(
+            pages(a),
+            [
+                (0x9FF0_0000, Memory::Shared, rw, false),
+                (0x9FF0_1000, Memory::Shared, rw, false),
+                (0x9FF0_2000, Memory::Shared, ro, false),
+            ],
+            "a writes `down` and reads `up`"
+        );
+        let b = tables[1].as_ref().expect("paging = direct");
+        assert_eq!(
+            pages(b),
+            [
+                (0x9FF0_0000, Memory::Shared, ro, false),
+                (0x9FF0_1000, Memory::Shared, ro, false),
+                (0x9FF0_2000, Memory::Shared, rw, false),
+            ],
+            "b reads `down` and writes `up`"
+        );
+        assert!(tables[2].is_none());
+        // a: L1, the MPCore page's L2, the channel MiB's L2; b the same.
+        assert_eq!(a.tables.len(), 3);
+        // 36 KiB of direct maps, c's default pool from the next 16 KiB.
+        assert_eq!(table_bytes(&s), (48 + 64) * 1024);
+        // c is no end: its boot space needs one L2 table (the MPCore page);
+        // an end's boot space one more, for the channel area's MiB.
+        let cpu_page = crate::boards::cpu_interface_page(s.board.name);
+        assert_eq!(boot_page_tables(&s, 2, cpu_page), 1);
+        assert_eq!(boot_page_tables(&s, 1, cpu_page), 2);
     }
 }

@@ -115,7 +115,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
             system.channel_area = area;
         }
         let cpu_page = crate::boards::cpu_interface_page(board.name);
-        for g in &system.guests {
+        for (i, g) in system.guests.iter().enumerate() {
             let Some(pool) = g.pool else { continue };
             if pool.address_spaces == 0
                 && g.memory
@@ -127,7 +127,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
                 // physical addresses, which are its guest-physical ones.
                 continue;
             }
-            let needed = crate::directmap::boot_page_tables(g, cpu_page);
+            let needed = crate::directmap::boot_page_tables(&system, i, cpu_page);
             if pool.address_spaces == 0 || u64::from(pool.page_tables) < needed {
                 diags.push(
                     Diagnostic::new(

@@ -35,12 +35,13 @@ impl TableMemory for PhysicalTables {
 impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// The MPCore private page (GIC CPU interface, global timer): mapped
     /// for a shadow-paged guest as for a direct-mapped one
-    /// (docs/memory.md).
+    /// (docs/memory.md); its channel ends too.
     pub(super) fn owned(guest: &Guest) -> crate::shadow::Owned<'_> {
         crate::shadow::Owned {
             ram: guest.regions,
             devices: guest.devices,
             cpu_page: Some(((P::MPCORE_BASE + mpcore::GICC_OFFSET) & !0xFFF) as u32),
+            channels: guest.channels,
         }
     }
 
@@ -104,6 +105,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         self.monitor_timer_core
             .store(monitor_timer_core, Ordering::Relaxed);
 
+        self.clear_channels();
         Self::GICD.disable();
         Self::GICD.reset_spis();
         let mut running = 0;
@@ -247,6 +249,33 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             say!(self, "mvm: all guests halted");
             let now = self.now_ticks();
             self.report_and_end(crate::sysreg::core_id(), Some(st), now);
+        }
+    }
+
+    /// Zeroes every channel's memory, once, before any guest runs: both
+    /// ends start from an empty ring, and the doorbell is 0, the value the
+    /// monitor's last-seen table starts with. More channels than that table
+    /// holds stop the run (the generator's own limit is the channel area).
+    fn clear_channels(&self) {
+        let channels = self.system.channels;
+        if channels.len() > crate::channels::MAX_CHANNELS {
+            say!(
+                self,
+                "mvm: error: {} channels, but the monitor polls at most {}",
+                channels.len(),
+                crate::channels::MAX_CHANNELS
+            );
+            self.end_run(EXIT_MONITOR_PANIC);
+        }
+        for c in channels {
+            // SAFETY: the build placed the channel in the channel area,
+            // Non-secure RAM apart from the monitor image, the table area
+            // and every guest region; 4 KiB aligned, a multiple of 4 KiB;
+            // the MMU is off, so the address is physical, and no guest
+            // runs yet.
+            unsafe {
+                core::ptr::write_bytes(c.base as usize as *mut u32, 0, (c.size / 4) as usize)
+            };
         }
     }
 

@@ -118,7 +118,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// guest in the processor (an HRT guest's IRQ-delivered lines always),
     /// and the distributor forwards both groups again. Whatever another
     /// guest wrote to the distributor since lasts until here. The list was
-    /// made at boot: a system without guest lines pays one store.
+    /// made at boot: a system without guest lines pays one store. Then the
+    /// doorbells of the channels this core's guests read (a system without
+    /// channels pays one load and a branch).
     pub(super) fn guard(&self, core: u32, st: &CoreState<S>) {
         let running = st.running().map(|g| g.id);
         // SAFETY: the list is read-only once the cores are released, and
@@ -143,6 +145,38 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             }
         }
         Self::GICD.enable();
+        if !self.system.channels.is_empty() {
+            self.ring_doorbells(core);
+        }
+    }
+
+    /// The channels whose reader runs on this core: each doorbell that
+    /// changed since the last look sets its reader's line pending
+    /// ([`crate::channels`]); the guard, above, enables the line while
+    /// the reader runs.
+    ///
+    /// The monitor's MMU and caches are off, so the load is a
+    /// Strongly-ordered access to memory: no line of the monitor's can
+    /// hold a stale doorbell, and the guests map channels non-cacheable
+    /// (`Memory::Shared`), so the writer's store is not held in its data
+    /// cache either. A monitor with its caches on would need a clean and
+    /// invalidate of the line by MVA (DCCIMVAC) before the load.
+    #[inline(never)]
+    fn ring_doorbells(&self, core: u32) {
+        self.doorbells.poll(
+            self.system.channels,
+            self.system.guests,
+            core,
+            |address| {
+                // SAFETY: `address` is a channel's first word, placed by
+                // the build in the channel area (Non-secure RAM, 4 KiB
+                // aligned, apart from the monitor); the MMU is off, so it
+                // is physical. A guest may write it at any time: the value
+                // read is only compared.
+                unsafe { (address as usize as *const u32).read_volatile() }
+            },
+            |line| Self::GICD.set_pending(line),
+        );
     }
 
     /// This core's guests' SCR: FIQ in the Non-secure world on an HRT

@@ -170,6 +170,9 @@ pub struct Monitor<P: Platform, const G: usize, const S: usize> {
     monitor_timer_core: AtomicU32,
     /// The guard's list of guest lines.
     guarded: GuardedLines,
+    /// The doorbell values the monitor saw last, per channel (each written
+    /// by its reader's core only).
+    doorbells: crate::channels::Doorbells,
     /// Guests entered (or about to be) and not halted.
     running: AtomicU32,
     faults: AtomicU32,
@@ -238,6 +241,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             run_end_ticks: AtomicU64::new(0),
             monitor_timer_core: AtomicU32::new(u32::MAX),
             guarded: GuardedLines(UnsafeCell::new(heapless::Vec::new())),
+            doorbells: crate::channels::Doorbells::new(),
             running: AtomicU32::new(0),
             faults: AtomicU32::new(0),
             critical: core::sync::atomic::AtomicBool::new(false),
