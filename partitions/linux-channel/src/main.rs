@@ -178,9 +178,7 @@ fn find_keys() -> Option<i32> {
 
 /// Prints every message there is now, and the counters when they changed.
 fn drain(name: &str, reader: &mut Reader<Sample>, last: &mut Stats) {
-    reader.recv_all(|s: Sample| {
-        say!("mvm-channel {name}: sample seq={} value={}", s.seq, s.value)
-    });
+    reader.recv_all(|s: Sample| say!("mvm-channel {name}: sample seq={} value={}", s.seq, s.value));
     let stats = reader.stats();
     if (stats.lost, stats.errors) != (last.lost, last.errors) {
         say!(
@@ -254,14 +252,12 @@ fn run(argv: &[&str]) -> i32 {
                 return 1;
             }
         };
-        let woken = events[..n]
-            .chunks_exact(sys::INPUT_EVENT)
-            .any(|e| {
-                let kind = u16::from_le_bytes([e[8], e[9]]);
-                let code = u16::from_le_bytes([e[10], e[11]]);
-                let value = i32::from_le_bytes([e[12], e[13], e[14], e[15]]);
-                kind == sys::EV_KEY && code == args.code && value == 1
-            });
+        let woken = events[..n].chunks_exact(sys::INPUT_EVENT).any(|e| {
+            let kind = u16::from_le_bytes([e[8], e[9]]);
+            let code = u16::from_le_bytes([e[10], e[11]]);
+            let value = i32::from_le_bytes([e[12], e[13], e[14], e[15]]);
+            kind == sys::EV_KEY && code == args.code && value == 1
+        });
         if woken {
             drain(name, &mut reader, &mut last);
         }

@@ -68,11 +68,7 @@ pub fn open(path: &[u8], flags: u32) -> Result<i32, i32> {
     if path.last() != Some(&0) {
         return Err(22);
     }
-    check(syscall(
-        SYS_OPEN,
-        [path.as_ptr() as u32, flags, 0, 0, 0, 0],
-    ))
-    .map(|fd| fd as i32)
+    check(syscall(SYS_OPEN, [path.as_ptr() as u32, flags, 0, 0, 0, 0])).map(|fd| fd as i32)
 }
 
 pub fn close(fd: i32) {
@@ -82,7 +78,14 @@ pub fn close(fd: i32) {
 pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, i32> {
     check(syscall(
         SYS_READ,
-        [fd as u32, buf.as_mut_ptr() as u32, buf.len() as u32, 0, 0, 0],
+        [
+            fd as u32,
+            buf.as_mut_ptr() as u32,
+            buf.len() as u32,
+            0,
+            0,
+            0,
+        ],
     ))
     .map(|n| (n as usize).min(buf.len()))
 }
@@ -92,7 +95,14 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         match check(syscall(
             SYS_WRITE,
-            [fd as u32, bytes.as_ptr() as u32, bytes.len() as u32, 0, 0, 0],
+            [
+                fd as u32,
+                bytes.as_ptr() as u32,
+                bytes.len() as u32,
+                0,
+                0,
+                0,
+            ],
         )) {
             Ok(0) => return,
             Ok(n) => bytes = &bytes[(n as usize).min(bytes.len())..],
@@ -104,7 +114,10 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
 
 /// An ioctl whose argument is a buffer `arg` of the size `request` encodes.
 pub fn ioctl(fd: i32, request: u32, arg: *mut u8) -> Result<u32, i32> {
-    check(syscall(SYS_IOCTL, [fd as u32, request, arg as u32, 0, 0, 0]))
+    check(syscall(
+        SYS_IOCTL,
+        [fd as u32, request, arg as u32, 0, 0, 0],
+    ))
 }
 
 /// `EVIOCGNAME(len)`: `_IOC(_IOC_READ, 'E', 0x06, len)`.
@@ -116,7 +129,14 @@ pub const fn eviocgname(len: usize) -> u32 {
 pub fn mmap2_read_shared(fd: i32, size: usize, page: usize) -> Result<*const u8, i32> {
     check(syscall(
         SYS_MMAP2,
-        [0, size as u32, PROT_READ, MAP_SHARED, fd as u32, page as u32],
+        [
+            0,
+            size as u32,
+            PROT_READ,
+            MAP_SHARED,
+            fd as u32,
+            page as u32,
+        ],
     ))
     .map(|address| address as usize as *const u8)
 }
