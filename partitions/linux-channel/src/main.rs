@@ -75,49 +75,23 @@ struct Args<'a> {
 
 const USAGE: &str = "usage: mvm-channel read <name> <base-hex> <size> <code>";
 
+/// A number in decimal, or in hex after `0x`; `_` may group digits
+/// (`0x9FF0_0000`).
 fn parse_number(text: &str) -> Option<u64> {
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(&hex.replace_underscore(), 16).ok(),
-        None => text.parse().ok(),
+    let (digits, radix) = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (text, 10),
+    };
+    let mut value: u64 = 0;
+    let mut any = false;
+    for c in digits.chars().filter(|&c| c != '_') {
+        let digit = c.to_digit(radix)?;
+        value = value
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(digit))?;
+        any = true;
     }
-}
-
-/// Hex numbers may be written `0x9FF0_0000`.
-trait Underscores {
-    fn replace_underscore(&self) -> HexDigits;
-}
-
-/// A hex number's digits without underscores (at most 16 of them).
-struct HexDigits {
-    buf: [u8; 16],
-    len: usize,
-}
-
-impl core::ops::Deref for HexDigits {
-    type Target = str;
-    fn deref(&self) -> &str {
-        // Only ASCII bytes of a `str` are copied in.
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl Underscores for str {
-    fn replace_underscore(&self) -> HexDigits {
-        let mut digits = HexDigits {
-            buf: [0; 16],
-            len: 0,
-        };
-        for &b in self.as_bytes().iter().filter(|&&b| b != b'_') {
-            if digits.len == digits.buf.len() || !b.is_ascii() {
-                // Too long or not hex: parsing the empty string fails.
-                digits.len = 0;
-                return digits;
-            }
-            digits.buf[digits.len] = b;
-            digits.len += 1;
-        }
-        digits
-    }
+    any.then_some(value)
 }
 
 fn parse<'a>(argv: &[&'a str]) -> Result<Args<'a>, &'static str> {
@@ -176,9 +150,23 @@ fn find_keys() -> Option<i32> {
     None
 }
 
+/// Rounds of [`drain`] at most: each is bounded by the ring, and a
+/// writer that never stops publishing must not keep the reader here.
+const DRAIN_ROUNDS: usize = 64;
+
 /// Prints every message there is now, and the counters when they changed.
 fn drain(name: &str, reader: &mut Reader<Sample>, last: &mut Stats) {
-    reader.recv_all(|s: Sample| say!("mvm-channel {name}: sample seq={} value={}", s.seq, s.value));
+    // A round ends early after a few lost or garbage slots in a row
+    // (`try_recv`'s bound): go on while rounds make progress.
+    for _ in 0..DRAIN_ROUNDS {
+        let before = reader.stats();
+        let received = reader.recv_all(|s: Sample| {
+            say!("mvm-channel {name}: sample seq={} value={}", s.seq, s.value)
+        });
+        if received == 0 && reader.stats() == before {
+            break;
+        }
+    }
     let stats = reader.stats();
     if (stats.lost, stats.errors) != (last.lost, last.errors) {
         say!(
