@@ -123,6 +123,11 @@ pub const BOARD: Board = Board {
     // gets whole MiBs from the top, one for the demo, 3 for 40 shadow-paged
     // guests with default pools (docs/memory.md).
     table_area: PhysRange::new(0x6010_0000, 15 * MIB),
+    // The top MiB of RAM: no example guest goes there.
+    channel_area: PhysRange::new(0x9FF0_0000, MIB),
+    // The motherboard's reserved lines [47:43] (GIC IDs 75-79): QEMU's
+    // a9mpcore has 96 interrupt IDs and wires nothing to these.
+    notify_lines: &[75, 76, 77, 78, 79],
     // Measured: a job costs the monitor two timer-interrupt-to-guest
     // switches (in and out) and the guest edge (GUEST_EDGE_TICKS); between
     // two VFP guests (the dearer case) a switch is 588 instructions under

@@ -132,6 +132,12 @@ pub const BOARD: Board = Board {
     // The first MiB after the Secure 64 MiB block: the Non-secure world's
     // table walks cannot read Secure DDR (docs/memory.md).
     table_area: PhysRange::new(0x0400_0000, MIB),
+    // The MiB after the table area: Non-secure, below every example guest.
+    channel_area: PhysRange::new(0x0410_0000, MIB),
+    // IRQ_F2P[15:8] (GIC IDs 84-91), the fabric's interrupts to the
+    // processor: free while the PL design drives none of them (UG585,
+    // table 7-4).
+    notify_lines: &[84, 85, 86, 87, 88, 89, 90, 91],
     // An estimate until measured on the board: a world switch of a few
     // hundred instructions at 667 MHz with cold caches, with a wide margin.
     default_switch_overhead_ns: 5_000,

@@ -180,7 +180,7 @@ struct Geometry {
 impl Geometry {
     fn new<T>(base: usize, size: usize) -> Result<Self, Error> {
         let slots = capacity::<T>(size)?;
-        if base % 4 != 0 {
+        if !base.is_multiple_of(4) {
             return Err(Error::Misaligned);
         }
         Ok(Self {
@@ -213,7 +213,7 @@ impl Region {
     /// word is not inside the region or not aligned; every caller passes a
     /// header offset or an offset derived from [`Geometry::slot_offset`].
     fn word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset % 4 == 0 && offset + 4 <= self.size);
+        assert!(offset.is_multiple_of(4) && offset + 4 <= self.size);
         // SAFETY: the constructors' callers vouch that `base..base + size`
         // stays mapped and is accessed by others only as words (their
         // `# Safety` contract); `base` is 4-byte aligned (checked by
@@ -349,6 +349,9 @@ pub struct Reader<T> {
     /// Slot reads of the last `try_recv`, for the tests of its bound.
     #[cfg(test)]
     last_reads: usize,
+    /// Slots found being overwritten, for the tests of the race.
+    #[cfg(test)]
+    overwritten: u64,
     _message: PhantomData<fn() -> T>,
 }
 
@@ -375,6 +378,8 @@ impl<T: FromBytes + IntoBytes + Immutable + KnownLayout> Reader<T> {
             stats: Stats::default(),
             #[cfg(test)]
             last_reads: 0,
+            #[cfg(test)]
+            overwritten: 0,
             _message: PhantomData,
         })
     }
@@ -440,6 +445,10 @@ impl<T: FromBytes + IntoBytes + Immutable + KnownLayout> Reader<T> {
             if ahead >= slots {
                 // Overwritten; any further loss is counted on the next pass.
                 self.count_lost(1);
+                #[cfg(test)]
+                {
+                    self.overwritten += 1;
+                }
             } else {
                 self.stats.errors = self.stats.errors.saturating_add(1);
             }
@@ -454,7 +463,9 @@ impl<T: FromBytes + IntoBytes + Immutable + KnownLayout> Reader<T> {
     pub fn recv_all(&mut self, mut f: impl FnMut(T)) -> usize {
         let mut count = 0;
         while count < self.capacity() {
-            let Some(message) = self.try_recv() else { break };
+            let Some(message) = self.try_recv() else {
+                break;
+            };
             f(message);
             count += 1;
         }

@@ -238,6 +238,49 @@ impl Health {
     };
 }
 
+/// One end of a channel (docs/channels.md), as its guest sees it: the
+/// channel's memory, identity-mapped (`guest_base` = `base`) as shared
+/// Normal non-cacheable memory, read-write for the writer and read-only
+/// for the reader, never executable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelEnd {
+    /// The channel's name, from the description.
+    pub name: &'static str,
+    /// Its index in [`System::channels`].
+    pub channel: u32,
+    pub region: Region,
+    /// The writer's end; the reader's is read-only.
+    pub writable: bool,
+    /// A reader's notification line: an SPI no device drives, which the
+    /// monitor sets pending (edge-triggered, Group 1) when the writer has
+    /// rung the channel's doorbell. `None` for a writer, or a reader that
+    /// polls (`notify = false`).
+    pub notify: Option<Interrupt>,
+}
+
+/// A channel: one writer, one reader, a region of memory placed by the
+/// build (docs/channels.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channel {
+    pub name: &'static str,
+    /// Indices into [`System::guests`].
+    pub writer: u32,
+    pub reader: u32,
+    /// Physical.
+    pub base: u32,
+    pub size: u32,
+    /// The reader's notification line, if it is notified: the monitor on
+    /// the reader's core polls the doorbell word at every scheduling event
+    /// of that core and sets this line pending when it changed.
+    pub notify: Option<u32>,
+}
+
+impl Channel {
+    /// The doorbell: the channel's first word, which only the writer
+    /// writes (the `mvm-channel` crate's layout).
+    pub const DOORBELL_OFFSET: u32 = 0;
+}
+
 /// One guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Guest {
@@ -249,6 +292,8 @@ pub struct Guest {
     pub paging: Paging,
     pub regions: &'static [Region],
     pub devices: &'static [Device],
+    /// Its ends of channels, in the order the channels are declared.
+    pub channels: &'static [ChannelEnd],
     pub image: Image,
     /// `Some` exactly for SRT guests: its EDF server, as the scheduler
     /// takes it.
@@ -311,6 +356,8 @@ pub struct System {
     /// The per-job switch overhead the schedulability analysis assumed.
     pub switch_overhead_ns: u64,
     pub guests: &'static [Guest],
+    /// Every channel, in the order the description declares them.
+    pub channels: &'static [Channel],
     /// Indexed by core number.
     pub cores: &'static [CorePlan],
 }

@@ -481,6 +481,7 @@ mod tests {
         core: 1,
         paging: Paging::Shadow,
         regions: &[RAM, EXTRA],
+        channels: &[],
         devices: &[],
         image: Image {
             load: 0x7200_0000,

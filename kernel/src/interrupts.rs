@@ -196,6 +196,7 @@ mod tests {
             core,
             paging: Paging::Shadow,
             regions: &[],
+            channels: &[],
             devices,
             image: Image {
                 load: 0,

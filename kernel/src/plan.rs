@@ -283,6 +283,7 @@ mod tests {
             core,
             paging: Paging::Direct,
             regions: &[],
+            channels: &[],
             devices: &[],
             image: Image {
                 load: base,
@@ -324,6 +325,7 @@ mod tests {
         hash: "ab12",
         manifest: "cd34",
         switch_overhead_ns: 2000,
+        channels: &[],
         guests: &GUESTS,
         cores: &[
             CorePlan::Dedicated { guest: 0 },

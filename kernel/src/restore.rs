@@ -191,6 +191,7 @@ mod tests {
             core: 1,
             paging: Paging::Guest,
             regions,
+            channels: &[],
             devices: &[],
             image: Image {
                 load: 0x6800_0000,

@@ -262,6 +262,7 @@ mod tests {
             core: 1,
             paging: Paging::Shadow,
             regions: &[],
+            channels: &[],
             devices: &[
                 Device {
                     name: "uart1",

@@ -98,6 +98,14 @@ pub struct Board {
     /// part it needs, whole MiBs at the top of this range
     /// ([`Board::table_area_for`]).
     pub table_area: PhysRange,
+    /// Where channels' memory comes from unless the description sets
+    /// `[system] channel_area`: Non-secure RAM, whole MiBs, that no example
+    /// guest uses (docs/channels.md).
+    pub channel_area: PhysRange,
+    /// GIC interrupt IDs (SPIs) that no device drives, which the monitor
+    /// may set pending as channels' notifications, in the order channels
+    /// get them.
+    pub notify_lines: &'static [u32],
     /// The default overhead charged to every job of every SRT guest, in
     /// nanoseconds, when the system description does not set
     /// `[system.overhead] switch`.
@@ -216,6 +224,8 @@ mod tests {
             monitor_load: 0x6000_0000,
             trustzone_granule: granule,
             table_area: PhysRange::new(0, 0),
+            channel_area: PhysRange::new(0, 0),
+            notify_lines: &[],
             default_switch_overhead_ns: 1,
             default_switch_overhead_source: "",
             default_switch_overhead_measured: false,

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use mvm_kernel::config::{CorePlan, Health, Interrupt, Level, OnFailure, Paging, Region, Trigger};
+use mvm_kernel::config::{
+    Channel, ChannelEnd, CorePlan, Health, Interrupt, Level, OnFailure, Paging, Region, Trigger,
+};
 use mvm_kernel::edf::Params;
 
 use crate::ir::{GuestIr, SystemIr};
@@ -96,6 +98,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
         let irqs = d.interrupts.iter().map(interrupt);
         quote!(Device { name: #name, regs: #regs, interrupts: &[#(#irqs),*] })
     });
+    let channels = g.channels.iter().map(channel_end);
     let line_checks = if g.devices.iter().any(|d| !d.interrupts.is_empty()) {
         quote! {
             const _: () = {
@@ -230,6 +233,7 @@ fn guest_item(g: &GuestIr, program: &GuestProgram) -> TokenStream {
             paging: #paging,
             regions: &[#(#regions),*],
             devices: &[#(#devices),*],
+            channels: &[#(#channels),*],
             image: #image,
             server: #server,
             fpu: #fpu,
@@ -283,6 +287,54 @@ fn interrupt(i: &Interrupt) -> TokenStream {
         Trigger::Edge => quote!(Trigger::Edge),
     };
     quote!(Interrupt { id: #id, priority: #priority, trigger: #trigger })
+}
+
+/// A [`ChannelEnd`] as a constant expression; every field is named, so a
+/// field the kernel adds fails here.
+fn channel_end(e: &ChannelEnd) -> TokenStream {
+    let ChannelEnd {
+        name,
+        channel,
+        region: r,
+        writable,
+        notify,
+    } = *e;
+    let (channel, r) = (u32_lit(channel), region(&r));
+    let notify = match notify {
+        Some(i) => {
+            let i = interrupt(&i);
+            quote!(Some(#i))
+        }
+        None => quote!(None),
+    };
+    quote!(ChannelEnd { name: #name, channel: #channel, region: #r, writable: #writable, notify: #notify })
+}
+
+/// A [`Channel`] as a constant expression; every field is named, so a
+/// field the kernel adds fails here.
+fn channel(c: &Channel) -> TokenStream {
+    let Channel {
+        name,
+        writer,
+        reader,
+        base,
+        size,
+        notify,
+    } = *c;
+    let (writer, reader, base, size) = (
+        u32_lit(writer),
+        u32_lit(reader),
+        addr_lit(base),
+        addr_lit(size),
+    );
+    let notify = match notify {
+        Some(i) => {
+            let i = u32_lit(i);
+            quote!(Some(#i))
+        }
+        None => quote!(None),
+    };
+    quote!(Channel { name: #name, writer: #writer, reader: #reader, base: #base, size: #size, notify: #notify })
 }
 
 /// A guest's [`Health`] as a constant expression; every field is named, so
@@ -380,7 +432,10 @@ pub fn generate(
         .max(1);
     let n_cores = ir.cores.len();
     let table_area = region(&ir.table_area);
+    let channels = ir.channels.iter().map(channel);
     let tokens = quote! {
+        #[allow(unused_imports)]
+        use ::mvm_kernel::config::{Channel, ChannelEnd};
         use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Health, Image, Interrupt, Level, OnFailure, Paging, Region, System, Table, Translation, Trigger};
         use ::mvm_kernel::edf::Params;
         // Not every system has a shadow-paged guest.
@@ -415,6 +470,7 @@ pub fn generate(
             manifest: #manifest,
             switch_overhead_ns: #overhead,
             guests: MVM_GUESTS,
+            channels: &[#(#channels),*],
             cores: MVM_CORES,
         };
     };

@@ -259,6 +259,9 @@ pub enum ErrorKind {
     /// A rule about a guest's health keys (`on_failure`, `max_restarts`,
     /// `restart_window`, `watchdog`): its code and its message.
     HealthRule { code: &'static str, message: String },
+    /// A rule about a channel (`[[channel]]`, `[system] channel_area`):
+    /// its code and its message.
+    ChannelRule { code: &'static str, message: String },
     /// A rule about a Linux guest (`[guest.linux]`, `paging = "guest"`):
     /// its code and its message; the codes in [`WARNING_CODES`] warn.
     LinuxRule { code: &'static str, message: String },
@@ -342,6 +345,7 @@ impl ErrorKind {
             ErrorKind::TaskRule { code, .. } => code,
             ErrorKind::HealthRule { code, .. } => code,
             ErrorKind::LinuxRule { code, .. } => code,
+            ErrorKind::ChannelRule { code, .. } => code,
             ErrorKind::InterruptKeyNoLines { .. } => "interrupt-key-no-lines",
             ErrorKind::HrtEdgeTrigger { .. } => "hrt-edge-trigger",
             ErrorKind::PoolTooSmall { .. } => "pool-too-small",
@@ -558,7 +562,8 @@ impl fmt::Display for ErrorKind {
             ),
             ErrorKind::TaskRule { message, .. }
             | ErrorKind::HealthRule { message, .. }
-            | ErrorKind::LinuxRule { message, .. } => {
+            | ErrorKind::LinuxRule { message, .. }
+            | ErrorKind::ChannelRule { message, .. } => {
                 f.write_str(message)
             }
             ErrorKind::PoolKeyDirect { guest, key, paging } => write!(
@@ -788,7 +793,7 @@ impl JsonDiagnostic {
 
 /// The closest of `candidates` to `word`, if one is close enough to be a
 /// likely typo.
-pub fn suggest(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::jaro_winkler(word, c), *c))

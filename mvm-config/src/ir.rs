@@ -9,7 +9,9 @@
 //! - Physical addresses are 32-bit here: the Cortex-A9 without LPAE has a
 //!   32-bit physical address space, which validation has already enforced.
 
-use mvm_kernel::config::{CorePlan, Health, Interrupt, Level, Paging, Region};
+use mvm_kernel::config::{
+    Channel, ChannelEnd, CorePlan, Health, Interrupt, Level, Paging, Region, Trigger,
+};
 use mvm_kernel::edf::Params;
 
 use crate::directmap::TranslationIr;
@@ -26,6 +28,9 @@ pub struct SystemIr {
     pub guests: Vec<GuestIr>,
     /// What each core does, indexed by core number.
     pub cores: Vec<CorePlan<Vec<u32>>>,
+    /// Every channel (names leaked: the kernel's type holds `&'static str`,
+    /// and the generator runs once per build).
+    pub channels: Vec<Channel>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub struct GuestIr {
     pub fpu: bool,
     pub regions: Vec<Region>,
     pub devices: Vec<DeviceIr>,
+    /// Its ends of channels, in the order the channels are declared.
+    pub channels: Vec<ChannelEnd>,
     /// The direct map's tables, for `paging = "direct"` guests.
     pub translation: Option<TranslationIr>,
     /// Its first ASID: every guest with tables the monitor keeps (a direct
@@ -158,6 +165,24 @@ pub fn lower(system: &System) -> SystemIr {
                             .collect(),
                     })
                     .collect(),
+                channels: system
+                    .channel_ends(i)
+                    .map(|(c, writable)| ChannelEnd {
+                        name: leak(&c.name),
+                        channel: id(system
+                            .channels
+                            .iter()
+                            .position(|o| o.name == c.name)
+                            .expect("its own channel")),
+                        region: Region {
+                            base: addr(c.base),
+                            size: addr(c.size),
+                            guest_base: addr(c.base),
+                        },
+                        writable,
+                        notify: (!writable).then_some(c.irq).flatten().map(notify_line),
+                    })
+                    .collect(),
                 translation: translations.next().flatten(),
                 asid: asids[i],
                 pool: pools.next().flatten(),
@@ -165,5 +190,31 @@ pub fn lower(system: &System) -> SystemIr {
             })
             .collect(),
         cores: system.cores.iter().map(|c| c.plan.clone()).collect(),
+        channels: system
+            .channels
+            .iter()
+            .map(|c| Channel {
+                name: leak(&c.name),
+                writer: id(c.writer),
+                reader: id(c.reader),
+                base: addr(c.base),
+                size: addr(c.size),
+                notify: c.irq,
+            })
+            .collect(),
+    }
+}
+
+fn leak(name: &str) -> &'static str {
+    Box::leak(name.to_owned().into_boxed_str())
+}
+
+/// A reader's notification line: edge-triggered (the monitor sets it
+/// pending; the reader's acknowledge clears it), at the default level.
+pub fn notify_line(id: u32) -> Interrupt {
+    Interrupt {
+        id,
+        priority: Interrupt::DEFAULT_PRIORITY,
+        trigger: Trigger::Edge,
     }
 }

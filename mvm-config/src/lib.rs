@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod boards;
+pub mod channels;
 pub mod codegen;
 pub mod diag;
 pub mod directmap;

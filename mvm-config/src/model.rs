@@ -251,6 +251,33 @@ impl Guest {
     }
 }
 
+/// A channel, validated and placed by the build (docs/channels.md): one
+/// writer, one reader, `size` bytes at `base` in the system's channel area.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Channel {
+    pub name: String,
+    /// Indices into [`System::guests`].
+    pub writer: usize,
+    pub reader: usize,
+    /// Physical, 4 KiB aligned, placed in declaration order.
+    pub base: u64,
+    /// A multiple of 4 KiB.
+    pub size: u64,
+    /// The reader is interrupted when the writer rings the doorbell.
+    pub notify: bool,
+    /// The reader's notification line (a GIC SPI from the board's
+    /// `notify_lines`), exactly when `notify`.
+    pub irq: Option<u32>,
+    /// The `[[channel]]` table.
+    pub span: Span,
+}
+
+impl Channel {
+    pub fn end(&self) -> u64 {
+        self.base + self.size
+    }
+}
+
 /// The whole validated system.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct System {
@@ -263,6 +290,11 @@ pub struct System {
     pub guests: Vec<Guest>,
     /// What each core does, indexed by core number.
     pub cores: Vec<PlannedCore>,
+    /// Every channel, in the order declared.
+    pub channels: Vec<Channel>,
+    /// Where the channels' memory comes from: the board's channel area,
+    /// or `[system] channel_area`.
+    pub channel_area: mvm_board::PhysRange,
 }
 
 impl System {
@@ -272,5 +304,14 @@ impl System {
             .iter()
             .enumerate()
             .filter(move |(_, g)| g.core == core)
+    }
+
+    /// The channels `guest` (an index) is an end of, each with whether it
+    /// is the writer.
+    pub fn channel_ends(&self, guest: usize) -> impl Iterator<Item = (&Channel, bool)> {
+        self.channels
+            .iter()
+            .filter(move |c| c.writer == guest || c.reader == guest)
+            .map(move |c| (c, c.writer == guest))
     }
 }

@@ -26,8 +26,10 @@ impl<T> Located<T> {
     }
 }
 
-pub const TOP_KEYS: &[&str] = &["system", "guest"];
-pub const SYSTEM_KEYS: &[&str] = &["name", "board", "overhead"];
+pub const TOP_KEYS: &[&str] = &["system", "guest", "channel"];
+pub const SYSTEM_KEYS: &[&str] = &["name", "board", "overhead", "channel_area"];
+pub const CHANNEL_KEYS: &[&str] = &["name", "writer", "reader", "size", "notify"];
+pub const AREA_KEYS: &[&str] = &["base", "size"];
 pub const OVERHEAD_KEYS: &[&str] = &["switch"];
 pub const GUEST_KEYS: &[&str] = &[
     "name",
@@ -64,6 +66,27 @@ pub const INITRD_PACKAGE_KEYS: &[&str] = &["busybox", "version"];
 pub struct RawFile {
     pub system: Option<RawSystem>,
     pub guests: Vec<RawGuest>,
+    pub channels: Vec<RawChannel>,
+}
+
+/// One `[[channel]]`: a one-way path from `writer` to `reader`
+/// (docs/channels.md).
+#[derive(Clone, Debug)]
+pub struct RawChannel {
+    /// The `[[channel]]` table.
+    pub span: Span,
+    pub name: Option<Located<String>>,
+    pub writer: Option<Located<String>>,
+    pub reader: Option<Located<String>>,
+    pub size: Option<Located<RawSize>>,
+    pub notify: Option<Located<bool>>,
+}
+
+/// `[system] channel_area = { base, size }`.
+#[derive(Clone, Debug)]
+pub struct RawArea {
+    pub base: Option<Located<i128>>,
+    pub size: Option<Located<RawSize>>,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +96,7 @@ pub struct RawSystem {
     pub name: Option<Located<String>>,
     pub board: Option<Located<String>>,
     pub switch_overhead: Option<Located<String>>,
+    pub channel_area: Option<Located<RawArea>>,
 }
 
 #[derive(Clone, Debug)]
@@ -229,6 +253,34 @@ pub fn read(text: &str, diags: &mut Vec<Diagnostic>) -> RawFile {
             )),
         }
     }
+    if let Some(v) = doc.get("channel") {
+        let shape = (
+            "an array of tables ([[channel]])",
+            CHANNEL_KEYS,
+            "a [[channel]]",
+            "channel",
+        );
+        if let Some(channels) = named_tables(
+            v.get_ref(),
+            "channel",
+            v.span(),
+            diags,
+            shape,
+            |n, diags| {
+                let (t, table, span) = (n.table, &n.label, &n.span);
+                RawChannel {
+                    name: n.name,
+                    writer: required(t, "writer", table, span, diags, string),
+                    reader: required(t, "reader", table, span, diags, string),
+                    size: required(t, "size", table, span, diags, size),
+                    notify: optional(t, "notify", diags, boolean),
+                    span: span.clone(),
+                }
+            },
+        ) {
+            file.channels = channels;
+        }
+    }
     file
 }
 
@@ -240,6 +292,17 @@ fn read_system(t: &DeTable<'_>, span: Span, diags: &mut Vec<Diagnostic>) -> RawS
         name: required(t, "name", table, &span, diags, string),
         board: required(t, "board", table, &span, diags, string),
         switch_overhead: None,
+        channel_area: optional(t, "channel_area", diags, |v, key, span, diags| {
+            let DeValue::Table(a) = v else {
+                diags.push(wrong_type(key, "an inline table { base, size }", v, span));
+                return None;
+            };
+            unknown_keys(a, AREA_KEYS, "`channel_area`", diags);
+            Some(RawArea {
+                base: required(a, "base", "`channel_area`", &span, diags, integer),
+                size: required(a, "size", "`channel_area`", &span, diags, size),
+            })
+        }),
     };
     if let Some(v) = t.get("overhead") {
         match v.get_ref() {
@@ -446,19 +509,7 @@ fn regions(
         RawRegion {
             base: required(t, "base", table, span, diags, integer),
             guest_base: optional(t, "guest_base", diags, integer),
-            size: required(t, "size", table, span, diags, |v, key, sp, d| match v {
-                DeValue::String(s) => Some(RawSize::Text(s.to_string())),
-                DeValue::Integer(_) => integer(v, key, sp, d).map(RawSize::Bytes),
-                other => {
-                    d.push(wrong_type(
-                        key,
-                        "an integer or a string with a unit",
-                        other,
-                        sp,
-                    ));
-                    None
-                }
-            }),
+            size: required(t, "size", table, span, diags, size),
             name: n.name,
             span: n.span,
         }
@@ -503,6 +554,23 @@ fn devices(
         }
     }
     Some(out)
+}
+
+/// A size: bytes, or a string with a unit.
+fn size(v: &DeValue<'_>, key: &str, span: Span, diags: &mut Vec<Diagnostic>) -> Option<RawSize> {
+    match v {
+        DeValue::String(s) => Some(RawSize::Text(s.to_string())),
+        DeValue::Integer(_) => integer(v, key, span, diags).map(RawSize::Bytes),
+        other => {
+            diags.push(wrong_type(
+                key,
+                "an integer or a string with a unit",
+                other,
+                span,
+            ));
+            None
+        }
+    }
 }
 
 fn optional<T>(

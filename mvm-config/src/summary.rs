@@ -21,6 +21,25 @@ pub struct Summary {
     /// The table area the build reserved for the guests' translation
     /// tables, and what they take of it.
     pub table_area: TableAreaSummary,
+    /// Every channel, in declaration order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<ChannelSummary>,
+}
+
+/// A channel: its ends, its memory, how its reader learns of a message
+/// and how long that can take (docs/channels.md).
+#[derive(Clone, Debug, Serialize)]
+pub struct ChannelSummary {
+    pub name: String,
+    pub writer: String,
+    pub reader: String,
+    pub base: u64,
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_line: Option<u32>,
+    /// The longest a notification waits, by the reader's server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_bound_ns: Option<u64>,
 }
 
 /// What the build reserved for translation tables.
@@ -162,6 +181,19 @@ impl Summary {
             },
             cores,
             memory: memory(system),
+            channels: system
+                .channels
+                .iter()
+                .map(|c| ChannelSummary {
+                    name: c.name.clone(),
+                    writer: system.guests[c.writer].name.clone(),
+                    reader: system.guests[c.reader].name.clone(),
+                    base: c.base,
+                    size: c.size,
+                    notify_line: c.irq,
+                    notify_bound_ns: crate::channels::notify_bound(system, c),
+                })
+                .collect(),
         }
     }
 
@@ -273,6 +305,25 @@ impl Summary {
                     ),
                 },
             });
+        }
+        for c in &self.channels {
+            out.push_str(&format!(
+                "  channel `{}`: `{}` -> `{}`, {} at {} ({}), {}\n",
+                c.name,
+                c.writer,
+                c.reader,
+                crate::units::format_size(c.size),
+                crate::units::hex(c.base),
+                "read-write for the writer, read-only for the reader",
+                match (c.notify_line, c.notify_bound_ns) {
+                    (Some(line), Some(bound)) => format!(
+                        "notified on line {line} within {} of the doorbell",
+                        format_time(bound)
+                    ),
+                    (Some(line), None) => format!("notified on line {line}"),
+                    _ => "polled by its reader".to_string(),
+                }
+            ));
         }
         out
     }

@@ -100,8 +100,20 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
                 .is_some_and(|s| s.switch_overhead.is_none()),
             guests,
             cores,
+            channels: Vec::new(),
+            channel_area: board.channel_area,
         })?;
         check_tasks(&system.guests, diags);
+        let mut system = system;
+        if let Some((channels, area)) = crate::channels::check(
+            &raw.channels,
+            raw.system.as_ref().and_then(|s| s.channel_area.as_ref()),
+            &system,
+            diags,
+        ) {
+            system.channels = channels;
+            system.channel_area = area;
+        }
         let cpu_page = crate::boards::cpu_interface_page(board.name);
         for g in &system.guests {
             let Some(pool) = g.pool else { continue };
@@ -1329,7 +1341,7 @@ fn check_guest_base(
     }
 }
 
-fn size(s: &Located<RawSize>, diags: &mut Vec<Diagnostic>) -> Option<u64> {
+pub(crate) fn size(s: &Located<RawSize>, diags: &mut Vec<Diagnostic>) -> Option<u64> {
     let bytes = match &s.value {
         RawSize::Bytes(n) => u64::try_from(*n)
             .ok()

@@ -43,6 +43,27 @@ fn main() {
         std::process::exit(1);
     }
     std::fs::write(out.join("memory.x"), text).expect("OUT_DIR is writable");
+    // The guest's channel ends (`mvm_guest::channel`): none unless
+    // `cargo mvm build` says otherwise.
+    println!("cargo::rerun-if-env-changed=MVM_GUEST_CHANNELS");
+    let channels = match std::env::var_os("MVM_GUEST_CHANNELS") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            println!("cargo::rerun-if-changed={}", path.display());
+            match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    println!(
+                        "cargo::error=cannot read MVM_GUEST_CHANNELS `{}`: {e}",
+                        path.display()
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+        None => "pub const ENDS: &[End] = &[];\n".to_string(),
+    };
+    std::fs::write(out.join("channels.rs"), channels).expect("OUT_DIR is writable");
     std::fs::copy("mvm-guest.ld", out.join("mvm-guest.ld")).expect("OUT_DIR is writable");
     println!("cargo::rustc-link-search={}", out.display());
 }

@@ -339,8 +339,14 @@ fn build_guest_crate(
         guests_dir.join(format!("{}.devices.rs", g.name)),
         mvm_config::tables::guest_devices_rs(system, index),
     )?;
+    let channels = write(
+        guests_dir.join(format!("{}.channels.rs", g.name)),
+        mvm_config::tables::guest_channels_rs(system, index),
+    )?;
     let env = [
         ("MVM_GUEST_MEMORY_X", memory_x.as_os_str()),
+        // The guest's channel ends, for `mvm_guest::channel`.
+        ("MVM_GUEST_CHANNELS", channels.as_os_str()),
         // The guest's devices as Rust constants, for guests that cannot
         // compile the board crates (crate::toolchain).
         ("MVM_GUEST_DEVICES", devices.as_os_str()),

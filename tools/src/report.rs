@@ -564,6 +564,37 @@ fn to_svg(report: &Report) -> String {
     for c in &report.curves {
         y = curve_chart(&mut doc, c, y, LEFT, WIDTH);
     }
+    if !report.summary.channels.is_empty() {
+        y += 10.0;
+        doc = doc.add(label("channels".to_string(), 10.0, y + 14.0, true));
+        y += ROW;
+        for c in &report.summary.channels {
+            let how = match (c.notify_line, c.notify_bound_ns) {
+                (Some(line), Some(bound)) => {
+                    format!("notified on line {line} within {}", format_time(bound))
+                }
+                (Some(line), None) => format!("notified on line {line}"),
+                _ => "polled".to_string(),
+            };
+            doc = doc.add(
+                label(
+                    format!(
+                        "{}: {} \u{2192} {}, {} at {:#x}, {how}",
+                        c.name,
+                        c.writer,
+                        c.reader,
+                        mvm_config::units::format_size(c.size),
+                        c.base
+                    ),
+                    10.0,
+                    y + 12.0,
+                    false,
+                )
+                .set("class", "channel"),
+            );
+            y += ROW;
+        }
+    }
     doc = doc.set(
         "viewBox",
         (0, 0, (LEFT + WIDTH + 20.0) as u32, (y + 10.0) as u32),

@@ -20,11 +20,15 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use board::global_timer::GlobalTimer;
+use demo_messages::Sample;
 use devices::board;
+use mvm_guest::channel::{self, Writer};
 use mvm_guest::irq::{self, Source};
 use mvm_guest::{cpu, hypercall, println};
 
 const PERIOD_MS: u32 = 100;
+/// The most channels this guest writes.
+const MAX_WRITERS: usize = 4;
 /// One period in global-timer ticks.
 const PERIOD_TICKS: u64 = devices::board::PERIPHCLK_HZ as u64 / 1000 * PERIOD_MS as u64;
 /// Nanoseconds a global-timer tick (QEMU: 10; ZC702: 3).
@@ -169,6 +173,31 @@ fn main() -> ! {
         hypercall::count()
     );
 
+    // A sample every tick to every channel this guest writes
+    // (docs/channels.md): written and rung without the monitor, so this
+    // core still sees no monitor entry.
+    let mut writers: [Option<Writer<Sample>>; MAX_WRITERS] = [const { None }; MAX_WRITERS];
+    for (slot, end) in writers
+        .iter_mut()
+        .zip(channel::ENDS.iter().filter(|e| e.writable))
+    {
+        match end.writer::<Sample>() {
+            Ok(w) => {
+                let _ = writeln!(
+                    uart,
+                    "control: a sample every tick to `{}` over channel `{}` ({} slots)",
+                    end.peer,
+                    end.name,
+                    w.capacity()
+                );
+                *slot = Some(w);
+            }
+            Err(e) => {
+                let _ = writeln!(uart, "control: channel `{}`: {e:?}", end.name);
+            }
+        }
+    }
+
     START.store(GLOBAL_TIMER.count(), Ordering::Relaxed);
     devices::start_timer(PERIOD_MS);
     // SAFETY: the board's GIC CPU interface; its Non-secure view is banked
@@ -181,6 +210,15 @@ fn main() -> ! {
         let ticks = TICKS.load(Ordering::Relaxed);
         if ticks != seen {
             seen = ticks;
+            let sample = Sample {
+                seq: ticks,
+                value: (ticks.wrapping_mul(37) % 200) as i32 - 100,
+                sent: GLOBAL_TIMER.count(),
+            };
+            for w in writers.iter_mut().flatten() {
+                w.send(&sample);
+                w.notify();
+            }
             let ns = LATENCY.load(Ordering::Relaxed) as u64 * NS_PER_TICK;
             let path = match PATH.load(Ordering::Relaxed) {
                 1 => "fiq",

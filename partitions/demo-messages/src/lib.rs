@@ -1,26 +1,21 @@
-//! The messages the demo guests send each other over channels.
-//!
-//! - Plain `#[repr(C)]` records with no padding: the same bytes on every
-//!   side of a channel, whatever the guest's language or build.
-//! - `zerocopy` derives prove each type may be read from any bytes and
-//!   written as bytes, which is what the ring (`mvm-channel`) asks of a
-//!   message.
+//! The messages the demo systems send over their channels
+//! (docs/channels.md): plain data that any bit pattern makes valid
+//! (`zerocopy::FromBytes`), so a reader needs no trust in its writer to
+//! decode one.
 #![no_std]
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// One measurement.
+/// One sample of the control loop, sent every tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sample {
-    /// Counts up from 0 with every sample the writer sends.
+    /// The tick that took it, from 1.
     pub seq: u32,
-    /// The measured value.
+    /// What the loop measured (the demo: a value derived from the tick).
     pub value: i32,
-    /// The Cortex-A9 global timer's count when it was sent (the clock every
-    /// core shares).
+    /// The Cortex-A9 global timer when it was sent: every core reads the
+    /// same counter, so a reader on another core can tell how long the
+    /// sample took to reach it.
     pub sent: u64,
 }
-
-const _: () = assert!(core::mem::size_of::<Sample>() == 16);
-const _: () = assert!(core::mem::align_of::<Sample>() == 8);

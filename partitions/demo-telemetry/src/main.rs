@@ -21,6 +21,81 @@ use mvm_guest::{hypercall, println};
 
 const PERIOD_MS: u32 = 250;
 
+/// The channels this guest reads (docs/channels.md): every message is
+/// printed with how long after its sending this guest was notified.
+mod inbox {
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    use demo_messages::Sample;
+    use mvm_guest::channel::{self, End, Reader, Stats};
+    use mvm_guest::println;
+
+    const MAX: usize = 4;
+
+    /// The global timer when a notification line last came in (0: never).
+    pub static NOTIFIED: AtomicU64 = AtomicU64::new(0);
+
+    pub struct Inbox {
+        readers: [Option<(&'static End, Reader<Sample>, Stats)>; MAX],
+    }
+
+    /// Whether `id` is one of this guest's notification lines.
+    pub fn is_notification(id: u32) -> bool {
+        channel::ENDS.iter().any(|e| e.irq == Some(id))
+    }
+
+    impl Inbox {
+        pub fn open() -> Self {
+            let mut readers = [const { None }; MAX];
+            for (slot, end) in readers
+                .iter_mut()
+                .zip(channel::ENDS.iter().filter(|e| !e.writable))
+            {
+                match end.reader::<Sample>() {
+                    Ok(r) => {
+                        match end.irq {
+                            Some(line) => println!(
+                                "telemetry: reading channel `{}` from `{}` ({} slots, notified on line {line})",
+                                end.name, end.peer, r.capacity()
+                            ),
+                            None => println!(
+                                "telemetry: reading channel `{}` from `{}` ({} slots, polled)",
+                                end.name, end.peer, r.capacity()
+                            ),
+                        }
+                        *slot = Some((end, r, Stats::default()));
+                    }
+                    Err(e) => println!("telemetry: channel `{}`: {e:?}", end.name),
+                }
+            }
+            Self { readers }
+        }
+
+        /// Prints every message waiting, and the reader's counters when
+        /// they changed; `ns_per_tick` converts global-timer ticks.
+        pub fn drain(&mut self, ns_per_tick: u64) {
+            let notified = NOTIFIED.load(Ordering::Relaxed);
+            for (end, reader, seen) in self.readers.iter_mut().flatten() {
+                while let Some(s) = reader.try_recv() {
+                    let after = notified.saturating_sub(s.sent) * ns_per_tick;
+                    println!(
+                        "telemetry: sample seq={} value={} over `{}` (notified {after} ns after it was sent)",
+                        s.seq, s.value, end.name
+                    );
+                }
+                let stats = reader.stats();
+                if (stats.lost, stats.errors) != (seen.lost, seen.errors) {
+                    println!(
+                        "telemetry: channel `{}`: lost={} errors={}",
+                        end.name, stats.lost, stats.errors
+                    );
+                }
+                *seen = stats;
+            }
+        }
+    }
+}
+
 #[cfg(mvm_board = "qemu-vexpress-a9")]
 mod sampler {
     use core::fmt::Write;
@@ -56,6 +131,12 @@ mod sampler {
     /// Its timer's line: Group 1, acknowledged (an SRT guest's lines come
     /// as IRQ; `mvm_guest::irq`).
     fn on_interrupt(source: Source) {
+        if let Source::Line(id) = source {
+            if super::inbox::is_notification(id) {
+                super::inbox::NOTIFIED.store(GLOBAL_TIMER.count(), Ordering::Relaxed);
+                return;
+            }
+        }
         if source == Source::Line(TIMER_IRQ) {
             let now = GLOBAL_TIMER.count();
             let k = SAMPLES.load(Ordering::Relaxed) as u64 + 1;
@@ -73,6 +154,7 @@ mod sampler {
         uart.init();
         let _ = writeln!(uart, "telemetry: hello on my own uart2");
 
+        let mut inbox = super::inbox::Inbox::open();
         START.store(GLOBAL_TIMER.count(), Ordering::Relaxed);
         TIMER.start_periodic(board::SP804_HZ / 1000 * PERIOD_MS);
         // SAFETY: the board's GIC CPU interface; its Non-secure view is
@@ -92,6 +174,7 @@ mod sampler {
             if !busy {
                 hypercall::yield_now();
             }
+            inbox.drain(NS_PER_TICK);
             let samples = SAMPLES.load(Ordering::Relaxed);
             if samples != seen {
                 seen = samples;
@@ -113,11 +196,13 @@ mod sampler {
     use super::PERIOD_MS;
 
     pub fn run() -> ! {
+        let mut inbox = super::inbox::Inbox::open();
         let mut next = hypercall::time_ns();
         let mut samples = 0u32;
         loop {
             next += PERIOD_MS as u64 * 1_000_000;
             hypercall::sleep_until(next);
+            inbox.drain(0);
             samples += 1;
             let ms = hypercall::time_ns() / 1_000_000;
             println!("telemetry: sample {samples} at {ms} ms");

@@ -24,6 +24,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::missing_safety_doc)]
 
+pub mod channel;
 pub mod console;
 pub mod cpu;
 pub mod exception;
