@@ -287,11 +287,7 @@ impl Plan {
         let channel_names = channels
             .iter()
             .map(|(end, _, _)| channel_node_name(end))
-            .chain(
-                (!channels.is_empty())
-                    .then(|| "reserved-memory".to_string())
-                    .into_iter(),
-            )
+            .chain((!channels.is_empty()).then(|| "reserved-memory".to_string()))
             .chain(
                 channels
                     .iter()
