@@ -217,19 +217,20 @@ fn run(argv: &[&str]) -> i32 {
             return 1;
         }
     };
-    let Some(keys) = find_keys() else {
-        say!("mvm-channel {name}: error: no input device named `mvm-channels` in /dev/input/event* (is evdev loaded, and the device tree's gpio-keys node there?)");
-        return 1;
-    };
     say!(
-        "mvm-channel {name}: reading [{:#x}..{:#x}), {} slots, woken by key {}",
+        "mvm-channel {name}: reading [{:#x}..{:#x}), {} slots, woken by key {} of mvm-channels",
         args.base,
         args.base + args.size,
         reader.capacity(),
         args.code
     );
+    // What is there already is printed even when nothing can wake us.
     let mut last = Stats::default();
     drain(name, &mut reader, &mut last);
+    let Some(keys) = find_keys() else {
+        say!("mvm-channel {name}: error: no input device named `mvm-channels` in /dev/input/event* (is evdev loaded, and the device tree's gpio-keys node there?)");
+        return 1;
+    };
     let mut events = [0u8; sys::INPUT_EVENT * 16];
     loop {
         let n = match sys::read(keys, &mut events) {
