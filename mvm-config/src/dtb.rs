@@ -47,7 +47,37 @@ pub struct DtbGuest<'a> {
     /// The initial RAM disk, `(start, end)`: first byte and one past the
     /// last.
     pub initrd: Option<(u64, u64)>,
+    /// The ends of channels this guest reads or writes.
+    pub channels: &'a [ChannelEnd],
 }
+
+/// One end of a channel as a Linux guest sees it: a region of physical
+/// memory outside its RAM, mapped by a program through `/dev/mem`, and an
+/// optional notification interrupt delivered as a key of the
+/// `mvm-channels` gpio-keys device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelEnd {
+    /// The channel's name: the nodes' `label`, the key's node name.
+    pub name: String,
+    /// The region, in bytes: page aligned, a whole number of pages.
+    pub base: u64,
+    pub size: u64,
+    /// Whether this guest writes the channel (else it reads it, and its
+    /// node says `read-only`).
+    pub writable: bool,
+    /// The GIC interrupt ID (32 and up) of the notification SPI, rising
+    /// edge, if this end is notified.
+    pub irq: Option<u32>,
+    /// The key's `linux,code`: what the reader's input events carry.
+    pub code: u32,
+}
+
+/// The page size channel regions are aligned to and sized in.
+const CHANNEL_PAGE: u64 = 0x1000;
+/// The gpio-keys device the notification interrupts become keys of: its
+/// node name and the input device's name (its `label`), which a reader
+/// looks for with EVIOCGNAME.
+pub const CHANNEL_KEYS: &str = "mvm-channels";
 
 /// The phandle of the GIC, every interrupt's parent.
 const GIC_PHANDLE: u32 = 1;
@@ -105,6 +135,8 @@ struct Plan {
     providers: Vec<&'static Provider>,
     console_path: String,
     initrd: Option<(u32, u32)>,
+    /// The channel ends in address order, with their 32-bit region.
+    channels: Vec<(ChannelEnd, u32, u32)>,
 }
 
 impl Plan {
@@ -201,6 +233,8 @@ impl Plan {
             }
         };
 
+        let channels = check_channels(&who, guest)?;
+
         // Phandles in order of first use: the GIC is 1, then every clock
         // and provider as the devices (in address order) name them.
         let mut clocks: Vec<&'static FixedClock> = Vec::new();
@@ -250,8 +284,19 @@ impl Plan {
         // characters but not that siblings differ.
         let mut names = BTreeSet::new();
         let fixed_names = ["aliases", "chosen", "cpus", "psci"].map(String::from);
+        let channel_names = channels
+            .iter()
+            .map(|(end, _, _)| channel_node_name(end))
+            .chain((!channels.is_empty()).then(|| "reserved-memory".to_string()))
+            .chain(
+                channels
+                    .iter()
+                    .any(|(end, _, _)| end.irq.is_some())
+                    .then(|| CHANNEL_KEYS.to_string()),
+            );
         let all = fixed_names
             .into_iter()
+            .chain(channel_names)
             .chain(clocks.iter().map(|c| clock_node_name(c)))
             .chain(providers.iter().map(|p| p.name.to_string()))
             .chain(devices.iter().map(|p| p.path()[1..].to_string()));
@@ -273,6 +318,7 @@ impl Plan {
             providers,
             console_path,
             initrd,
+            channels,
         })
     }
 
@@ -448,8 +494,66 @@ impl Plan {
             fdt.end_node(node)?;
         }
 
+        self.write_channels(&mut fdt)?;
+
         fdt.end_node(root)?;
         fdt.finish()
+    }
+
+    /// The channel ends: each region reserved (it is outside the guest's
+    /// memory already; the reservation, `no-map`, keeps it out of Linux's
+    /// allocator and linear map should a `/memory` ever cover it, and it
+    /// does not stop `/dev/mem`, which refuses only System RAM and regions
+    /// a driver has claimed), described
+    /// by a `mvm,channel` node a program can find by label, and its
+    /// notification as a key of one gpio-keys device.
+    fn write_channels(&self, fdt: &mut FdtWriter) -> Result<(), vm_fdt::Error> {
+        if self.channels.is_empty() {
+            return Ok(());
+        }
+        let reserved = fdt.begin_node("reserved-memory")?;
+        fdt.property_u32("#address-cells", 1)?;
+        fdt.property_u32("#size-cells", 1)?;
+        fdt.property_null("ranges")?;
+        for (end, base, size) in &self.channels {
+            let node = fdt.begin_node(&channel_node_name(end))?;
+            fdt.property_array_u32("reg", &[*base, *size])?;
+            fdt.property_null("no-map")?;
+            fdt.end_node(node)?;
+        }
+        fdt.end_node(reserved)?;
+
+        for (end, base, size) in &self.channels {
+            let node = fdt.begin_node(&channel_node_name(end))?;
+            fdt.property_string_list("compatible", vec!["mvm,channel".into()])?;
+            fdt.property_array_u32("reg", &[*base, *size])?;
+            fdt.property_string("label", &end.name)?;
+            if !end.writable {
+                fdt.property_null("read-only")?;
+            }
+            fdt.end_node(node)?;
+        }
+
+        if self.channels.iter().any(|(end, _, _)| end.irq.is_some()) {
+            // Interrupt-only keys (no `gpios`): each rising edge is a key
+            // press, released by the driver after its debounce interval.
+            let keys = fdt.begin_node(CHANNEL_KEYS)?;
+            fdt.property_string_list("compatible", vec!["gpio-keys".into()])?;
+            fdt.property_string("label", CHANNEL_KEYS)?;
+            for (end, _, _) in &self.channels {
+                let Some(irq) = end.irq else { continue };
+                let key = fdt.begin_node(&end.name)?;
+                fdt.property_string("label", &end.name)?;
+                fdt.property_u32("linux,code", end.code)?;
+                fdt.property_array_u32(
+                    "interrupts",
+                    &[SPI, irq - FIRST_SPI, interrupt_flags(Trigger::Edge)],
+                )?;
+                fdt.end_node(key)?;
+            }
+            fdt.end_node(keys)?;
+        }
+        Ok(())
     }
 
     fn write_property(
@@ -466,6 +570,87 @@ impl Plan {
             }
         }
     }
+}
+
+fn channel_node_name(end: &ChannelEnd) -> String {
+    format!("channel@{:x}", end.base)
+}
+
+/// The guest's channel ends, checked (named, page-aligned regions below
+/// 4 GiB outside its memory and apart from each other, shared peripheral
+/// interrupts used once, codes used once) and in address order.
+fn check_channels(who: &str, guest: &DtbGuest) -> Result<Vec<(ChannelEnd, u32, u32)>, String> {
+    let mut ends: Vec<(ChannelEnd, u32, u32)> = Vec::new();
+    for end in guest.channels {
+        let what = format!("channel `{}`", end.name);
+        // The name is a node name (the key's) and a label.
+        if end.name.contains('@') || !is_node_name(&end.name) {
+            return Err(format!(
+                "{who}: {what}: its name is not a node name (a letter, then up to 30 letters, digits or `,._+-`)"
+            ));
+        }
+        let (base, size) = fits_32_bits(who, &what, end.base, end.size)?;
+        if size == 0 || end.base % CHANNEL_PAGE != 0 || end.size % CHANNEL_PAGE != 0 {
+            return Err(format!(
+                "{who}: {what} {} is not a whole number of 4 KiB pages",
+                format_range(end.base, end.size)
+            ));
+        }
+        let overlaps = |b: u64, s: u64| end.base < b + s && b < end.base + end.size;
+        if let Some(&(b, s)) = guest.memory.iter().find(|&&(b, s)| overlaps(b, s)) {
+            return Err(format!(
+                "{who}: {what} {} overlaps its memory {}",
+                format_range(end.base, end.size),
+                format_range(b, s)
+            ));
+        }
+        if let Some(irq) = end.irq {
+            if irq < FIRST_SPI {
+                return Err(format!(
+                    "{who}: {what}: interrupt {irq} is not a shared peripheral interrupt (32 and up)"
+                ));
+            }
+            if let Some((device, _)) = guest
+                .devices
+                .iter()
+                .find(|(d, _)| d.interrupts.contains(&irq))
+            {
+                return Err(format!(
+                    "{who}: {what}: interrupt {irq} is device `{}`'s",
+                    device.name
+                ));
+            }
+        }
+        for (other, _, _) in &ends {
+            let clash = if other.name == end.name {
+                Some("both are named so".to_string())
+            } else if overlaps(other.base, other.size) {
+                Some(format!(
+                    "their regions {} and {} overlap",
+                    format_range(other.base, other.size),
+                    format_range(end.base, end.size)
+                ))
+            } else if end.irq.is_some() && other.irq == end.irq {
+                Some(format!(
+                    "both are notified by interrupt {}",
+                    end.irq.unwrap_or_default()
+                ))
+            } else if end.irq.is_some() && other.irq.is_some() && other.code == end.code {
+                Some(format!("both are key code {}", end.code))
+            } else {
+                None
+            };
+            if let Some(clash) = clash {
+                return Err(format!(
+                    "{who}: channels `{}` and `{}`: {clash}",
+                    other.name, end.name
+                ));
+            }
+        }
+        ends.push((end.clone(), base, size));
+    }
+    ends.sort_by_key(|(end, _, _)| end.base);
+    Ok(ends)
 }
 
 fn write_compatible(fdt: &mut FdtWriter, compatible: &[&str]) -> Result<(), vm_fdt::Error> {

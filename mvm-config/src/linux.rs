@@ -609,6 +609,8 @@ pub fn boot(
             console: linux.console,
             bootargs: &bootargs,
             initrd: layout.initrd,
+            // Wired from the system's channels by the lead's change.
+            channels: &[],
         },
     )
     .map_err(|e| format!("guest `{}`: its device tree: {e}", guest.name))?;

@@ -4,7 +4,7 @@
 use fdt::node::FdtNode;
 use fdt::Fdt;
 use mvm_board::{Board, Device, Owner};
-use mvm_config::dtb::{linux_dtb, lpj, DtbGuest};
+use mvm_config::dtb::{linux_dtb, lpj, ChannelEnd, DtbGuest};
 use mvm_config::model::Trigger;
 
 const QEMU: Board = board_qemu_vexpress::BOARD;
@@ -28,6 +28,7 @@ fn linux_on_qemu<'a>(devices: &'a [(&'static Device, Trigger)]) -> DtbGuest<'a> 
         console: qemu("uart2"),
         bootargs: "console=ttyAMA0 lpj=2000000",
         initrd: Some((0x6420_0000, 0x642E_1234)),
+        channels: &[],
     }
 }
 
@@ -392,6 +393,7 @@ fn a_zc702_guest() {
         console: zc702("uart0"),
         bootargs: "console=ttyPS0,115200",
         initrd: None,
+        channels: &[],
     };
     let blob = linux_dtb(&ZC702, &guest).unwrap();
     let fdt = Fdt::new(&blob).unwrap();
@@ -487,6 +489,7 @@ fn every_described_device_of_both_boards_fits_in_one_tree() {
             console: devices[0].0,
             bootargs: "",
             initrd: None,
+            channels: &[],
         };
         let blob = linux_dtb(&board, &guest).unwrap_or_else(|e| panic!("{}: {e}", board.name));
         let fdt = Fdt::new(&blob).unwrap();
@@ -674,4 +677,186 @@ fn loops_per_jiffy_round_up() {
 #[should_panic(expected = "HZ is a positive tick rate")]
 fn loops_per_jiffy_need_a_tick_rate() {
     lpj(1, 0);
+}
+
+fn end(name: &str, base: u64, writable: bool, irq: Option<u32>, code: u32) -> ChannelEnd {
+    ChannelEnd {
+        name: name.into(),
+        base,
+        size: 0x1000,
+        writable,
+        irq,
+        code,
+    }
+}
+
+#[test]
+fn channel_ends_are_reserved_described_and_keys_of_one_gpio_keys_device() {
+    let devices = [
+        (qemu("uart2"), Trigger::Level),
+        (qemu("timer1"), Trigger::Level),
+    ];
+    // Given out of address order: the tree has them in address order.
+    let channels = [
+        end("telemetry", 0x7000_1000, false, Some(90), 0x2F0),
+        end("commands", 0x7000_0000, true, None, 0),
+        end("status", 0x7000_2000, false, Some(91), 0x2F1),
+    ];
+    let guest = DtbGuest {
+        channels: &channels,
+        ..linux_on_qemu(&devices)
+    };
+    let blob = linux_dtb(&QEMU, &guest).unwrap();
+    let fdt = Fdt::new(&blob).unwrap();
+
+    let reserved = fdt.find_node("/reserved-memory").unwrap();
+    assert_eq!(cells(reserved, "#address-cells"), [1]);
+    assert_eq!(cells(reserved, "#size-cells"), [1]);
+    assert_eq!(reserved.property("ranges").unwrap().value, b"");
+    assert_eq!(
+        child_names(&fdt, "/reserved-memory"),
+        ["channel@70000000", "channel@70001000", "channel@70002000"]
+    );
+    for child in reserved.children() {
+        assert_eq!(child.property("no-map").unwrap().value, b"");
+        assert_eq!(cells(child, "reg")[1], 0x1000);
+    }
+
+    for (path, label, read_only) in [
+        ("/channel@70000000", "commands", false),
+        ("/channel@70001000", "telemetry", true),
+        ("/channel@70002000", "status", true),
+    ] {
+        let node = fdt.find_node(path).unwrap();
+        assert_eq!(strings(node, "compatible"), ["mvm,channel"]);
+        assert_eq!(string(node, "label"), label);
+        let base = u32::from_str_radix(&path[9..], 16).unwrap();
+        assert_eq!(cells(node, "reg"), [base, 0x1000]);
+        assert_eq!(node.property("read-only").is_some(), read_only, "{path}");
+    }
+
+    let keys = fdt.find_node("/mvm-channels").unwrap();
+    assert_eq!(strings(keys, "compatible"), ["gpio-keys"]);
+    assert_eq!(string(keys, "label"), "mvm-channels");
+    // Only the notified ends are keys.
+    assert_eq!(child_names(&fdt, "/mvm-channels"), ["telemetry", "status"]);
+    let telemetry = fdt.find_node("/mvm-channels/telemetry").unwrap();
+    assert_eq!(string(telemetry, "label"), "telemetry");
+    assert_eq!(cells(telemetry, "linux,code"), [0x2F0]);
+    // SPI 58 (ID 90), rising edge; the parent is the root's, the GIC.
+    assert_eq!(cells(telemetry, "interrupts"), [0, 58, 1]);
+    assert!(telemetry.property("gpios").is_none());
+    assert_eq!(
+        cells(fdt.find_node("/mvm-channels/status").unwrap(), "interrupts"),
+        [0, 59, 1]
+    );
+    assert_references_resolve(&fdt);
+}
+
+#[test]
+fn no_channels_no_channel_nodes() {
+    let devices = [(qemu("uart2"), Trigger::Level)];
+    let blob = linux_dtb(&QEMU, &linux_on_qemu(&devices)).unwrap();
+    let fdt = Fdt::new(&blob).unwrap();
+    assert!(fdt.find_node("/reserved-memory").is_none());
+    assert!(fdt.find_node("/mvm-channels").is_none());
+    // Written-only ends: reserved and described, but no key device.
+    let channels = [end("commands", 0x7000_0000, true, None, 0)];
+    let guest = DtbGuest {
+        channels: &channels,
+        ..linux_on_qemu(&devices)
+    };
+    let blob = linux_dtb(&QEMU, &guest).unwrap();
+    let fdt = Fdt::new(&blob).unwrap();
+    assert!(fdt.find_node("/reserved-memory/channel@70000000").is_some());
+    assert!(fdt.find_node("/mvm-channels").is_none());
+}
+
+#[test]
+fn bad_channel_ends_are_refused_by_name() {
+    let devices = [(qemu("uart2"), Trigger::Level)];
+    let ok = end("a", 0x7000_0000, false, Some(90), 1);
+    let cases: Vec<(Vec<ChannelEnd>, &str)> = vec![
+        (
+            vec![ChannelEnd {
+                size: 0x800,
+                ..ok.clone()
+            }],
+            "guest `linux`: channel `a` [0x7000_0000..0x7000_0800) is not a whole number of 4 KiB pages",
+        ),
+        (
+            vec![ChannelEnd {
+                base: 0x7000_0100,
+                ..ok.clone()
+            }],
+            "guest `linux`: channel `a` [0x7000_0100..0x7000_1100) is not a whole number of 4 KiB pages",
+        ),
+        (
+            vec![ChannelEnd {
+                base: 0x6500_0000,
+                ..ok.clone()
+            }],
+            "guest `linux`: channel `a` [0x6500_0000..0x6500_1000) overlaps its memory [0x6400_0000..0x6C00_0000)",
+        ),
+        (
+            vec![ChannelEnd {
+                irq: Some(29),
+                ..ok.clone()
+            }],
+            "guest `linux`: channel `a`: interrupt 29 is not a shared peripheral interrupt (32 and up)",
+        ),
+        (
+            vec![ChannelEnd {
+                irq: Some(39),
+                ..ok.clone()
+            }],
+            "guest `linux`: channel `a`: interrupt 39 is device `uart2`'s",
+        ),
+        (
+            vec![ChannelEnd {
+                name: "mvm@1".into(),
+                ..ok.clone()
+            }],
+            "guest `linux`: channel `mvm@1`: its name is not a node name (a letter, then up to 30 letters, digits or `,._+-`)",
+        ),
+        (
+            vec![ChannelEnd {
+                base: 0xFFFF_F000,
+                size: 0x2000,
+                ..ok.clone()
+            }],
+            "guest `linux`: channel `a` [0xFFFF_F000..0x0001_0000_1000) is not below 4 GiB",
+        ),
+        (
+            vec![ok.clone(), end("a", 0x7000_1000, false, None, 0)],
+            "guest `linux`: channels `a` and `a`: both are named so",
+        ),
+        (
+            vec![
+                ok.clone(),
+                ChannelEnd {
+                    name: "b".into(),
+                    base: 0x6FFF_F000,
+                    size: 0x2000,
+                    ..ok.clone()
+                },
+            ],
+            "guest `linux`: channels `a` and `b`: their regions [0x7000_0000..0x7000_1000) and [0x6FFF_F000..0x7000_1000) overlap",
+        ),
+        (
+            vec![ok.clone(), end("b", 0x7000_1000, false, Some(90), 2)],
+            "guest `linux`: channels `a` and `b`: both are notified by interrupt 90",
+        ),
+        (
+            vec![ok.clone(), end("b", 0x7000_1000, false, Some(91), 1)],
+            "guest `linux`: channels `a` and `b`: both are key code 1",
+        ),
+    ];
+    for (channels, message) in cases {
+        let guest = DtbGuest {
+            channels: &channels,
+            ..linux_on_qemu(&devices)
+        };
+        assert_eq!(linux_dtb(&QEMU, &guest).unwrap_err(), message);
+    }
 }

@@ -455,7 +455,7 @@ mod tests {
         let program = fs::read(&busybox).unwrap();
         assert_eq!(&program[..6], b"\x7fELF\x01\x01");
         assert_eq!(u16::from_le_bytes([program[0x12], program[0x13]]), 40);
-        let initramfs = crate::initramfs::busybox(&program, &[]).unwrap();
+        let initramfs = crate::initramfs::busybox(&program, &[], &[]).unwrap();
         assert!(
             (program.len() / 4..program.len()).contains(&initramfs.len()),
             "a gzipped initramfs of {} bytes for a busybox of {}",

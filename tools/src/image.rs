@@ -96,8 +96,33 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
         }
     }
     if system.guests.iter().any(|g| g.linux.is_some()) {
+        let channel_program = if crate::linux::needs_channel_program(&system) {
+            eprintln!("   Building the channel reader from partitions/linux-channel");
+            let out = guests_dir.join(crate::linux::CHANNEL_PROGRAM_FILE);
+            cargo_build(
+                &root.join("partitions"),
+                "linux-channel",
+                crate::linux::CHANNEL_PROGRAM_FILE,
+                &root.join("target/mvm-guests"),
+                &[],
+                &out,
+            )
+            .map_err(|e| fail(format!("the channel reader did not build: {e}")))?;
+            Some(
+                std::fs::read(&out)
+                    .map_err(|e| fail(format!("cannot read `{}`: {e}", out.display())))?,
+            )
+        } else {
+            None
+        };
         eprintln!("   Preparing the Linux guests' kernels and initrds");
-        if let Err(d) = crate::linux::prepare(&system, &root, &description_dir, &guests_dir) {
+        if let Err(d) = crate::linux::prepare(
+            &system,
+            &root,
+            &description_dir,
+            &guests_dir,
+            channel_program.as_deref(),
+        ) {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let shown = path.display().to_string();
             let file = mvm_config::diag::SourceFile {

@@ -8,13 +8,15 @@
 //!   backend is pure Rust, so the host needs no zlib and no `gzip` program.
 //! - `/init` is a busybox shell script ([`init`]): it brings up `/proc`,
 //!   `/sys` and `/dev`, says `userspace up`, runs a CPU-bound benchmark when
-//!   the kernel command line has `mvm.bench`, and leaves a shell on the
-//!   console.
+//!   the kernel command line has `mvm.bench`, starts a reader
+//!   (`mvm-channel`) for each channel the guest reads, and leaves a shell
+//!   on the console.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use flate2::{Compression, GzBuilder};
+use mvm_config::dtb::ChannelEnd;
 
 /// The `/init` script ([`init`] fills in the counter's address and rate):
 /// run by busybox's `sh` (the kernel runs `/init` and the `#!` line names
@@ -43,7 +45,7 @@ init_ticks=$(ticks24)
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox --install -s
 echo "mvm: userspace up (Linux $(uname -r))"
-# Ticks since $1, modulo the counter's 32 bits.
+@CHANNELS@# Ticks since $1, modulo the counter's 32 bits.
 since() {
     now=$(ticks24)
     echo $(((now - $1) & 0xFFFFFFFF))
@@ -78,9 +80,46 @@ esac
 exec setsid cttyhack sh
 "#;
 
-/// The `/init` script, for the QEMU vexpress-a9 board's counter.
-pub fn init() -> String {
+/// Where the channel reader program and the input event module go.
+pub const CHANNEL_PROGRAM: &str = "/bin/mvm-channel";
+pub const EVDEV_MODULE: &str = "/lib/modules/evdev.ko";
+
+/// The part of `/init` that starts a reader for each channel end the guest
+/// reads and is notified of: `evdev` first (Debian builds it as a module),
+/// for the `/dev/input/event*` the reader sleeps on. Ends it writes, and
+/// ends without a notification, have no reader to start: a program of the
+/// guest's maps them itself.
+fn channel_readers(channels: &[ChannelEnd]) -> String {
+    let readers: Vec<&ChannelEnd> = channels
+        .iter()
+        .filter(|end| !end.writable && end.irq.is_some())
+        .collect();
+    if readers.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from(
+        "# Channels: the key events of their notifications come through evdev;\n\
+         # a reader per channel runs in the background.\n",
+    );
+    text.push_str(&format!(
+        "[ -e {EVDEV_MODULE} ] && /bin/busybox insmod {EVDEV_MODULE}\n"
+    ));
+    for end in readers {
+        // A channel's name is a node name (letters, digits, `,._+-`):
+        // nothing the shell would expand.
+        text.push_str(&format!(
+            "{CHANNEL_PROGRAM} read {} 0x{:08X} {} {} &\n",
+            end.name, end.base, end.size, end.code
+        ));
+    }
+    text
+}
+
+/// The `/init` script, for the QEMU vexpress-a9 board's counter, starting
+/// a reader for each of `channels` the guest reads.
+pub fn init(channels: &[ChannelEnd]) -> String {
     INIT_TEMPLATE
+        .replace("@CHANNELS@", &channel_readers(channels))
         .replace(
             "@SYS_24MHZ@",
             &format!("0x{:08X}", board_qemu_vexpress::SYS_24MHZ),
@@ -303,9 +342,14 @@ fn archive_path(path: &str) -> Result<String, String> {
 pub type ExtraFile = (String, Vec<u8>, u32);
 
 /// The gzipped initramfs: `busybox` as `/bin/busybox`, [`init`] as
-/// `/init`, the usual folders, `/dev/console`, and `extra` files (which may
-/// replace `/init`; missing folders on their paths are added).
-pub fn busybox(busybox: &[u8], extra: &[ExtraFile]) -> Result<Vec<u8>, String> {
+/// `/init` (with readers for `channels`), the usual folders,
+/// `/dev/console`, and `extra` files (which may replace `/init`; missing
+/// folders on their paths are added).
+pub fn busybox(
+    busybox: &[u8],
+    extra: &[ExtraFile],
+    channels: &[ChannelEnd],
+) -> Result<Vec<u8>, String> {
     let mut cpio = Cpio::new();
     for folder in FOLDERS {
         cpio.folder(folder, 0o755)?;
@@ -314,7 +358,7 @@ pub fn busybox(busybox: &[u8], extra: &[ExtraFile]) -> Result<Vec<u8>, String> {
     // /init mounts devtmpfs, so the node must be in the archive.
     cpio.char_device("dev/console", 0o600, 5, 1)?;
     cpio.file("bin/busybox", busybox.to_vec(), 0o755)?;
-    cpio.file("init", init().into_bytes(), 0o755)?;
+    cpio.file("init", init(channels).into_bytes(), 0o755)?;
     for (path, bytes, mode) in extra {
         cpio.file(path, bytes.clone(), *mode)?;
     }
@@ -445,7 +489,7 @@ mod tests {
     #[test]
     fn busybox_initramfs_holds_init_busybox_folders_and_console() {
         let extra = vec![("/usr/bin/hello".to_string(), b"hi".to_vec(), 0o755)];
-        let gz = busybox(b"\x7fELF-not-really", &extra).unwrap();
+        let gz = busybox(b"\x7fELF-not-really", &extra, &[]).unwrap();
         let parsed = parse(&gunzip(&gz));
         let find = |name: &str| {
             parsed
@@ -487,16 +531,92 @@ mod tests {
             "/bin/busybox --install -s",
             "exec setsid cttyhack sh",
         ] {
-            assert!(init().contains(needle), "/init lacks `{needle}`");
+            assert!(init(&[]).contains(needle), "/init lacks `{needle}`");
         }
-        assert!(!init().contains('@'), "a placeholder is left:\n{}", init());
+        assert!(
+            !init(&[]).contains('@'),
+            "a placeholder is left:\n{}",
+            init(&[])
+        );
+        assert!(!init(&[]).contains("mvm-channel"));
+        assert!(!init(&[]).contains("insmod"));
+    }
+
+    fn end(name: &str, base: u64, writable: bool, irq: Option<u32>, code: u32) -> ChannelEnd {
+        ChannelEnd {
+            name: name.into(),
+            base,
+            size: 0x2000,
+            writable,
+            irq,
+            code,
+        }
+    }
+
+    #[test]
+    fn init_starts_a_reader_per_notified_read_end_after_evdev_before_the_shell() {
+        let channels = [
+            end("telemetry", 0x9FF0_0000, false, Some(90), 752),
+            end("commands", 0x9FF1_0000, true, Some(91), 753),
+            end("quiet", 0x9FF2_0000, false, None, 0),
+            end("status", 0x9FF3_0000, false, Some(92), 754),
+        ];
+        let init = init(&channels);
+        let lines: Vec<&str> = init.lines().collect();
+        let at = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| *l == needle)
+                .unwrap_or_else(|| panic!("/init lacks the line `{needle}`:\n{init}"))
+        };
+        let up = lines
+            .iter()
+            .position(|l| l.contains("userspace up"))
+            .unwrap();
+        let insmod =
+            at("[ -e /lib/modules/evdev.ko ] && /bin/busybox insmod /lib/modules/evdev.ko");
+        let telemetry = at("/bin/mvm-channel read telemetry 0x9FF00000 8192 752 &");
+        let status = at("/bin/mvm-channel read status 0x9FF30000 8192 754 &");
+        let shell = at("exec setsid cttyhack sh");
+        assert!(up < insmod && insmod < telemetry && telemetry < status && status < shell);
+        // The written end and the end without a notification get none.
+        assert_eq!(init.matches("mvm-channel read").count(), 2, "{init}");
+        assert!(!init.contains('@'));
+    }
+
+    #[test]
+    fn channel_initramfs_holds_the_reader_and_evdev_and_is_reproducible() {
+        let channels = [end("telemetry", 0x9FF0_0000, false, Some(90), 752)];
+        let extra = vec![
+            (
+                CHANNEL_PROGRAM.to_string(),
+                b"\x7fELF reader".to_vec(),
+                0o755,
+            ),
+            (EVDEV_MODULE.to_string(), b"\x7fELF evdev".to_vec(), 0o644),
+        ];
+        let gz = busybox(b"bb", &extra, &channels).unwrap();
+        assert_eq!(gz, busybox(b"bb", &extra, &channels).unwrap());
+        let parsed = parse(&gunzip(&gz));
+        let find = |name: &str| parsed.iter().find(|p| p.name == name).unwrap();
+        assert_eq!(find("bin/mvm-channel").data, b"\x7fELF reader");
+        assert_eq!(find("bin/mvm-channel").mode, 0o100755);
+        assert_eq!(find("lib/modules/evdev.ko").data, b"\x7fELF evdev");
+        assert_eq!(find("lib").mode, 0o040755);
+        let text = String::from_utf8(find("init").data.clone()).unwrap();
+        assert!(text.contains("/bin/mvm-channel read telemetry 0x9FF00000 8192 752 &"));
+        // No channels: /init as it was before channels existed, line for
+        // line (the initramfs is hashed into the build's manifest).
+        assert!(
+            init(&[]).contains("echo \"mvm: userspace up (Linux $(uname -r))\"\n# Ticks since $1")
+        );
     }
 
     #[test]
     fn output_is_the_same_for_the_same_inputs() {
         let extra = vec![("opt/x".to_string(), vec![1, 2, 3], 0o700)];
-        let a = busybox(&[9; 5000], &extra).unwrap();
-        let b = busybox(&[9; 5000], &extra).unwrap();
+        let a = busybox(&[9; 5000], &extra, &[]).unwrap();
+        let b = busybox(&[9; 5000], &extra, &[]).unwrap();
         assert_eq!(a, b);
         // Gzip header: magic, deflate, no flags (no name), mtime 0, and
         // "unknown" for the operating system (whatever the host).
@@ -515,18 +635,18 @@ mod tests {
     #[test]
     fn extra_files_may_replace_init_but_not_a_folder() {
         let extra = vec![("/init".to_string(), b"#!/bin/sh\n".to_vec(), 0o755)];
-        let parsed = parse(&gunzip(&busybox(b"bb", &extra).unwrap()));
+        let parsed = parse(&gunzip(&busybox(b"bb", &extra, &[]).unwrap()));
         let init = parsed.iter().find(|p| p.name == "init").unwrap();
         assert_eq!(init.data, b"#!/bin/sh\n");
 
         let extra = vec![("/usr/bin".to_string(), b"x".to_vec(), 0o755)];
         assert_eq!(
-            busybox(b"bb", &extra).unwrap_err(),
+            busybox(b"bb", &extra, &[]).unwrap_err(),
             "initramfs entry `usr/bin`: a folder of that name is already there"
         );
         let extra = vec![("/init/x".to_string(), b"x".to_vec(), 0o755)];
         assert_eq!(
-            busybox(b"bb", &extra).unwrap_err(),
+            busybox(b"bb", &extra, &[]).unwrap_err(),
             "initramfs entry `init/x`: its parent `init` is not a folder"
         );
     }
