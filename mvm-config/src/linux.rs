@@ -609,8 +609,7 @@ pub fn boot(
             console: linux.console,
             bootargs: &bootargs,
             initrd: layout.initrd,
-            // Wired from the system's channels by the lead's change.
-            channels: &[],
+            channels: &channel_ends(system, guest),
         },
     )
     .map_err(|e| format!("guest `{}`: its device tree: {e}", guest.name))?;
@@ -632,6 +631,34 @@ pub fn boot(
 /// The command line Linux gets: the declared one, with `lpj=` (loops per
 /// jiffy of its delay loop) unless it sets one: calibrating the delay loop
 /// under a budget gives a figure 20-60 times too small.
+/// The first `linux,code` a Linux guest's channel keys get: unassigned
+/// codes up to `KEY_MAX` (0x2ff), one per end in declaration order.
+pub const FIRST_CHANNEL_KEY: u32 = 0x2F0;
+
+/// A Linux guest's channel ends (docs/channels.md), as its device tree
+/// describes them and its `/init` starts readers for: a reader's end
+/// carries its notification line and the key code it comes as.
+pub fn channel_ends(
+    system: &crate::model::System,
+    guest: &crate::model::Guest,
+) -> Vec<crate::dtb::ChannelEnd> {
+    let Some(index) = system.guests.iter().position(|g| g.name == guest.name) else {
+        return Vec::new();
+    };
+    system
+        .channel_ends(index)
+        .zip(FIRST_CHANNEL_KEY..)
+        .map(|((c, writable), code)| crate::dtb::ChannelEnd {
+            name: c.name.clone(),
+            base: c.base,
+            size: c.size,
+            writable,
+            irq: if writable { None } else { c.irq },
+            code,
+        })
+        .collect()
+}
+
 pub fn bootargs(cmdline: &str, delay_loops_per_second: u64, hz: u32) -> String {
     let mut args = cmdline.trim().to_string();
     if !args.split_whitespace().any(|a| a.starts_with("lpj=")) {

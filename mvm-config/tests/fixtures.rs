@@ -81,6 +81,7 @@ const CODES: &[&str] = &[
     "channel-size",
     "channel-too-large",
     "channel-notify-hrt",
+    "channel-notify-linux",
     "channel-no-line",
     "channel-area-misaligned",
     "channel-area-overlap",

@@ -85,31 +85,34 @@ pub const CHANNEL_PROGRAM: &str = "/bin/mvm-channel";
 pub const EVDEV_MODULE: &str = "/lib/modules/evdev.ko";
 
 /// The part of `/init` that starts a reader for each channel end the guest
-/// reads and is notified of: `evdev` first (Debian builds it as a module),
-/// for the `/dev/input/event*` the reader sleeps on. Ends it writes, and
-/// ends without a notification, have no reader to start: a program of the
+/// reads: one that is notified sleeps on `/dev/input/event*` (so `evdev`
+/// is loaded first: Debian builds it as a module), one that is not polls
+/// (key code 0). Ends it writes have no reader to start: a program of the
 /// guest's maps them itself.
 fn channel_readers(channels: &[ChannelEnd]) -> String {
-    let readers: Vec<&ChannelEnd> = channels
-        .iter()
-        .filter(|end| !end.writable && end.irq.is_some())
-        .collect();
+    let readers: Vec<&ChannelEnd> = channels.iter().filter(|end| !end.writable).collect();
     if readers.is_empty() {
         return String::new();
     }
     let mut text = String::from(
-        "# Channels: the key events of their notifications come through evdev;\n\
-         # a reader per channel runs in the background.\n",
+        "# Channels: a reader per channel the guest reads runs in the background\n\
+         # (a notified one wakes on its key events, through evdev).\n",
     );
-    text.push_str(&format!(
-        "[ -e {EVDEV_MODULE} ] && /bin/busybox insmod {EVDEV_MODULE}\n"
-    ));
+    if readers.iter().any(|end| end.irq.is_some()) {
+        text.push_str(&format!(
+            "[ -e {EVDEV_MODULE} ] && /bin/busybox insmod {EVDEV_MODULE}\n"
+        ));
+    }
     for end in readers {
         // A channel's name is a node name (letters, digits, `,._+-`):
         // nothing the shell would expand.
         text.push_str(&format!(
             "{CHANNEL_PROGRAM} read {} 0x{:08X} {} {} &\n",
-            end.name, end.base, end.size, end.code
+            end.name,
+            end.base,
+            end.size,
+            // Key code 0: no notification, the reader polls.
+            if end.irq.is_some() { end.code } else { 0 }
         ));
     }
     text
@@ -554,7 +557,7 @@ mod tests {
     }
 
     #[test]
-    fn init_starts_a_reader_per_notified_read_end_after_evdev_before_the_shell() {
+    fn init_starts_a_reader_per_read_end_after_evdev_before_the_shell() {
         let channels = [
             end("telemetry", 0x9FF0_0000, false, Some(90), 752),
             end("commands", 0x9FF1_0000, true, Some(91), 753),
@@ -576,11 +579,17 @@ mod tests {
         let insmod =
             at("[ -e /lib/modules/evdev.ko ] && /bin/busybox insmod /lib/modules/evdev.ko");
         let telemetry = at("/bin/mvm-channel read telemetry 0x9FF00000 8192 752 &");
+        let quiet = at("/bin/mvm-channel read quiet 0x9FF20000 8192 0 &");
         let status = at("/bin/mvm-channel read status 0x9FF30000 8192 754 &");
         let shell = at("exec setsid cttyhack sh");
-        assert!(up < insmod && insmod < telemetry && telemetry < status && status < shell);
-        // The written end and the end without a notification get none.
-        assert_eq!(init.matches("mvm-channel read").count(), 2, "{init}");
+        assert!(
+            up < insmod && insmod < telemetry && telemetry < quiet && quiet < status && status < shell
+        );
+        // The written end gets none; the end without a notification polls
+        // (key code 0).
+        assert_eq!(init.matches("mvm-channel read").count(), 3, "{init}");
+        let polled = super::init(&[end("quiet", 0x9FF2_0000, false, None, 0)]);
+        assert!(!polled.contains("insmod"), "no evdev for a reader that polls: {polled}");
         assert!(!init.contains('@'));
     }
 

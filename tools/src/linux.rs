@@ -105,10 +105,9 @@ fn kernel(
 }
 
 /// The channel ends of a Linux guest: what its device tree describes and
-/// its `/init` starts readers for. None until descriptions declare
-/// channels.
-pub fn channel_ends(_system: &System, _guest: &Guest) -> Vec<ChannelEnd> {
-    Vec::new()
+/// its `/init` starts readers for.
+pub fn channel_ends(system: &System, guest: &Guest) -> Vec<ChannelEnd> {
+    mvm_config::linux::channel_ends(system, guest)
 }
 
 /// Whether any Linux guest of `system` has a channel end, so that the

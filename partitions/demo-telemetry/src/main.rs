@@ -24,16 +24,11 @@ const PERIOD_MS: u32 = 250;
 /// The channels this guest reads (docs/channels.md): every message is
 /// printed with how long after its sending this guest was notified.
 mod inbox {
-    use core::sync::atomic::{AtomicU64, Ordering};
-
     use demo_messages::Sample;
     use mvm_guest::channel::{self, End, Reader, Stats};
     use mvm_guest::println;
 
     const MAX: usize = 4;
-
-    /// The global timer when a notification line last came in (0: never).
-    pub static NOTIFIED: AtomicU64 = AtomicU64::new(0);
 
     pub struct Inbox {
         readers: [Option<(&'static End, Reader<Sample>, Stats)>; MAX],
@@ -72,16 +67,25 @@ mod inbox {
         }
 
         /// Prints every message waiting, and the reader's counters when
-        /// they changed; `ns_per_tick` converts global-timer ticks.
-        pub fn drain(&mut self, ns_per_tick: u64) {
-            let notified = NOTIFIED.load(Ordering::Relaxed);
+        /// they changed. `clock` is the global timer now and its
+        /// nanoseconds a tick, where the guest reads it: each message then
+        /// says how long after its sending it was read.
+        pub fn drain(&mut self, clock: Option<(u64, u64)>) {
             for (end, reader, seen) in self.readers.iter_mut().flatten() {
                 while let Some(s) = reader.try_recv() {
-                    let after = notified.saturating_sub(s.sent) * ns_per_tick;
-                    println!(
-                        "telemetry: sample seq={} value={} over `{}` (notified {after} ns after it was sent)",
-                        s.seq, s.value, end.name
-                    );
+                    match clock {
+                        Some((now, ns_per_tick)) => println!(
+                            "telemetry: sample seq={} value={} over `{}` (read {} ns after it was sent)",
+                            s.seq,
+                            s.value,
+                            end.name,
+                            now.saturating_sub(s.sent) * ns_per_tick
+                        ),
+                        None => println!(
+                            "telemetry: sample seq={} value={} over `{}`",
+                            s.seq, s.value, end.name
+                        ),
+                    }
                 }
                 let stats = reader.stats();
                 if (stats.lost, stats.errors) != (seen.lost, seen.errors) {
@@ -133,7 +137,8 @@ mod sampler {
     fn on_interrupt(source: Source) {
         if let Source::Line(id) = source {
             if super::inbox::is_notification(id) {
-                super::inbox::NOTIFIED.store(GLOBAL_TIMER.count(), Ordering::Relaxed);
+                // Nothing to do in the handler: the main loop reads the
+                // channel once the interrupt has woken it.
                 return;
             }
         }
@@ -174,7 +179,7 @@ mod sampler {
             if !busy {
                 hypercall::yield_now();
             }
-            inbox.drain(NS_PER_TICK);
+            inbox.drain(Some((GLOBAL_TIMER.count(), NS_PER_TICK)));
             let samples = SAMPLES.load(Ordering::Relaxed);
             if samples != seen {
                 seen = samples;
@@ -202,7 +207,7 @@ mod sampler {
         loop {
             next += PERIOD_MS as u64 * 1_000_000;
             hypercall::sleep_until(next);
-            inbox.drain(0);
+            inbox.drain(None);
             samples += 1;
             let ms = hypercall::time_ns() / 1_000_000;
             println!("telemetry: sample {samples} at {ms} ms");

@@ -73,7 +73,10 @@ struct Args<'a> {
     code: u16,
 }
 
-const USAGE: &str = "usage: mvm-channel read <name> <base-hex> <size> <code>";
+const USAGE: &str = "usage: mvm-channel read <name> <base-hex> <size> <code>  (code 0: poll)";
+
+/// How often a reader without a notification looks at its channel.
+const POLL_MS: u32 = 10;
 
 /// A number in decimal, or in hex after `0x`; `_` may group digits
 /// (`0x9FF0_0000`).
@@ -217,16 +220,32 @@ fn run(argv: &[&str]) -> i32 {
             return 1;
         }
     };
-    say!(
-        "mvm-channel {name}: reading [{:#x}..{:#x}), {} slots, woken by key {} of mvm-channels",
-        args.base,
-        args.base + args.size,
-        reader.capacity(),
-        args.code
-    );
+    if args.code == 0 {
+        say!(
+            "mvm-channel {name}: reading [{:#x}..{:#x}), {} slots, every {POLL_MS} ms",
+            args.base,
+            args.base + args.size,
+            reader.capacity()
+        );
+    } else {
+        say!(
+            "mvm-channel {name}: reading [{:#x}..{:#x}), {} slots, woken by key {} of mvm-channels",
+            args.base,
+            args.base + args.size,
+            reader.capacity(),
+            args.code
+        );
+    }
     // What is there already is printed even when nothing can wake us.
     let mut last = Stats::default();
     drain(name, &mut reader, &mut last);
+    if args.code == 0 {
+        // No notification (`notify = false`): look every POLL_MS.
+        loop {
+            sys::sleep_ms(POLL_MS);
+            drain(name, &mut reader, &mut last);
+        }
+    }
     let Some(keys) = find_keys() else {
         say!("mvm-channel {name}: error: no input device named `mvm-channels` in /dev/input/event* (is evdev loaded, and the device tree's gpio-keys node there?)");
         return 1;

@@ -12,6 +12,7 @@ pub const INPUT_EVENT: usize = 16;
 pub const EV_KEY: u16 = 1;
 
 const SYS_EXIT_GROUP: u32 = 248;
+const SYS_NANOSLEEP: u32 = 162;
 const SYS_READ: u32 = 3;
 const SYS_WRITE: u32 = 4;
 const SYS_OPEN: u32 = 5;
@@ -61,6 +62,12 @@ pub fn exit(code: i32) -> ! {
     syscall(SYS_EXIT_GROUP, [code as u32, 0, 0, 0, 0, 0]);
     #[allow(clippy::empty_loop)]
     loop {}
+}
+
+/// Sleeps `ms` milliseconds (a signal may cut it short).
+pub fn sleep_ms(ms: u32) {
+    let request: [u32; 2] = [ms / 1000, (ms % 1000) * 1_000_000];
+    syscall(SYS_NANOSLEEP, [request.as_ptr() as u32, 0, 0, 0, 0, 0]);
 }
 
 /// `path` ends with a NUL.
