@@ -125,9 +125,12 @@ pub const BOARD: Board = Board {
     table_area: PhysRange::new(0x6010_0000, 15 * MIB),
     // The top MiB of RAM: no example guest goes there.
     channel_area: PhysRange::new(0x9FF0_0000, MIB),
-    // The motherboard's reserved lines [47:43] (GIC IDs 75-79): QEMU's
-    // a9mpcore has 96 interrupt IDs and wires nothing to these.
-    notify_lines: &[75, 76, 77, 78, 79],
+    // Lines no device raises (QEMU's a9mpcore has 96 interrupt IDs): 75 is
+    // the last virtio-mmio transport's (QEMU creates four, 72-75, with no
+    // device behind them unless `-device virtio-...` is given, which `run`
+    // never does), 77-79 the motherboard's reserved [47:45]. Not 76: the
+    // daughterboard's CLCD (PL111) drives it.
+    notify_lines: &[75, 77, 78, 79],
     // Measured: a job costs the monitor two timer-interrupt-to-guest
     // switches (in and out) and the guest edge (GUEST_EDGE_TICKS); between
     // two VFP guests (the dearer case) a switch is 588 instructions under

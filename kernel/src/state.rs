@@ -67,7 +67,10 @@ impl GuestState {
             space: 0,
             asid: guest.translation.map_or(0, |t| t.asid),
             boot_space: None,
-            interrupts: guest.devices.iter().any(|d| !d.interrupts.is_empty()),
+            // Device lines or a channel's notification line: either makes
+            // the guest's GIC CPU interface state its own across switches.
+            interrupts: guest.devices.iter().any(|d| !d.interrupts.is_empty())
+                || guest.channels.iter().any(|e| e.notify.is_some()),
             restarts: crate::health::Restarts::NONE,
             watchdog_due: crate::health::NEVER,
             restarting_since: 0,
@@ -291,5 +294,65 @@ impl CoreFigures {
 impl Default for CoreFigures {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ChannelEnd, Health, Image, Interrupt, Level, Paging, Region, Trigger};
+
+    const REGION: Region = Region {
+        base: 0x9FF0_0000,
+        size: 0x1000,
+        guest_base: 0x9FF0_0000,
+    };
+
+    fn guest(channels: &'static [ChannelEnd]) -> &'static Guest {
+        Box::leak(Box::new(Guest {
+            id: 0,
+            name: "reader",
+            level: Level::Srt,
+            core: 1,
+            paging: Paging::Shadow,
+            regions: &[],
+            devices: &[],
+            channels,
+            image: Image {
+                load: 0,
+                entry: 0,
+                bytes: &[],
+                boot_arg: 0,
+                in_place: &[],
+            },
+            server: None,
+            fpu: false,
+            translation: None,
+            shadow: None,
+            health: Health::STOP,
+        }))
+    }
+
+    #[test]
+    fn a_guest_with_a_notification_line_and_no_device_owns_its_gic_state() {
+        let figures: &'static GuestFigures = Box::leak(Box::new(GuestFigures::new()));
+        let notified = [ChannelEnd {
+            name: "c",
+            channel: 0,
+            region: REGION,
+            writable: false,
+            notify: Some(Interrupt {
+                id: 75,
+                priority: Interrupt::DEFAULT_PRIORITY,
+                trigger: Trigger::Edge,
+            }),
+        }];
+        let polled = [ChannelEnd {
+            notify: None,
+            ..notified[0]
+        }];
+        assert!(GuestState::new(guest(Box::leak(Box::new(notified))), figures).interrupts);
+        assert!(!GuestState::new(guest(Box::leak(Box::new(polled))), figures).interrupts);
+        assert!(!GuestState::new(guest(&[]), figures).interrupts);
     }
 }

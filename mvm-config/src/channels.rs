@@ -452,7 +452,7 @@ size = "4KiB"
             [
                 ("samples", 0, 1, 0x9FF0_0000, 0x2000, Some(75)),
                 ("commands", 1, 0, 0x9FF0_2000, 0x1000, None),
-                ("more", 0, 1, 0x9FF0_3000, 0x1000, Some(76)),
+                ("more", 0, 1, 0x9FF0_3000, 0x1000, Some(77)),
             ]
         );
         let ends: Vec<_> = system

@@ -583,13 +583,20 @@ mod tests {
         let status = at("/bin/mvm-channel read status 0x9FF30000 8192 754 &");
         let shell = at("exec setsid cttyhack sh");
         assert!(
-            up < insmod && insmod < telemetry && telemetry < quiet && quiet < status && status < shell
+            up < insmod
+                && insmod < telemetry
+                && telemetry < quiet
+                && quiet < status
+                && status < shell
         );
         // The written end gets none; the end without a notification polls
         // (key code 0).
         assert_eq!(init.matches("mvm-channel read").count(), 3, "{init}");
         let polled = super::init(&[end("quiet", 0x9FF2_0000, false, None, 0)]);
-        assert!(!polled.contains("insmod"), "no evdev for a reader that polls: {polled}");
+        assert!(
+            !polled.contains("insmod"),
+            "no evdev for a reader that polls: {polled}"
+        );
         assert!(!init.contains('@'));
     }
 
