@@ -74,6 +74,33 @@ fn linux_boots_to_its_shell_beside_the_controller_which_keeps_every_tick() {
         r.has("mvm-stats core=0 entries=3 "),
         "no monitor entry on the HRT core beyond control's own 3 hypercalls: {r:?}"
     );
+    // The channel `samples` (docs/channels.md): Linux's /bin/mvm-channel
+    // printed every sample control sent, in order, from the first (the
+    // ring holds the 128 newest, more than control sends before Linux's
+    // userspace is up), nothing lost, to within the last two ticks.
+    let prefix = "[linux] mvm-channel samples: sample seq=";
+    let seqs: Vec<u64> = r
+        .lines(prefix)
+        .iter()
+        .map(|l| {
+            l[prefix.len()..]
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{l}"))
+        })
+        .collect();
+    let last_tick = ticks.last().map_or(0, |t| t.0);
+    assert!(
+        !seqs.is_empty() && seqs.iter().copied().eq(1..=seqs.len() as u64),
+        "every sample from 1 on, in order: {seqs:?}"
+    );
+    assert!(
+        seqs.len() as u64 + 2 >= last_tick,
+        "{} samples for {last_tick} ticks: {r:?}",
+        seqs.len()
+    );
+    assert!(!r.has("[linux] mvm-channel samples: lost="), "{r:?}");
 }
 
 /// `reboot -f` in Linux's shell (PSCI SYSTEM_RESET) restarts Linux alone
