@@ -102,8 +102,7 @@ fn every_message_arrives_in_order_from_the_hrt_core_and_across_a_shared_core() {
     let report = r
         .lines("[reader] reader: ")
         .into_iter()
-        .filter(|l| l.contains(" in order"))
-        .next_back()
+        .rfind(|l| l.contains(" in order"))
         .unwrap_or_else(|| panic!("the reader's report: {r:?}"))
         .to_string();
     assert!(
