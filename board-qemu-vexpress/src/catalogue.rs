@@ -133,14 +133,14 @@ pub const BOARD: Board = Board {
     notify_lines: &[75, 77, 78, 79],
     // Measured: a job costs the monitor two timer-interrupt-to-guest
     // switches (in and out) and the guest edge (GUEST_EDGE_TICKS); between
-    // two VFP guests (the dearer case) a switch is 588 instructions under
-    // `-icount shift=0`, where an instruction is 1 ns: 2 x 588 + 150 =
-    // 1326 ns, with a margin 1.6 us (611 a switch with 64 servers on the
-    // core: 1372 ns). `tools/tests/switch_bench.rs` checks it
+    // two VFP guests a switch is 636 instructions under `-icount
+    // shift=0`, where an instruction is 1 ns, and with 64 servers on the
+    // core 677 (the dearest case): 2 x 677 + 150 = 1504 ns, with a margin
+    // 1.6 us. `tools/tests/switch_bench.rs` checks it
     // (docs/world-switch.md, docs/performance.md).
     default_switch_overhead_ns: 1_600,
     default_switch_overhead_source:
-        "measured: 2 world switches of at most 611 instructions and the guest edge, with a margin",
+        "measured: 2 world switches of at most 677 instructions and the guest edge, with a margin",
     default_switch_overhead_measured: true,
     device_tree: Processor {
         cpu_compatible: "arm,cortex-a9",
