@@ -437,10 +437,18 @@ fn to_text(report: &Report, system: &System) -> String {
     }
     for t in &report.traced {
         out.push_str(&format!(
-            "\ncore {} as traced in `{}` (first release at {} since boot):\n",
+            "\ncore {} as traced in `{}` (first release at {} since boot{}):\n",
             t.core,
             report.trace_file.as_deref().unwrap_or_default(),
-            format_time(t.origin_ns)
+            format_time(t.origin_ns),
+            if t.dropped == 0 {
+                String::new()
+            } else {
+                format!(
+                    "; {} dropped, so the counts stop where the monitor's record did",
+                    plural(t.dropped, "event", "events")
+                )
+            }
         ));
         for g in &t.totals {
             out.push_str(&format!(
@@ -879,7 +887,65 @@ fn label(text: String, x: f64, y: f64, bold: bool) -> svg::node::element::Text {
 
 #[cfg(test)]
 mod tests {
-    use super::axis_step;
+    use super::*;
+    use crate::trace::{TracedMark, TracedRun, TracedTotals};
+
+    /// A traced run goes below its core's analysed rows, in the guest's
+    /// colour, with a mark at each miss.
+    #[test]
+    fn a_traced_run_is_drawn_with_its_misses() {
+        let text = include_str!("../../partitions/system.toml");
+        let system = mvm_config::check(text).system.unwrap();
+        let mut report = build(&system, text);
+        let untraced = to_svg(&report);
+        report.trace_file = Some("t.json".into());
+        report.traced = vec![Traced {
+            core: 1,
+            origin_ns: 1_000,
+            window_ns: 40_000_000,
+            runs: vec![TracedRun {
+                guest: 1,
+                start_ns: 0,
+                end_ns: 25_000_000,
+                slack: false,
+            }],
+            releases: vec![TracedMark { guest: 1, at_ns: 0 }],
+            misses: vec![TracedMark {
+                guest: 1,
+                at_ns: 20_000_000,
+            }],
+            totals: ["telemetry", "logger"]
+                .map(|g| TracedTotals {
+                    guest: g.into(),
+                    jobs: 1,
+                    runs: 1,
+                    misses: 1,
+                })
+                .into(),
+            dropped: 3,
+        }];
+        let svg = to_svg(&report);
+        assert!(!untraced.contains("traced"));
+        let run = svg
+            .split("<rect ")
+            .find(|r| r.contains("class=\"traced-run\""))
+            .expect("the traced run");
+        assert!(
+            run.contains(&format!("fill=\"{}\"", PALETTE[1])) && run.contains("width=\"562.5\""),
+            "logger's colour, 25 of 40 ms of 900 px: {run}"
+        );
+        assert!(
+            svg.contains("<title>logger missed a deadline at 20ms (traced)</title>"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("class=\"traced-miss\"").count(), 1);
+        assert!(svg.contains("telemetry (traced)") && svg.contains("logger (traced)"));
+        let text = to_text(&report, &system);
+        assert!(
+            text.contains("core 1 as traced in `t.json` (first release at 1us since boot; 3 events dropped, so the counts stop where the monitor's record did):\n  telemetry        1 job released, 1 run, 1 deadline miss\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_time_axis_has_five_to_twelve_round_ticks() {

@@ -175,6 +175,9 @@ pub struct Traced {
     pub misses: Vec<TracedMark>,
     /// Each guest of the core, in its plan's order, over the whole trace.
     pub totals: Vec<TracedTotals>,
+    /// Events the monitor dropped, on all cores (the trace keeps only the
+    /// sum): when not 0 the run went on past what the trace shows.
+    pub dropped: u64,
 }
 
 /// A guest running, on its budget or in slack.
@@ -360,6 +363,7 @@ pub fn read(
             });
         }
     }
+    let dropped = value["otherData"]["dropped"].as_u64().unwrap_or(0);
     let mut out = Vec::new();
     for &(core, window) in windows {
         let mine: Vec<(usize, &Read)> = events
@@ -419,6 +423,7 @@ pub fn read(
             releases: marks("release"),
             misses: marks("miss"),
             totals,
+            dropped,
         });
     }
     if out.is_empty() {
@@ -535,6 +540,7 @@ mod tests {
             .map(|g| (g.guest.as_str(), g.jobs, g.runs, g.misses))
             .collect();
         assert_eq!(totals, [("telemetry", 3, 1, 0), ("logger", 1, 2, 1)]);
+        assert_eq!(t.dropped, 0);
     }
 
     #[test]
