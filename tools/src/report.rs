@@ -468,13 +468,16 @@ const PALETTE: &[&str] = &[
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f",
 ];
 
+/// Where the timeline's rows start (their labels go left of it), how wide
+/// they are and how tall a row is, in px.
+const LEFT: f64 = 140.0;
+const WIDTH: f64 = 900.0;
+const ROW: f64 = 22.0;
+
 fn to_svg(report: &Report) -> String {
     use svg::node::element::{Line, Rectangle, Text as SvgText, Title};
     use svg::Document;
 
-    const LEFT: f64 = 140.0;
-    const WIDTH: f64 = 900.0;
-    const ROW: f64 = 22.0;
     let mut doc = Document::new();
     let mut y = 30.0;
     doc = doc.add(
@@ -689,9 +692,6 @@ fn traced_rows(
     scale: f64,
 ) -> f64 {
     use svg::node::element::{Line, Polygon, Rectangle, Title};
-    const LEFT: f64 = 140.0;
-    const WIDTH: f64 = 900.0;
-    const ROW: f64 = 22.0;
     let mut y = y + 6.0;
     let mut d = std::mem::replace(doc, svg::Document::new()).add(
         label(
