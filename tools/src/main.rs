@@ -77,6 +77,11 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// A trace written by `run --for T --trace FILE`: draw each shared core's traced run
+        /// below its analysed schedule, from the core's first traced release, misses marked
+        /// (the text and JSON reports count each guest's jobs, runs and misses).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
     },
     /// Run every test: the host tests of the workspace and the example systems.
     Test,
@@ -122,7 +127,8 @@ fn main() -> ExitCode {
             system,
             format,
             output,
-        } => report::run(system, format, output),
+            trace,
+        } => report::run(system, format, output, trace),
         Command::Test => test::run(),
         Command::Verify { system, image } => verify::run(system, image),
     }

@@ -7,18 +7,23 @@
 //!   budget, so the picture shows what the monitor will do in its worst
 //!   case. Slack (idle time beyond budgets) is drawn lighter.
 //! - Deterministic: the same description gives the same bytes.
+//! - With `--trace FILE` (written by `cargo mvm run --trace`), each shared
+//!   core's traced run is drawn below its analysed schedule, on the same
+//!   window and scale, from the core's first traced release: what the
+//!   monitor did beside what the analysis says it may do.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mvm_config::model::{keyword, Keyword, Level, System, Trigger};
 use mvm_config::summary::Summary;
-use mvm_config::units::{format_ppm, format_range, format_time, noun};
+use mvm_config::units::{format_ppm, format_range, format_time, noun, plural};
 use mvm_kernel::config::CorePlan;
 use mvm_kernel::edf::{Edf, Mode, Params};
 use serde::Serialize;
 
 use crate::check::{load, Loaded};
+use crate::trace::Traced;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
@@ -41,6 +46,12 @@ struct Report {
     timelines: Vec<Timeline>,
     /// Each guest with tasks of its own: its supply and its tasks' demand.
     curves: Vec<Curves>,
+    /// The trace file given with `--trace`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_file: Option<String>,
+    /// Each shared core's traced run (`--trace`), from its first release.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    traced: Vec<Traced>,
 }
 
 /// A guest's worst-case supply (the periodic resource model's sbf, or the
@@ -166,13 +177,40 @@ struct Slice {
     slack: bool,
 }
 
-pub fn run(system: Option<PathBuf>, format: ReportFormat, output: Option<PathBuf>) -> ExitCode {
+pub fn run(
+    system: Option<PathBuf>,
+    format: ReportFormat,
+    output: Option<PathBuf>,
+    trace: Option<PathBuf>,
+) -> ExitCode {
     let Loaded { path, system } = match load(system) {
         Ok(l) => l,
         Err(code) => return code,
     };
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let report = build(&system, &text);
+    let mut report = build(&system, &text);
+    if let Some(file) = trace {
+        let json = match std::fs::read_to_string(&file) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("error: cannot read trace `{}`: {e}", file.display());
+                return ExitCode::from(crate::EXIT_CANNOT_RUN);
+            }
+        };
+        let windows: Vec<(u32, u64)> = report
+            .timelines
+            .iter()
+            .map(|t| (t.core, t.window_ns))
+            .collect();
+        match crate::trace::read(&system, &json, &windows) {
+            Ok(traced) => report.traced = traced,
+            Err(e) => {
+                eprintln!("error: trace `{}`: {e}", file.display());
+                return ExitCode::from(1);
+            }
+        }
+        report.trace_file = Some(file.display().to_string());
+    }
     let rendered = match format {
         ReportFormat::Text => to_text(&report, &system),
         ReportFormat::Json => {
@@ -248,6 +286,8 @@ fn build(system: &System, text: &str) -> Report {
         guests,
         timelines,
         curves: system.guests.iter().filter_map(curves).collect(),
+        trace_file: None,
+        traced: Vec::new(),
     }
 }
 
@@ -395,6 +435,31 @@ fn to_text(report: &Report, system: &System) -> String {
             ));
         }
     }
+    for t in &report.traced {
+        out.push_str(&format!(
+            "\ncore {} as traced in `{}` (first release at {} since boot{}):\n",
+            t.core,
+            report.trace_file.as_deref().unwrap_or_default(),
+            format_time(t.origin_ns),
+            if t.dropped == 0 {
+                String::new()
+            } else {
+                format!(
+                    "; {} dropped, so the counts stop where the monitor's record did",
+                    plural(t.dropped, "event", "events")
+                )
+            }
+        ));
+        for g in &t.totals {
+            out.push_str(&format!(
+                "  {:<16} {} released, {}, {}\n",
+                g.guest,
+                plural(g.jobs, "job", "jobs"),
+                plural(g.runs, "run", "runs"),
+                plural(g.misses, "deadline miss", "deadline misses")
+            ));
+        }
+    }
     out
 }
 
@@ -403,19 +468,28 @@ const PALETTE: &[&str] = &[
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f",
 ];
 
+/// Where the timeline's rows start (their labels go left of it), how wide
+/// they are and how tall a row is, in px.
+const LEFT: f64 = 140.0;
+const WIDTH: f64 = 900.0;
+const ROW: f64 = 22.0;
+
 fn to_svg(report: &Report) -> String {
     use svg::node::element::{Line, Rectangle, Text as SvgText, Title};
     use svg::Document;
 
-    const LEFT: f64 = 140.0;
-    const WIDTH: f64 = 900.0;
-    const ROW: f64 = 22.0;
     let mut doc = Document::new();
     let mut y = 30.0;
     doc = doc.add(
         SvgText::new(format!(
-            "system `{}` on {}: EDF from the synchronous release, every job using its whole budget (light: slack)",
-            report.summary.system, report.summary.board
+            "system `{}` on {}: EDF from the synchronous release, every job using its whole budget (light: slack){}",
+            report.summary.system,
+            report.summary.board,
+            if report.traced.is_empty() {
+                ""
+            } else {
+                "; below, the run traced (red triangle: a deadline miss)"
+            }
         ))
         .set("x", 10)
         .set("y", 18)
@@ -527,6 +601,10 @@ fn to_svg(report: &Report) -> String {
             }
             y += ROW;
         }
+        if let Some(traced) = report.traced.iter().find(|r| r.core == t.core) {
+            let file = report.trace_file.as_deref().unwrap_or_default();
+            y = traced_rows(&mut doc, t, traced, file, y, scale);
+        }
         // The time axis: a tick and its time at every `step`.
         let step = axis_step(t.window_ns);
         doc = doc.add(
@@ -600,6 +678,117 @@ fn to_svg(report: &Report) -> String {
         (0, 0, (LEFT + WIDTH + 20.0) as u32, (y + 10.0) as u32),
     );
     doc.to_string() + "\n"
+}
+
+/// Draws a core's traced run from `y` down, one row per guest of its
+/// timeline `t`, in the same colours and on the same `scale`; returns the
+/// next free `y`.
+fn traced_rows(
+    doc: &mut svg::Document,
+    t: &Timeline,
+    traced: &Traced,
+    file: &str,
+    y: f64,
+    scale: f64,
+) -> f64 {
+    use svg::node::element::{Line, Polygon, Rectangle, Title};
+    let mut y = y + 6.0;
+    let mut d = std::mem::replace(doc, svg::Document::new()).add(
+        label(
+            format!(
+                "traced run (`{file}`), from the core's first traced release at {} since boot",
+                format_time(traced.origin_ns)
+            ),
+            LEFT,
+            y + 12.0,
+            true,
+        )
+        .set("class", "traced-label"),
+    );
+    y += ROW - 4.0;
+    let x = |ns: u64| LEFT + ns as f64 * scale;
+    for (i, name) in t.guests.iter().enumerate() {
+        d = d
+            .add(label(format!("{name} (traced)"), 10.0, y + 12.0, false))
+            .add(
+                Line::new()
+                    .set("x1", LEFT)
+                    .set("x2", LEFT + WIDTH)
+                    .set("y1", y + ROW - 6.0)
+                    .set("y2", y + ROW - 6.0)
+                    .set("stroke", "#999999"),
+            );
+        for r in traced.releases.iter().filter(|r| r.guest == i) {
+            d = d.add(
+                Line::new()
+                    .set("class", "traced-release")
+                    .set("x1", x(r.at_ns))
+                    .set("x2", x(r.at_ns))
+                    .set("y1", y + ROW - 6.0)
+                    .set("y2", y + ROW - 2.0)
+                    .set("stroke", "#555555")
+                    .add(Title::new(format!(
+                        "{name}: a job released at {}",
+                        format_time(r.at_ns)
+                    ))),
+            );
+        }
+        let colour = PALETTE[i % PALETTE.len()];
+        for r in traced.runs.iter().filter(|r| r.guest == i) {
+            d = d.add(
+                Rectangle::new()
+                    .set("class", "traced-run")
+                    .set("data-guest", name.as_str())
+                    .set("x", x(r.start_ns))
+                    .set("y", y)
+                    .set("width", ((r.end_ns - r.start_ns) as f64 * scale).max(0.5))
+                    .set("height", ROW - 6.0)
+                    .set(
+                        "fill",
+                        if r.slack {
+                            lighten(colour)
+                        } else {
+                            colour.to_string()
+                        },
+                    )
+                    .add(Title::new(format!(
+                        "{name} ran {} from {} to {} (traced)",
+                        if r.slack { "in slack" } else { "on budget" },
+                        format_time(r.start_ns),
+                        format_time(r.end_ns)
+                    ))),
+            );
+        }
+        // A miss: a red triangle pointing down at the instant the monitor
+        // saw it, above the row so no run hides it.
+        for m in traced.misses.iter().filter(|m| m.guest == i) {
+            let at = x(m.at_ns);
+            d = d.add(
+                Polygon::new()
+                    .set("class", "traced-miss")
+                    .set(
+                        "points",
+                        format!(
+                            "{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                            at - 4.0,
+                            y - 4.0,
+                            at + 4.0,
+                            y - 4.0,
+                            at,
+                            y + 4.0
+                        ),
+                    )
+                    .set("fill", "#cc0000")
+                    .add(Title::new(format!(
+                        "{name} missed a deadline at {} (traced)",
+                        format_time(m.at_ns)
+                    ))),
+            );
+        }
+        y += ROW;
+    }
+    *doc = d;
+    y
 }
 
 /// Draws one guest's supply and demand curves below `y`; returns the next
@@ -698,7 +887,65 @@ fn label(text: String, x: f64, y: f64, bold: bool) -> svg::node::element::Text {
 
 #[cfg(test)]
 mod tests {
-    use super::axis_step;
+    use super::*;
+    use crate::trace::{TracedMark, TracedRun, TracedTotals};
+
+    /// A traced run goes below its core's analysed rows, in the guest's
+    /// colour, with a mark at each miss.
+    #[test]
+    fn a_traced_run_is_drawn_with_its_misses() {
+        let text = include_str!("../../partitions/system.toml");
+        let system = mvm_config::check(text).system.unwrap();
+        let mut report = build(&system, text);
+        let untraced = to_svg(&report);
+        report.trace_file = Some("t.json".into());
+        report.traced = vec![Traced {
+            core: 1,
+            origin_ns: 1_000,
+            window_ns: 40_000_000,
+            runs: vec![TracedRun {
+                guest: 1,
+                start_ns: 0,
+                end_ns: 25_000_000,
+                slack: false,
+            }],
+            releases: vec![TracedMark { guest: 1, at_ns: 0 }],
+            misses: vec![TracedMark {
+                guest: 1,
+                at_ns: 20_000_000,
+            }],
+            totals: ["telemetry", "logger"]
+                .map(|g| TracedTotals {
+                    guest: g.into(),
+                    jobs: 1,
+                    runs: 1,
+                    misses: 1,
+                })
+                .into(),
+            dropped: 3,
+        }];
+        let svg = to_svg(&report);
+        assert!(!untraced.contains("traced"));
+        let run = svg
+            .split("<rect ")
+            .find(|r| r.contains("class=\"traced-run\""))
+            .expect("the traced run");
+        assert!(
+            run.contains(&format!("fill=\"{}\"", PALETTE[1])) && run.contains("width=\"562.5\""),
+            "logger's colour, 25 of 40 ms of 900 px: {run}"
+        );
+        assert!(
+            svg.contains("<title>logger missed a deadline at 20ms (traced)</title>"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("class=\"traced-miss\"").count(), 1);
+        assert!(svg.contains("telemetry (traced)") && svg.contains("logger (traced)"));
+        let text = to_text(&report, &system);
+        assert!(
+            text.contains("core 1 as traced in `t.json` (first release at 1us since boot; 3 events dropped, so the counts stop where the monitor's record did):\n  telemetry        1 job released, 1 run, 1 deadline miss\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_time_axis_has_five_to_twelve_round_ticks() {

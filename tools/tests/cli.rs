@@ -1,5 +1,8 @@
 //! The command contract of `cargo mvm check`: exit codes 0 / 1 / 2, the
-//! rustc-style rendering, and the JSON form.
+//! rustc-style rendering, and the JSON form; `report` in its three forms,
+//! with and without a trace of a run.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -251,4 +254,147 @@ fn report_draws_supply_and_demand_of_guests_with_tasks() {
         "{svg}"
     );
     assert!(svg.contains("`control`: supply (worst case, green) and request (rbf) of its least urgent task `log`"), "{svg}");
+}
+
+/// `report --trace` draws what ran below what the analysis says: a 200 ms
+/// traced run of the demo gives one traced row per SRT guest of core 1,
+/// with one `traced-run` rectangle per run the trace holds for that guest
+/// in the analysed window (40 ms from core 1's first traced release), and
+/// the text report counts each guest's jobs, runs and misses.
+#[test]
+fn report_draws_the_traced_run_below_the_analysed_schedule() {
+    let file = root().join("target/mvm-tests/cli/demo-trace.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let run = {
+        let _guard = common::one_at_a_time();
+        Command::new(env!("CARGO_BIN_EXE_mvm"))
+            .args(["run", "--for", "200ms", "--trace"])
+            .arg(&file)
+            .current_dir(root())
+            .output()
+            .expect("mvm runs")
+    };
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stdout));
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("the trace file")).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let on_core_1 = |e: &&serde_json::Value| e["tid"] == 1;
+    let origin = events
+        .iter()
+        .filter(on_core_1)
+        .filter(|e| e["ph"] == "i" && e["cat"] == "release")
+        .filter_map(|e| e["ts"].as_f64())
+        .fold(f64::INFINITY, f64::min);
+    let report = mvm(&["report", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&report.stdout).expect("JSON");
+    let window_us = value["timelines"][0]["window_ns"].as_f64().unwrap() / 1000.0;
+    assert_eq!(window_us, 40_000.0, "core 1's analysed window");
+
+    let file = file.to_str().unwrap();
+    let svg = mvm(&["report", "--format", "svg", "--trace", file]);
+    assert_eq!(svg.status.code(), Some(0), "{}", text(&svg.stderr));
+    let svg = text(&svg.stdout);
+    assert!(svg.contains("traced run (`"), "{svg}");
+    let in_window = |e: &&serde_json::Value| {
+        let ts = e["ts"].as_f64().unwrap();
+        let dur = e["dur"].as_f64().unwrap_or(0.0);
+        ts < origin + window_us && (ts + dur > origin || ts == origin)
+    };
+    for (guest, jobs) in [("telemetry", 4), ("logger", 2)] {
+        let runs = events
+            .iter()
+            .filter(on_core_1)
+            .filter(|e| e["ph"] == "X" && e["name"].as_str().unwrap().starts_with(guest))
+            .filter(in_window)
+            .count();
+        assert!(runs >= jobs, "{guest} runs at least once a job: {runs}");
+        assert_eq!(
+            svg.matches(&format!("class=\"traced-run\" data-guest=\"{guest}\""))
+                .count(),
+            runs,
+            "{guest}'s traced runs in the window"
+        );
+        assert!(
+            svg.contains(&format!(">\n{guest} (traced)\n</text>")),
+            "{svg}"
+        );
+    }
+    assert_eq!(
+        svg.matches("class=\"traced-miss\"").count(),
+        0,
+        "a healthy run"
+    );
+    // The traced releases in the window: at least telemetry's 4 and
+    // logger's 2, as analysed; the next ones too when the monitor's clock
+    // put them a fraction of a microsecond before the window's end.
+    let releases = events
+        .iter()
+        .filter(on_core_1)
+        .filter(|e| e["ph"] == "i" && e["cat"] == "release")
+        .filter(in_window)
+        .count();
+    assert!(releases >= 6, "{releases}");
+    assert_eq!(
+        svg.matches("class=\"traced-release\"").count(),
+        releases,
+        "{svg}"
+    );
+
+    let report = mvm(&["report", "--trace", file]);
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    let report = text(&report.stdout);
+    assert!(report.contains("core 1 as traced in `"), "{report}");
+    assert!(
+        report.contains("telemetry        20 jobs released, ")
+            && report.contains("logger           10 jobs released, "),
+        "200 ms: 20 jobs of 10 ms, 10 of 20 ms: {report}"
+    );
+    assert!(report.contains(", 0 deadline misses\n"), "{report}");
+}
+
+#[test]
+fn report_refuses_a_missing_or_foreign_trace() {
+    let out = mvm(&["report", "--trace", "target/no-such-trace.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error: cannot read trace `target/no-such-trace.json`"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let file = root().join("target/mvm-tests/cli/foreign-trace.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let foreign = serde_json::json!({"traceEvents": [
+        {"ph": "i", "s": "t", "pid": 0, "tid": 1, "ts": 5.0, "cat": "release",
+         "name": "release telemetry"},
+        {"ph": "X", "pid": 0, "tid": 1, "ts": 5.0, "dur": 3.0, "cat": "run",
+         "name": "radar"},
+    ]});
+    std::fs::write(&file, foreign.to_string()).unwrap();
+    let out = mvm(&[
+        "report",
+        "--format",
+        "svg",
+        "--trace",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "not a trace of system `demo`: it names a guest the description does not have: `radar`"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no picture of a foreign trace");
+
+    std::fs::write(&file, r#"{"traceEvents": []}"#).unwrap();
+    let out = mvm(&["report", "--trace", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("an empty trace"),
+        "{}",
+        text(&out.stderr)
+    );
 }
