@@ -67,6 +67,21 @@ pub fn check(
     let mut channels = Vec::new();
     let mut lines = system.board.notify_lines.iter();
     let mut next = area.map(|a| a.base);
+    let max = mvm_kernel::channels::MAX_CHANNELS;
+    if let Some(c) = raw.get(max) {
+        diags.push(
+            rule(
+                "channel-too-many",
+                format!(
+                    "this system declares {} channels; the monitor keeps the state of {max} at most",
+                    raw.len()
+                ),
+                c.span.clone(),
+                format!("channel {} of {}", max + 1, raw.len()),
+            )
+            .with_help("merge channels between the same two guests: one ring carries messages of any kind a `zerocopy` enum or union can describe"),
+        );
+    }
     for (i, c) in raw.iter().enumerate() {
         let Some(name) = &c.name else { continue };
         if let Some(first) = raw[..i]

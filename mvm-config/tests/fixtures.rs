@@ -80,6 +80,7 @@ const CODES: &[&str] = &[
     "channel-same-guest",
     "channel-size",
     "channel-too-large",
+    "channel-too-many",
     "channel-notify-hrt",
     "channel-notify-linux",
     "channel-no-line",
