@@ -137,6 +137,9 @@ pub struct GuardedLine {
     pub line: Line,
     pub core: u32,
     pub guest: u32,
+    /// For a channel's notification line, the channel's index
+    /// (crate::channels: it may not be armed yet).
+    pub channel: Option<u32>,
 }
 
 /// Calls `f` with every guest line the guard looks at on a shared core
@@ -150,17 +153,19 @@ pub struct GuardedLine {
 pub fn guarded(
     guests: &[Guest],
     delivery_of: impl Fn(&Guest) -> Delivery,
-    mut f: impl FnMut(&Guest, Line),
+    mut f: impl FnMut(&Guest, Line, Option<u32>),
 ) {
     for g in guests {
         let delivery = delivery_of(g);
         for device in g.devices {
             for irq in device.interrupts {
-                f(g, line(g, irq, delivery));
+                f(g, line(g, irq, delivery), None);
             }
         }
-        for irq in g.channels.iter().filter_map(|c| c.notify.as_ref()) {
-            f(g, notify_line(g, irq));
+        for end in g.channels {
+            if let Some(irq) = &end.notify {
+                f(g, notify_line(g, irq), Some(end.channel));
+            }
         }
     }
 }
@@ -297,7 +302,7 @@ mod tests {
         guarded(
             &guests,
             |g| delivery(g, false),
-            |_, l| seen.push((l.irq, l.group0)),
+            |_, l, _| seen.push((l.irq, l.group0)),
         );
         assert_eq!(
             seen,
@@ -308,7 +313,7 @@ mod tests {
         guarded(
             &guests,
             |g| delivery(g, g.core == 0),
-            |_, l| seen.push((l.irq, l.group0)),
+            |_, l, _| seen.push((l.irq, l.group0)),
         );
         assert_eq!(
             seen,
@@ -357,15 +362,24 @@ mod tests {
         guarded(
             &guests,
             |g| delivery(g, false),
-            |g, l| seen.push((g.core, l)),
+            |g, l, c| seen.push((g.core, l, c)),
         );
         assert_eq!(
             seen.len(),
             3,
             "timer0, uart1, the reader's line; none for the writer's end"
         );
-        let (core, l) = seen[2];
+        let (core, l, channel) = seen[2];
         assert_eq!(core, 1);
+        assert_eq!(
+            channel,
+            Some(NOTIFIED[0].channel),
+            "marked as a channel's line"
+        );
+        assert!(
+            seen[..2].iter().all(|s| s.2.is_none()),
+            "device lines are not"
+        );
         assert_eq!(
             l,
             Line {

@@ -227,6 +227,11 @@ impl Gicd {
         self.regs().gicd_isenabler[(id / 32) as usize].set(1 << (id % 32));
     }
 
+    /// Whether line `id` is enabled (GICD_ISENABLER).
+    pub fn is_enabled(&self, id: u32) -> bool {
+        self.regs().gicd_isenabler[(id / 32) as usize].get() & (1 << (id % 32)) != 0
+    }
+
     pub fn disable_interrupt(&self, id: u32) {
         self.regs().gicd_icenabler[(id / 32) as usize].set(1 << (id % 32));
     }

@@ -153,25 +153,6 @@ pub fn check(
                 );
                 continue;
             }
-            if r.linux.is_some() {
-                let span = c
-                    .notify
-                    .as_ref()
-                    .map_or_else(|| c.span.clone(), |n| n.span.clone());
-                diags.push(
-                    rule(
-                        "channel-notify-linux",
-                        format!(
-                            "channel `{}` would notify `{}`, a Linux guest, but notifications to Linux are not supported yet: under MVM the first one stops Linux's own interrupts (docs/channels.md, \"Open\")",
-                            name.value, r.name
-                        ),
-                        span,
-                        if c.notify.is_some() { "notify = true" } else { "`notify` is true unless set" },
-                    )
-                    .with_help("set `notify = false`: the reader /init starts in Linux (/bin/mvm-channel) then looks every 10 ms"),
-                );
-                continue;
-            }
             irq = lines.next().copied();
             if irq.is_none() {
                 diags.push(

@@ -82,7 +82,6 @@ const CODES: &[&str] = &[
     "channel-too-large",
     "channel-too-many",
     "channel-notify-hrt",
-    "channel-notify-linux",
     "channel-no-line",
     "channel-area-misaligned",
     "channel-area-overlap",

@@ -277,6 +277,10 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 core::ptr::write_bytes(c.base as usize as *mut u32, 0, (c.size / 4) as usize)
             };
         }
+        for g in self.system.guests {
+            self.doorbells
+                .reset_reader(channels, self.system.guests, g.id);
+        }
     }
 
     pub(super) fn load_image(guest: &Guest) {

@@ -133,6 +133,9 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Self::GICD.disable_interrupt(irq.id);
             Self::GICD.clear_pending(irq.id);
         });
+        // A restarted Linux binds its notification lines anew.
+        self.doorbells
+            .reset_reader(self.system.channels, self.system.guests, g.id);
         let sliced = !g.image.in_place.is_empty();
         let (cleared, loaded) = if sliced {
             // Its memory is restored by its server, a slice at a time

@@ -51,7 +51,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         interrupts::guarded(
             self.system.guests,
             |g| self.delivery(g),
-            |g, line| {
+            |g, line, channel| {
                 if !loaded(g) {
                     return;
                 }
@@ -61,7 +61,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 }
                 // SAFETY: core 0 before the release; nothing reads the
                 // list yet.
-                unsafe { self.guard_line(g, line) };
+                unsafe { self.guard_line(g, line, channel) };
             },
         );
         // SAFETY: as above; only read here.
@@ -97,13 +97,14 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     ///
     /// # Safety
     /// Core 0, before it releases the other cores.
-    unsafe fn guard_line(&self, guest: &Guest, line: Line) {
+    unsafe fn guard_line(&self, guest: &Guest, line: Line, channel: Option<u32>) {
         // SAFETY: as the caller vouches, no other reference is alive.
         let lines = unsafe { &mut *self.guarded.0.get() };
         let entry = interrupts::GuardedLine {
             line,
             core: guest.core,
             guest: guest.id,
+            channel,
         };
         if lines.push(entry).is_err() {
             panic!("more guest interrupt lines than the GIC has");
@@ -138,7 +139,22 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 && !self.figures[l.guest as usize]
                     .stopped
                     .load(Ordering::Relaxed);
-            if always || (l.core == core && running == Some(l.guest)) {
+            let runs = l.core == core && running == Some(l.guest);
+            if let Some(c) = l.channel {
+                // A notification line not yet armed is its reader's to
+                // enable (crate::channels::Doorbells): leave it as the
+                // running reader set it, and arm it once it did.
+                let c = c as usize;
+                let armed = self.doorbells.armed(c)
+                    || (runs && self.doorbells.arm_if(c, Self::GICD.is_enabled(line.irq)));
+                if !armed {
+                    if !runs && l.core == core {
+                        Self::GICD.disable_interrupt(line.irq);
+                    }
+                    continue;
+                }
+            }
+            if always || runs {
                 Self::GICD.enable_interrupt(line.irq);
             } else if l.core == core || line.always_enabled {
                 Self::GICD.disable_interrupt(line.irq);
@@ -177,6 +193,40 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             },
             |line| Self::GICD.set_pending(line),
         );
+    }
+
+    /// Enables `guest`'s lines as it is switched in: its devices' and its
+    /// armed notification lines.
+    pub(super) fn enable_lines(&self, guest: &Guest) {
+        crate::switch::for_each_interrupt(guest, |irq| {
+            if self.line_armed(guest, irq.id) {
+                Self::GICD.enable_interrupt(irq.id);
+            }
+        });
+    }
+
+    /// Disables `guest`'s lines as it is switched out, first arming any
+    /// notification line it enabled itself while it ran.
+    pub(super) fn disable_lines(&self, guest: &Guest) {
+        for end in guest.channels {
+            if let Some(irq) = &end.notify {
+                let c = end.channel as usize;
+                if !self.doorbells.armed(c) {
+                    self.doorbells.arm_if(c, Self::GICD.is_enabled(irq.id));
+                }
+            }
+        }
+        crate::switch::for_each_interrupt(guest, |irq| Self::GICD.disable_interrupt(irq.id));
+    }
+
+    /// Whether line `id` of `guest` is one the monitor enables: a device's,
+    /// or an armed notification line.
+    fn line_armed(&self, guest: &Guest, id: u32) -> bool {
+        guest
+            .channels
+            .iter()
+            .find(|e| e.notify.is_some_and(|n| n.id == id))
+            .is_none_or(|e| self.doorbells.armed(e.channel as usize))
     }
 
     /// This core's guests' SCR: FIQ in the Non-secure world on an HRT

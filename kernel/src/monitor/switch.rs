@@ -79,7 +79,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 pmr: Self::GICC.priority_mask(),
                 abpr: Self::GICC.aliased_binary_point(),
             };
-            switch::for_each_interrupt(out.guest, |irq| Self::GICD.disable_interrupt(irq.id));
+            self.disable_lines(out.guest);
         }
         if let Some(asid) = plan.asid {
             g.context.cp15 = g.context.cp15.with_asid(asid);
@@ -94,7 +94,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Self::GICC.set_priority_mask(g.context.gic.pmr);
             Self::GICC.set_aliased_binary_point(g.context.gic.abpr);
             Self::GICC.set_group1_enabled(g.context.gic.enable_group1 != 0);
-            switch::for_each_interrupt(g.guest, |irq| Self::GICD.enable_interrupt(irq.id));
+            self.enable_lines(g.guest);
         }
         let figures = g.figures;
         arch::set_secure_thread_pointer(figures as *const _ as u32);
