@@ -78,16 +78,20 @@ fn linux_boots_to_its_shell_beside_the_controller_which_keeps_every_tick() {
     // printed every sample control sent, in order, from the first (the
     // ring holds the 128 newest, more than control sends before Linux's
     // userspace is up), nothing lost, to within the last two ticks.
-    let prefix = "[linux] mvm-channel samples: sample seq=";
+    // A sample line may follow the shell's prompt on the same console line
+    // (the reader prints whenever it is woken), so it is found anywhere in
+    // Linux's lines.
+    let marker = "mvm-channel samples: sample seq=";
     let seqs: Vec<u64> = r
-        .lines(prefix)
-        .iter()
-        .map(|l| {
-            l[prefix.len()..]
-                .split(' ')
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("[linux] "))
+        .filter_map(|l| l.split(marker).nth(1))
+        .map(|t| {
+            t.split(' ')
                 .next()
                 .and_then(|n| n.parse().ok())
-                .unwrap_or_else(|| panic!("{l}"))
+                .unwrap_or_else(|| panic!("{t}"))
         })
         .collect();
     let last_tick = ticks.last().map_or(0, |t| t.0);
