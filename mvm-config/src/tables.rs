@@ -220,6 +220,32 @@ pub fn write(
         }
         Programs::None => "none (a host build of the tables)".to_string(),
     };
+    // The images lie beside `mvm_system.rs`, and `include_bytes!` finds a
+    // relative path from the file it is in: named so, the generated source
+    // does not depend on the folder of the checkout (an absolute path there
+    // changed the monitor's symbol names from one folder to another).
+    let list: Vec<GuestProgram> = list
+        .into_iter()
+        .map(|p| match p {
+            GuestProgram::Image {
+                load,
+                entry,
+                path,
+                boot_arg,
+                in_place,
+            } => GuestProgram::Image {
+                load,
+                entry,
+                path: path
+                    .strip_prefix(out_dir)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path),
+                boot_arg,
+                in_place,
+            },
+            other => other,
+        })
+        .collect();
     let code = generate(
         &ir,
         &list,

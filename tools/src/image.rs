@@ -428,6 +428,7 @@ fn run_cargo_build(
             package,
         ])
         .args(extra)
+        .args(remap_checkout(target_dir))
         .envs(env.iter().copied())
         .env("CARGO_TARGET_DIR", target_dir)
         .status()
@@ -439,6 +440,30 @@ fn run_cargo_build(
     std::fs::copy(&built, out)
         .map(|_| ())
         .map_err(|e| format!("cannot copy `{}`: {e}", built.display()))
+}
+
+/// `--config` arguments that make the build not depend on the folder the
+/// repository is checked out in (docs/architecture.md, "The manifest"):
+/// the checkout's path is written `.` in debug information and panic
+/// locations. Given with `--config`, the flag joins the target's
+/// `rustflags` of the `.cargo/config.toml` files instead of replacing them
+/// as `RUSTFLAGS` would. Symbol names are the other half: see
+/// `partitions/deps/`.
+fn remap_checkout(target_dir: &Path) -> Vec<String> {
+    // Every target folder is `<checkout>/target/...`.
+    let Some(checkout) = target_dir
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "target"))
+        .and_then(Path::parent)
+    else {
+        return Vec::new();
+    };
+    let flag = format!("--remap-path-prefix={}=.", checkout.display());
+    let value = toml::Value::Array(vec![toml::Value::String(flag)]);
+    vec![
+        "--config".into(),
+        format!("target.{TARGET}.rustflags={value}"),
+    ]
 }
 
 /// The Rust target must be installed; rustup installs what
