@@ -524,3 +524,12 @@ fn two_threads_two_slots() {
     let (stats, overwritten) = race(0x40 + 2 * 20, 300_000);
     std::println!("2 slots: {stats:?}, {overwritten} caught being overwritten");
 }
+
+#[test]
+fn the_monitor_polls_the_doorbell_where_the_writer_rings_it() {
+    assert_eq!(
+        mvm_kernel::config::Channel::DOORBELL_OFFSET as usize,
+        crate::DOORBELL_OFFSET,
+        "the ring's layout and the monitor's poll (kernel/src/channels.rs) name the same word"
+    );
+}
