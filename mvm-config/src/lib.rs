@@ -42,6 +42,14 @@ pub struct Checked {
     pub system: Option<System>,
     /// Every finding, errors and warnings, in the order of the file.
     pub diagnostics: Vec<Diagnostic>,
+    /// What each core of the board would do and, for a shared core, its
+    /// schedulability analysis: there even when the description is
+    /// rejected (for the rejection's manifest), empty when the board or
+    /// the switch overhead is unknown. A core with an invalid guest plans
+    /// as idle.
+    pub cores: Vec<plan::PlannedCore>,
+    /// The description's `[system] name`, when it is a valid name.
+    pub name: Option<String>,
 }
 
 impl Checked {
@@ -65,6 +73,7 @@ impl Checked {
 /// schedulability of every shared core.
 pub fn check(text: &str) -> Checked {
     let mut diagnostics = Vec::new();
+    let mut cores = Vec::new();
     let raw = raw::read(text, &mut diagnostics);
     let system = if diagnostics
         .iter()
@@ -72,7 +81,7 @@ pub fn check(text: &str) -> Checked {
     {
         None
     } else {
-        validate::validate(&raw, &mut diagnostics)
+        validate::validate(&raw, &mut diagnostics, &mut cores)
     };
     // Stable order: by place in the file, then by code.
     diagnostics.sort_by(|a, b| {
@@ -80,12 +89,14 @@ pub fn check(text: &str) -> Checked {
         key(a).cmp(&key(b)).then_with(|| a.code().cmp(b.code()))
     });
     Checked {
+        name: validate::system_name(&raw),
         system: if diag::has_errors(&diagnostics) {
             None
         } else {
             system
         },
         diagnostics,
+        cores,
     }
 }
 

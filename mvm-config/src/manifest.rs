@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The manifest's format, bumped when its meaning changes.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Where [`Inputs`] goes, in the folder of the guests' programs.
 pub const INPUTS_FILE: &str = "manifest-inputs.json";
@@ -61,6 +61,9 @@ pub struct InPlace {
     pub base: u32,
     pub size: u32,
     pub sha256: String,
+    /// Where the monitor keeps its pristine copy, to restore it from on a
+    /// restart (docs/health.md).
+    pub pristine: u32,
 }
 
 impl Inputs {
@@ -86,31 +89,85 @@ pub struct CoreAnalysis {
     pub core: u32,
     /// `idle`, `dedicated` or `edf`.
     pub plan: String,
-    /// The schedulability test that accepted an EDF core.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The schedulability test that decided an EDF core.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub test: Option<String>,
     /// Utilization with the switch overhead, in millionths.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub utilization_ppm: Option<u64>,
+    /// The instants at which the processor demand was evaluated (0 when
+    /// the utilization alone decided).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub demand_points: Option<u64>,
+    /// `schedulable`, `unschedulable` or `inconclusive`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub verdict: Option<String>,
+    /// Where demand exceeds the time available, ns after the synchronous
+    /// release (a rejected core).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fails_at_ns: Option<u64>,
+    /// The demand there, in ns.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub demand_ns: Option<u64>,
+    /// Whether `fails_at_ns` is proven to be the first such instant.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first: Option<bool>,
+    /// Why the test could not decide (an inconclusive core).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
 }
 
-/// Each core's analysis of a validated system.
-pub fn analysis(system: &crate::model::System) -> Vec<CoreAnalysis> {
+/// Each core's analysis, from the plan of a description (accepted or not).
+pub fn analysis(cores: &[crate::plan::PlannedCore]) -> Vec<CoreAnalysis> {
+    use crate::plan::CoreVerdict;
     use mvm_kernel::config::CorePlan;
-    system
-        .cores
+    cores
         .iter()
         .enumerate()
-        .map(|(core, c)| CoreAnalysis {
-            core: core as u32,
-            plan: match c.plan {
-                CorePlan::Idle => "idle",
-                CorePlan::Dedicated { .. } => "dedicated",
-                CorePlan::Edf { .. } => "edf",
+        .map(|(core, c)| {
+            let mut out = CoreAnalysis {
+                core: core as u32,
+                plan: match c.plan {
+                    CorePlan::Idle => "idle",
+                    CorePlan::Dedicated { .. } => "dedicated",
+                    CorePlan::Edf { .. } => "edf",
+                }
+                .to_string(),
+                test: None,
+                utilization_ppm: None,
+                demand_points: None,
+                verdict: None,
+                fails_at_ns: None,
+                demand_ns: None,
+                first: None,
+                reason: None,
+            };
+            if let Some(a) = &c.analysis {
+                out.test = Some(format!("{:?}", a.test));
+                out.utilization_ppm = Some(a.utilization_ppm);
+                out.demand_points = Some(a.demand_points);
+                out.verdict = Some(
+                    match &a.verdict {
+                        CoreVerdict::Schedulable => "schedulable",
+                        CoreVerdict::Unschedulable {
+                            t_ns,
+                            demand_ns,
+                            first,
+                        } => {
+                            out.fails_at_ns = Some(*t_ns);
+                            out.demand_ns = Some(*demand_ns);
+                            out.first = Some(*first);
+                            "unschedulable"
+                        }
+                        CoreVerdict::Inconclusive { reason } => {
+                            out.reason = Some(reason.clone());
+                            "inconclusive"
+                        }
+                    }
+                    .to_string(),
+                );
             }
-            .to_string(),
-            test: c.analysis.as_ref().map(|a| format!("{:?}", a.test)),
-            utilization_ppm: c.analysis.as_ref().map(|a| a.utilization_ppm),
+            out
         })
         .collect()
 }
@@ -118,6 +175,9 @@ pub fn analysis(system: &crate::model::System) -> Vec<CoreAnalysis> {
 /// `target/mvm/<system>/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// True: the description was accepted and this image built from it
+    /// (a [`Rejection`] says `false`).
+    pub accepted: bool,
     /// SHA-256 of `inputs` (as [`Inputs::sha256`]): the boot banner's
     /// `manifest` figure.
     pub inputs_sha256: String,
@@ -126,6 +186,34 @@ pub struct Manifest {
     /// The image folder's files (`mvm.elf`, `mvm.bin`, the guests'
     /// programs) and their SHA-256, by path relative to the folder, sorted.
     pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// What `cargo mvm build` writes in place of a [`Manifest`] when the
+/// description is rejected: the evidence of the rejection (which rules,
+/// each core's analysis with the first instant a rejected core fails),
+/// and no image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Always false.
+    pub accepted: bool,
+    pub format: u32,
+    pub generator: String,
+    pub system: String,
+    pub description_sha256: String,
+    /// The code of each error found, in the order of the file.
+    pub errors: Vec<String>,
+    pub analysis: Vec<CoreAnalysis>,
+}
+
+impl Rejection {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plain data serializes") + "\n"
+    }
+}
+
+/// `generator` of a manifest: this crate and its version.
+pub fn generator() -> String {
+    format!("mvm-config {}", env!("CARGO_PKG_VERSION"))
 }
 
 impl Manifest {
@@ -159,6 +247,7 @@ mod tests {
                     base: 0x6980_0000,
                     size: 5_448_192,
                     sha256: "ef".into(),
+                    pristine: 0x6010_0000,
                 }],
             }],
         }

@@ -47,6 +47,46 @@ pub struct AnalysisSummary {
     pub utilization_ppm: u64,
     /// Each guest's utilization including overhead, in millionths (rounded up).
     pub guest_utilization_ppm: Vec<u64>,
+    /// The instants at which the demand h(t) was evaluated (0 when the
+    /// utilization alone decided).
+    pub demand_points: u64,
+    /// What the analysis concluded.
+    #[serde(flatten)]
+    pub verdict: CoreVerdict,
+}
+
+/// An EDF core's verdict, as reports and the manifest give it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum CoreVerdict {
+    Schedulable,
+    /// Demand exceeds the time available at `t_ns` after the synchronous
+    /// release (the first such instant when `first`).
+    Unschedulable {
+        t_ns: u64,
+        demand_ns: u64,
+        first: bool,
+    },
+    /// The test could not decide within its budget: a rejection.
+    Inconclusive {
+        reason: String,
+    },
+}
+
+impl CoreVerdict {
+    fn of(verdict: &Verdict) -> Self {
+        match verdict {
+            Verdict::Schedulable => CoreVerdict::Schedulable,
+            Verdict::Unschedulable(v) => CoreVerdict::Unschedulable {
+                t_ns: v.t,
+                demand_ns: u64::try_from(v.demand).unwrap_or(u64::MAX),
+                first: v.first,
+            },
+            Verdict::Inconclusive { reason } => CoreVerdict::Inconclusive {
+                reason: reason.clone(),
+            },
+        }
+    }
 }
 
 /// What the planner needs to know of one guest, whether or not the rest of
@@ -118,6 +158,7 @@ fn plan_core(
         test,
         utilization_ppm,
         verdict,
+        points,
     } = match sched::with_blocking(&servers, blocking) {
         // More than the whole core: the utilization says it, and its first
         // overload stands without the monitor's time.
@@ -144,11 +185,14 @@ fn plan_core(
                     demand: short.cost as u128 + blocking as u128,
                     first: false,
                 }),
+                // h at that one deadline.
+                points: 1,
                 ..plain
             }
         }
     };
     let guest_utilization_ppm: Vec<u64> = servers.iter().map(sched::utilization_ppm).collect();
+    let summary = CoreVerdict::of(&verdict);
     match verdict {
         Verdict::Schedulable => {}
         Verdict::Unschedulable(v) => diags.push(unschedulable(
@@ -178,6 +222,8 @@ fn plan_core(
             test,
             utilization_ppm,
             guest_utilization_ppm,
+            demand_points: points,
+            verdict: summary,
         }),
     }
 }

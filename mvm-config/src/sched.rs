@@ -129,6 +129,10 @@ pub struct Analysis {
     /// Exact ceiling of the true sum, saturating at `u64::MAX`.
     pub utilization_ppm: u64,
     pub verdict: Verdict,
+    /// The instants at which the processor demand h(t) was evaluated
+    /// (QPA's steps and the forward scan's deadlines); 0 when the
+    /// utilization alone decided. What the proof cost, for the manifest.
+    pub points: u64,
 }
 
 /// Step budgets of the searches in [`analyze_with_limits`]. Each turns an
@@ -220,6 +224,11 @@ pub fn analyze_with_limits(servers: &[Server], limits: &Limits) -> Analysis {
     }
     let load = Load::new(servers);
     let implicit = servers.iter().all(|s| s.deadline == s.period);
+    let mut work = Work {
+        qpa: limits.qpa_work,
+        points: 0,
+    };
+    let verdict = decide(servers, &load, implicit, limits, &mut work);
     Analysis {
         test: if implicit {
             Test::Utilization
@@ -227,12 +236,26 @@ pub fn analyze_with_limits(servers: &[Server], limits: &Limits) -> Analysis {
             Test::ProcessorDemand
         },
         utilization_ppm: load.ppm(servers),
-        verdict: decide(servers, &load, implicit, limits),
+        verdict,
+        points: work.points,
     }
 }
 
-fn decide(servers: &[Server], load: &Load, implicit: bool, limits: &Limits) -> Verdict {
-    let mut qpa_work = limits.qpa_work;
+/// What the searches of one analysis may still spend, and what they spent.
+struct Work {
+    /// QPA's budget left, in server evaluations (shared by every QPA run).
+    qpa: u64,
+    /// Instants at which h(t) was evaluated so far.
+    points: u64,
+}
+
+fn decide(
+    servers: &[Server],
+    load: &Load,
+    implicit: bool,
+    limits: &Limits,
+    work: &mut Work,
+) -> Verdict {
     if servers.is_empty() {
         return Verdict::Schedulable;
     }
@@ -249,11 +272,11 @@ fn decide(servers: &[Server], load: &Load, implicit: bool, limits: &Limits) -> V
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            locate(servers, load, known, limits, &mut qpa_work)
+            locate(servers, load, known, limits, work)
         }
         // C > D = T would make U > 1, so no oversized job reaches here.
         _ if implicit => Verdict::Schedulable,
-        _ if oversized.is_some() => locate(servers, load, oversized, limits, &mut qpa_work),
+        _ if oversized.is_some() => locate(servers, load, oversized, limits, work),
         utilization => {
             let Some(horizon) = search_horizon(servers, load, utilization, limits) else {
                 return Verdict::Inconclusive {
@@ -273,9 +296,9 @@ fn decide(servers: &[Server], load: &Load, implicit: bool, limits: &Limits) -> V
                     ),
                 };
             };
-            match qpa(servers, load, horizon, &mut qpa_work) {
+            match qpa(servers, load, horizon, work) {
                 Search::Clear => Verdict::Schedulable,
-                Search::Violation(t) => locate(servers, load, Some(t), limits, &mut qpa_work),
+                Search::Violation(t) => locate(servers, load, Some(t), limits, work),
                 Search::Capped => Verdict::Inconclusive {
                     reason: format!(
                         "the processor-demand test (QPA) did not finish within {} over an \
@@ -542,14 +565,15 @@ enum Search {
 /// Zhang & Burns' QPA over [0, horizon]: walks t down, jumping to h(t) when
 /// h(t) < t (every instant in [h(t), t] is then safe, since h only grows).
 /// Finds an overload if one exists, not necessarily the first.
-fn qpa(servers: &[Server], load: &Load, horizon: u128, work: &mut u64) -> Search {
+fn qpa(servers: &[Server], load: &Load, horizon: u128, work: &mut Work) -> Search {
     let mut t = latest_deadline(servers, horizon);
     if t == 0 {
         return Search::Clear;
     }
     let cost = servers.len() as u64 + STEP_OVERHEAD;
-    while *work >= cost {
-        *work -= cost;
+    while work.qpa >= cost {
+        work.qpa -= cost;
+        work.points += 1;
         let (demand, previous) = demand_and_previous(servers, t);
         if demand > t {
             return Search::Violation(t);
@@ -578,7 +602,8 @@ enum Scan {
 /// Visits deadlines in increasing order, keeping h(t) incrementally, until
 /// the first overload, `limit` (a known overload) or `max_steps` deadlines.
 /// Cheap when the overload is early, which is the usual case.
-fn scan_forward(servers: &[Server], limit: u128, max_steps: u64) -> Scan {
+/// Counts each instant it evaluates in `points`.
+fn scan_forward(servers: &[Server], limit: u128, max_steps: u64, points: &mut u64) -> Scan {
     let mut heap: BinaryHeap<Reverse<(u64, usize)>> = servers
         .iter()
         .enumerate()
@@ -604,6 +629,7 @@ fn scan_forward(servers: &[Server], limit: u128, max_steps: u64) -> Scan {
                 heap.push(Reverse((next, i)));
             }
         }
+        *points += 1;
         if demand > u128::from(t) {
             return Scan::First { t, demand };
         }
@@ -620,10 +646,10 @@ fn locate(
     load: &Load,
     known: Option<u128>,
     limits: &Limits,
-    qpa_work: &mut u64,
+    work: &mut Work,
 ) -> Verdict {
     let limit = known.unwrap_or(u128::MAX);
-    let mut low = match scan_forward(servers, limit, limits.scan_steps) {
+    let mut low = match scan_forward(servers, limit, limits.scan_steps, &mut work.points) {
         Scan::First { t, demand } => {
             return Verdict::Unschedulable(Violation {
                 t,
@@ -657,7 +683,7 @@ fn locate(
         }
         // In (low, below], so each round strictly shrinks the interval.
         let mid = low + (below - low).div_ceil(2);
-        match qpa(servers, load, mid, qpa_work) {
+        match qpa(servers, load, mid, work) {
             Search::Violation(t) => high = latest_deadline(servers, t),
             Search::Clear => low = mid,
             Search::Capped => break false,
@@ -908,11 +934,37 @@ mod tests {
         ];
         for servers in sets {
             assert_eq!(
-                analyze_with_limits(servers, &no_scan),
-                analyze(servers),
+                analyze_with_limits(servers, &no_scan).verdict,
+                analyze(servers).verdict,
                 "{servers:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_points_counted_are_the_instants_whose_demand_was_evaluated() {
+        // Utilization alone decides implicit deadlines.
+        assert_eq!(analyze(&[server(2, 4, 4), server(1, 3, 3)]).points, 0);
+        // QPA's first step (the last deadline before its horizon) is
+        // already an overload; the forward scan then locates the first:
+        // h(2) = 2 fits, h(3) = 4 does not.
+        let a = analyze(&[server(2, 2, 5), server(2, 3, 5)]);
+        assert_eq!(a.verdict, violation(3, 4));
+        assert_eq!(a.points, 1 + 2);
+        // An oversized job goes straight to the scan.
+        let a = analyze(&[server(3, 2, 5), server(1, 3, 5)]);
+        assert_eq!(a.verdict, violation(2, 3));
+        assert_eq!(a.points, 1);
+        // QPA from the last deadline before L down to the shortest one:
+        // h(7) = 4, h(4) = 2, then h <= D_min stops the walk.
+        let a = analyze(&[server(1, 2, 4), server(1, 3, 6)]);
+        assert_eq!(a.verdict, Verdict::Schedulable);
+        assert!(a.points >= 1, "{a:?}");
+        // More instants cost more points, never fewer than one per QPA step.
+        let many: Vec<Server> = (1..=20).map(|i| server(1, 10 * i, 40 * i)).collect();
+        let a = analyze(&many);
+        assert_eq!(a.verdict, Verdict::Schedulable);
+        assert!(a.points >= 1 && a.points < 1000, "{a:?}");
     }
 
     #[test]

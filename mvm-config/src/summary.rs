@@ -228,11 +228,18 @@ impl Summary {
                             "exact utilization test, implicit deadlines".to_string()
                         }
                         crate::sched::Test::ProcessorDemand => format!(
-                            "exact processor-demand test (QPA), deadlines less {} of the monitor's time",
+                            "exact processor-demand test (QPA), deadlines less {} of the monitor's time, {}",
                             format_time(crate::sched::monitor_blocking(
                                 c.guests.len(),
                                 self.switch_overhead_ns
-                            ))
+                            )),
+                            match a.demand_points {
+                                0 => "no deadline within the interval it must check".to_string(),
+                                n => format!(
+                                    "demand checked at {}",
+                                    plural(n, "instant", "instants")
+                                ),
+                            }
                         ),
                     };
                     out.push_str(&format!(

@@ -310,6 +310,7 @@ fn manifest_inputs(
                         base: i.base,
                         size: i.size,
                         sha256: hex(&i.sha256),
+                        pristine: i.pristine,
                     })
                     .collect(),
             })
@@ -317,7 +318,7 @@ fn manifest_inputs(
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Inputs {
         format: FORMAT,
-        generator: format!("mvm-config {}", env!("CARGO_PKG_VERSION")),
+        generator: crate::manifest::generator(),
         system: system.name.clone(),
         board: system.board.name.to_string(),
         description_sha256: crate::description_hash(text),

@@ -47,7 +47,11 @@ struct Draft {
 
 /// Checks every rule, schedulability included; returns the model if
 /// nothing failed.
-pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
+pub fn validate(
+    raw: &RawFile,
+    diags: &mut Vec<Diagnostic>,
+    planned: &mut Vec<crate::plan::PlannedCore>,
+) -> Option<System> {
     let (name, board, overhead) = system_keys(raw, diags);
     if raw.system.is_some() && raw.guests.is_empty() {
         diags.push(Diagnostic::new(
@@ -85,6 +89,7 @@ pub fn validate(raw: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<System> {
         }
         _ => Vec::new(),
     };
+    planned.clone_from(&cores);
     if let (Some(overhead), false) = (overhead, has_errors(diags)) {
         // Only a fully valid system reaches the model: no error at all, from
         // reading the file or from any rule, so every key below is present.
@@ -264,6 +269,13 @@ fn finish(d: Draft) -> Option<Guest> {
         },
         spans: d.spans,
     })
+}
+
+/// The description's `[system] name` when it is a valid name (the rules
+/// that report it are [`validate`]'s): where its build's files go.
+pub fn system_name(raw: &RawFile) -> Option<String> {
+    let name = raw.system.as_ref()?.name.as_ref()?;
+    checked_name("system", name, &mut Vec::new())
 }
 
 fn system_keys(

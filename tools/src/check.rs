@@ -38,6 +38,7 @@ pub fn run(path: Option<PathBuf>, format: Format) -> ExitCode {
                 "file": shown,
                 "ok": checked.is_ok(),
                 "summary": checked.system.as_ref().map(Summary::new),
+                "analysis": mvm_config::manifest::analysis(&checked.cores),
                 "diagnostics": checked.diagnostics.iter().map(|d| JsonDiagnostic::new(file, d)).collect::<Vec<_>>(),
             });
             println!(
@@ -66,16 +67,27 @@ pub struct Loaded {
     pub system: mvm_config::model::System,
 }
 
+/// A description that was read and rejected.
+pub struct Refused {
+    pub text: String,
+    pub checked: mvm_config::Checked,
+}
+
 /// Reads and checks a description; on failure prints what `check` prints
 /// and returns the exit code to stop with.
 pub fn load(path: Option<PathBuf>) -> Result<Loaded, ExitCode> {
+    load_or_refuse(path).map_err(|(code, _)| code)
+}
+
+/// [`load`], and on a rejection what was read and found.
+pub fn load_or_refuse(path: Option<PathBuf>) -> Result<Loaded, (ExitCode, Option<Refused>)> {
     let path = crate::workspace::system_path(path).map_err(|e| {
         eprintln!("error: {e}");
-        ExitCode::from(EXIT_CANNOT_RUN)
+        (ExitCode::from(EXIT_CANNOT_RUN), None)
     })?;
     let text = std::fs::read_to_string(&path).map_err(|e| {
         eprintln!("error: cannot read `{}`: {e}", path.display());
-        ExitCode::from(EXIT_CANNOT_RUN)
+        (ExitCode::from(EXIT_CANNOT_RUN), None)
     })?;
     let checked = mvm_config::check(&text);
     let shown = path.display().to_string();
@@ -88,7 +100,7 @@ pub fn load(path: Option<PathBuf>) -> Result<Loaded, ExitCode> {
     );
     match checked.system {
         Some(system) => Ok(Loaded { path, system }),
-        None => Err(ExitCode::from(1)),
+        None => Err((ExitCode::from(1), Some(Refused { text, checked }))),
     }
 }
 

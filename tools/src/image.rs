@@ -61,10 +61,20 @@ pub fn prebuilt(system: Option<PathBuf>) -> Result<Built, ExitCode> {
 }
 
 /// Builds the image of a description; on failure the error is printed.
+/// A rejected description leaves the evidence of its rejection in place of
+/// the image ([`write_rejection`]).
 pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
-    let Loaded { path, system, .. } = load(system)?;
     let root = crate::workspace::root()
         .ok_or_else(|| fail("not inside the MVM workspace (no `partitions/` found)"))?;
+    let Loaded { path, system, .. } = match crate::check::load_or_refuse(system) {
+        Ok(loaded) => loaded,
+        Err((code, refused)) => {
+            if let Some(refused) = refused {
+                write_rejection(&root, &refused).map_err(fail)?;
+            }
+            return Err(code);
+        }
+    };
     ensure_target()?;
     let dir = root.join("target/mvm").join(&system.name);
     let guests_dir = dir.join("guests");
@@ -244,6 +254,55 @@ pub fn file_hashes(built: &Built) -> Result<std::collections::BTreeMap<String, S
         .collect()
 }
 
+/// A rejected description's `manifest.json` (a
+/// [`mvm_config::manifest::Rejection`]: which rules it broke and each
+/// core's analysis, with the first instant a rejected core fails), in
+/// `target/mvm/<system>/`, whose image, if an earlier build left one, is
+/// removed: it is not the image of this description. Nothing is written
+/// for a description without a valid system name.
+fn write_rejection(root: &Path, refused: &crate::check::Refused) -> Result<(), String> {
+    use mvm_config::manifest::{analysis, generator, Rejection, FORMAT};
+    let Some(name) = &refused.checked.name else {
+        return Ok(());
+    };
+    let rejection = Rejection {
+        accepted: false,
+        format: FORMAT,
+        generator: generator(),
+        system: name.clone(),
+        description_sha256: mvm_config::description_hash(&refused.text),
+        errors: refused
+            .checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code().to_string())
+            .collect(),
+        analysis: analysis(&refused.checked.cores),
+    };
+    let dir = root.join("target/mvm").join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    for stale in ["mvm.elf", "mvm.bin"] {
+        match std::fs::remove_file(dir.join(stale)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!(
+                    "cannot remove `{}`: {e}",
+                    dir.join(stale).display()
+                ))
+            }
+            _ => {}
+        }
+    }
+    let out = dir.join("manifest.json");
+    std::fs::write(&out, rejection.to_json())
+        .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    eprintln!(
+        "   Rejection recorded: {} (no image)",
+        relative(root, &out).display()
+    );
+    Ok(())
+}
+
 /// Writes `manifest.json` beside the image: the inputs `build.rs`
 /// recorded (whose hash the monitor prints at boot), each core's
 /// analysis, and the files' hashes.
@@ -255,9 +314,10 @@ fn write_manifest(built: &Built) -> Result<mvm_config::manifest::Manifest, Strin
     let inputs: Inputs = serde_json::from_str(&text)
         .map_err(|e| format!("`{}` is not a manifest of inputs: {e}", path.display()))?;
     let manifest = Manifest {
+        accepted: true,
         inputs_sha256: inputs.sha256(),
         inputs,
-        analysis: analysis(&built.system),
+        analysis: analysis(&built.system.cores),
         files: file_hashes(built)?,
     };
     let out = built.dir.join("manifest.json");

@@ -27,7 +27,24 @@ fn read_manifest(dir: &std::path::Path) -> Result<Manifest, String> {
             path.display()
         )
     })?;
-    serde_json::from_str(&text).map_err(|e| format!("`{}` is not a manifest: {e}", path.display()))
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not a manifest: {e}", path.display()))?;
+    if value["accepted"] == serde_json::Value::Bool(false) {
+        return Err(format!(
+            "`{}` records a rejected description ({}): there is no image to verify",
+            path.display(),
+            value["errors"]
+                .as_array()
+                .map(|e| e
+                    .iter()
+                    .filter_map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| format!("`{}` is not a manifest: {e}", path.display()))
 }
 
 /// The files of `dir` that differ from what `files` records.

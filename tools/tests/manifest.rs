@@ -40,8 +40,12 @@ fn the_manifest_round_trips_through_the_banner_and_verify() {
         )
     );
     assert!(m.inputs.toolchain.starts_with("rustc "), "{:?}", m.inputs);
+    assert!(m.accepted);
     assert_eq!(m.analysis.len(), 2);
+    assert_eq!(m.analysis[0].plan, "dedicated");
     assert_eq!(m.analysis[1].plan, "edf");
+    assert_eq!(m.analysis[1].verdict.as_deref(), Some("schedulable"));
+    assert!(m.analysis[1].demand_points.is_some() && m.analysis[1].fails_at_ns.is_none());
     assert!(m.files.contains_key("mvm.bin") && m.files.contains_key("guests/logger.elf"));
 
     let _guard = one_at_a_time();
@@ -76,5 +80,88 @@ fn the_manifest_round_trips_through_the_banner_and_verify() {
             m.inputs.guests[1].image.sha256
         )),
         "the guest image the sources do not build is named: {bad:?}"
+    );
+}
+
+/// Two servers whose deadlines are shorter than their periods: 60 % of
+/// core 1, but at t = 5 ms both jobs (3 ms each, plus the switch overhead
+/// of 1.6 us each and the monitor's 2.4 us of blocking for two servers)
+/// are due: demand 6.0056 ms. At 4 ms only `a`'s is (3.004 ms), so 5 ms
+/// is the first instant that fails.
+const REJECTED: &str = r#"[system]
+name = "rejected-evidence"
+board = "qemu-vexpress-a9"
+
+[[guest]]
+name = "a"
+level = "srt"
+core = 1
+image = "demo-logger"
+period = "10ms"
+budget = "3ms"
+deadline = "4ms"
+memory = [ { name = "ram", base = 0x7000_0000, size = "16MiB" } ]
+
+[[guest]]
+name = "b"
+level = "srt"
+core = 1
+image = "demo-logger"
+period = "10ms"
+budget = "3ms"
+deadline = "5ms"
+memory = [ { name = "ram", base = 0x7100_0000, size = "16MiB" } ]
+"#;
+
+#[test]
+fn a_rejected_build_leaves_the_evidence_of_its_rejection_and_no_image() {
+    let work = root().join("target/mvm-tests/rejected");
+    std::fs::create_dir_all(&work).unwrap();
+    let description = work.join("system.toml");
+    std::fs::write(&description, REJECTED).unwrap();
+    // An image an earlier build of the name left behind.
+    let dir = root().join("target/mvm/rejected-evidence");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("mvm.elf"), b"stale").unwrap();
+    std::fs::write(dir.join("mvm.bin"), b"stale").unwrap();
+
+    let r = mvm(&["build", "--system", description.to_str().unwrap()]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("error[unschedulable]"), "{r:?}");
+    assert!(
+        !dir.join("mvm.elf").exists() && !dir.join("mvm.bin").exists(),
+        "the stale image is gone"
+    );
+    let m: mvm_config::manifest::Rejection =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert!(!m.accepted);
+    assert_eq!(m.system, "rejected-evidence");
+    assert_eq!(m.description_sha256, mvm_config::description_hash(REJECTED));
+    assert_eq!(m.errors, ["unschedulable"]);
+    let core = &m.analysis[1];
+    assert_eq!(core.test.as_deref(), Some("ProcessorDemand"));
+    assert_eq!(core.verdict.as_deref(), Some("unschedulable"));
+    assert_eq!(core.fails_at_ns, Some(5_000_000));
+    assert_eq!(core.demand_ns, Some(6_000_000 + 2 * 1_600 + 3 * 800));
+    assert_eq!(core.first, Some(true));
+    assert!(
+        core.demand_points.is_some_and(|p| p >= 2),
+        "h(4 ms) and h(5 ms) at least: {core:?}"
+    );
+
+    // `check --format json` gives the same analysis.
+    let c = mvm(&["check", description.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(c.code, Some(1), "{c:?}");
+    let json: serde_json::Value = serde_json::from_str(&c.stdout).unwrap();
+    assert_eq!(json["analysis"][1]["fails_at_ns"], 5_000_000, "{json}");
+
+    // There is nothing to verify: said, not a parse error.
+    let v = mvm(&["verify", "--image", dir.to_str().unwrap()]);
+    assert_eq!(v.code, Some(2), "{v:?}");
+    assert!(
+        v.stderr.contains(
+            "records a rejected description (unschedulable): there is no image to verify"
+        ),
+        "{v:?}"
     );
 }
