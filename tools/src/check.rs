@@ -80,7 +80,7 @@ pub fn load(path: Option<PathBuf>) -> Result<Loaded, ExitCode> {
 }
 
 /// [`load`], and on a rejection what was read and found.
-pub fn load_or_refuse(path: Option<PathBuf>) -> Result<Loaded, (ExitCode, Option<Refused>)> {
+pub fn load_or_refuse(path: Option<PathBuf>) -> Result<Loaded, (ExitCode, Option<Box<Refused>>)> {
     let path = crate::workspace::system_path(path).map_err(|e| {
         eprintln!("error: {e}");
         (ExitCode::from(EXIT_CANNOT_RUN), None)
@@ -100,7 +100,7 @@ pub fn load_or_refuse(path: Option<PathBuf>) -> Result<Loaded, (ExitCode, Option
     );
     match checked.system {
         Some(system) => Ok(Loaded { path, system }),
-        None => Err((ExitCode::from(1), Some(Refused { text, checked }))),
+        None => Err((ExitCode::from(1), Some(Box::new(Refused { text, checked })))),
     }
 }
 
