@@ -104,7 +104,7 @@ impl Doorbells {
 
     /// Polls, on core `core`, the doorbell of every notified channel whose
     /// reader runs there: `read(address)` reads the doorbell word at its
-    /// physical address; `pend(line)` is called for each armed channel
+    /// physical address; `pend(line, reader)` is called for each armed channel
     /// whose doorbell changed since the last poll, which then counts as
     /// seen (an unarmed channel's change too, without a pend).
     /// Channels beyond [`MAX_CHANNELS`] are never polled (the monitor
@@ -115,7 +115,7 @@ impl Doorbells {
         guests: &[Guest],
         core: u32,
         mut read: impl FnMut(u32) -> u32,
-        mut pend: impl FnMut(u32),
+        mut pend: impl FnMut(u32, u32),
     ) {
         for ((c, seen), armed) in channels.iter().zip(&self.seen).zip(&self.armed) {
             let Some(line) = c.notify else { continue };
@@ -126,7 +126,7 @@ impl Doorbells {
             if seen.load(Ordering::Relaxed) != now {
                 seen.store(now, Ordering::Relaxed);
                 if armed.load(Ordering::Relaxed) {
-                    pend(line);
+                    pend(line, c.reader);
                 }
             }
         }
@@ -221,7 +221,7 @@ mod tests {
             &guests,
             1,
             |a| memory.get(&a).copied().unwrap_or(0),
-            |l| pended.push(l),
+            |l, _| pended.push(l),
         );
         assert!(
             pended.is_empty(),
@@ -236,7 +236,7 @@ mod tests {
             &guests,
             1,
             |a| memory.get(&a).copied().unwrap_or(0),
-            |l| pended.push(l),
+            |l, _| pended.push(l),
         );
         assert_eq!(pended, [75]);
         // A restart disarms it again.
@@ -259,7 +259,7 @@ mod tests {
                 read.push(a);
                 memory.get(&a).copied().unwrap_or(0)
             },
-            |l| pended.push(l),
+            |l, _| pended.push(l),
         );
         (read, pended)
     }
@@ -306,7 +306,7 @@ mod tests {
                 &guests,
                 1,
                 |_| panic!("no doorbell to read"),
-                |_| panic!("no line to pend"),
+                |_, _| panic!("no line to pend"),
             );
         }
     }

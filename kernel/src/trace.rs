@@ -1,6 +1,7 @@
 //! A fixed-size trace of what a shared core's monitor decided: releases,
 //! the guest it ran (on budget or in slack) or idleness, budget ends,
-//! deadline misses and hypercalls.
+//! deadline misses, hypercalls, the notification lines it set pending, and
+//! the lines pending as it switched their guest in.
 //!
 //! - No allocation: [`EVENTS`] events per core, in the core's own state;
 //!   once full, further events are counted ([`Trace::dropped`]) and
@@ -37,6 +38,14 @@ pub enum Kind {
     Miss,
     /// `server`'s guest made hypercall `arg` (the function ID).
     Hypercall,
+    /// A channel's doorbell rang: the monitor set line `arg`, `server`'s
+    /// notification line, pending.
+    Notify,
+    /// Line `arg` of `server`'s guest was pending as the monitor switched
+    /// the guest in and enabled it: the guest takes it as it resumes.
+    /// (A line that comes while its guest runs reaches it without the
+    /// monitor, which cannot record it.)
+    Interrupt,
 }
 
 impl Kind {
@@ -49,6 +58,8 @@ impl Kind {
             Kind::BudgetEnd => "budget-end",
             Kind::Miss => "miss",
             Kind::Hypercall => "hypercall",
+            Kind::Notify => "notify",
+            Kind::Interrupt => "interrupt",
         }
     }
 }

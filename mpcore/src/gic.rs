@@ -232,6 +232,11 @@ impl Gicd {
         self.regs().gicd_isenabler[(id / 32) as usize].get() & (1 << (id % 32)) != 0
     }
 
+    /// Whether line `id` is pending (GICD_ISPENDR).
+    pub fn is_pending(&self, id: u32) -> bool {
+        self.regs().gicd_ispendr[(id / 32) as usize].get() & (1 << (id % 32)) != 0
+    }
+
     pub fn disable_interrupt(&self, id: u32) {
         self.regs().gicd_icenabler[(id / 32) as usize].set(1 << (id % 32));
     }

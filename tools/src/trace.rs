@@ -7,7 +7,9 @@
 //!   this module reads them from the monitor's console log.
 //! - A guest running is a complete event (`"ph": "X"`) on its core's track,
 //!   from the decision that chose it to the next decision that did not;
-//!   releases, budget ends, misses and hypercalls are instant events
+//!   releases, budget ends, misses, hypercalls, notifications (a
+//!   channel's line set pending) and interrupts (a line pending as its
+//!   guest is switched in) are instant events
 //!   (`"ph": "i"`). Times are microseconds, as the format wants.
 //! - [`read`] takes such a file back for `cargo mvm report --trace FILE`:
 //!   each shared core's runs, releases and misses, from the core's first
@@ -123,8 +125,10 @@ pub fn chrome_json(
             let mut e = json!({"ph": "i", "s": "t", "pid": 0, "tid": core,
                 "ts": us(l.ns), "cat": l.kind,
                 "name": format!("{} {guest}", l.kind)});
-            if l.kind == "hypercall" {
-                e["args"] = json!({"function": format!("{:#010x}", l.arg)});
+            match l.kind.as_str() {
+                "hypercall" => e["args"] = json!({"function": format!("{:#010x}", l.arg)}),
+                "notify" | "interrupt" => e["args"] = json!({"line": l.arg}),
+                _ => {}
             }
             out.push(e);
         }
@@ -269,7 +273,8 @@ impl std::fmt::Display for ReadError {
 struct Read<'a> {
     core: u32,
     ns: u64,
-    /// `run`, `slack`, `release`, `miss`, `budget-end`, `hypercall`.
+    /// `run`, `slack`, `release`, `miss`, `budget-end`, `hypercall`,
+    /// `notify`, `interrupt`.
     kind: &'a str,
     guest: &'a str,
     /// A run's length; 0 for an instant.

@@ -162,7 +162,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
         }
         Self::GICD.enable();
         if !self.system.channels.is_empty() {
-            self.ring_doorbells(core);
+            self.ring_doorbells(core, st);
         }
     }
 
@@ -178,7 +178,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// cache either. A monitor with its caches on would need a clean and
     /// invalidate of the line by MVA (DCCIMVAC) before the load.
     #[inline(never)]
-    fn ring_doorbells(&self, core: u32) {
+    fn ring_doorbells(&self, core: u32, st: &CoreState<S>) {
         self.doorbells.poll(
             self.system.channels,
             self.system.guests,
@@ -191,8 +191,49 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 // read is only compared.
                 unsafe { (address as usize as *const u32).read_volatile() }
             },
-            |line| Self::GICD.set_pending(line),
+            |line, reader| {
+                Self::GICD.set_pending(line);
+                if st.trace.on {
+                    self.trace_line(st, crate::trace::Kind::Notify, reader, line);
+                }
+            },
         );
+    }
+
+    /// Records `kind` for line `line` of guest `guest` (by id) in this
+    /// core's trace, under the guest's server on this core.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn trace_line(
+        &self,
+        st: &CoreState<S>,
+        kind: crate::trace::Kind,
+        guest: u32,
+        line: u32,
+    ) {
+        let Some(server) = st.guests.iter().position(|g| g.guest.id == guest) else {
+            return;
+        };
+        // SAFETY: this core's own ring, within its monitor entry.
+        let ring = unsafe { super::ring(crate::sysreg::core_id()) };
+        ring.record(crate::trace::Event {
+            ns: self.now_ns(),
+            kind,
+            server: server as u16,
+            arg: line,
+        });
+    }
+
+    /// Records each line of `guest` that is pending as it is switched in
+    /// (after [`Self::enable_lines`]): delivered as it resumes.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn trace_pending_lines(&self, st: &CoreState<S>, guest: &Guest) {
+        crate::switch::for_each_interrupt(guest, |irq| {
+            if Self::GICD.is_enabled(irq.id) && Self::GICD.is_pending(irq.id) {
+                self.trace_line(st, crate::trace::Kind::Interrupt, guest.id, irq.id);
+            }
+        });
     }
 
     /// Enables `guest`'s lines as it is switched in: its devices' and its

@@ -96,11 +96,15 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
             Self::GICC.set_group1_enabled(g.context.gic.enable_group1 != 0);
             self.enable_lines(g.guest);
         }
+        let incoming = g.guest;
         let figures = g.figures;
         arch::set_secure_thread_pointer(figures as *const _ as u32);
         bump(&figures.switches_in);
         st.switches += 1;
         st.current = Some(server);
+        if plan.gic_in && st.trace.on {
+            self.trace_pending_lines(st, incoming);
+        }
         if st.guests[server].restarting_since != 0 {
             self.first_instruction(st, server);
         }
