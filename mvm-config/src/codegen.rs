@@ -436,6 +436,9 @@ pub fn generate(
     let tokens = quote! {
         #[allow(unused_imports)]
         use ::mvm_kernel::config::{Channel, ChannelEnd};
+        // A system without devices, interrupts or direct maps names
+        // fewer of them.
+        #[allow(unused_imports)]
         use ::mvm_kernel::config::{CorePlan, Device, Entry, Guest, Health, Image, Interrupt, Level, OnFailure, Paging, Region, System, Table, Translation, Trigger};
         use ::mvm_kernel::edf::Params;
         // Not every system has a shadow-paged guest.
