@@ -31,7 +31,12 @@ pub struct Inputs {
     pub system: String,
     pub board: String,
     pub description_sha256: String,
-    /// `rustc -V` of the monitor's build.
+    /// SHA-256 of the generated tables (`mvm_system.rs`) with their
+    /// `manifest` field empty: the tables cannot hold the hash of what
+    /// holds theirs.
+    pub tables_sha256: String,
+    /// `rustc -V` of the monitor's build (and of every guest built
+    /// without a toolchain of its own; [`Manifest::guest_toolchains`]).
     pub toolchain: String,
     pub guests: Vec<GuestInputs>,
 }
@@ -183,6 +188,9 @@ pub struct Manifest {
     pub inputs_sha256: String,
     pub inputs: Inputs,
     pub analysis: Vec<CoreAnalysis>,
+    /// `rustc -V` of each guest built with a toolchain of its own (its
+    /// `rust-toolchain.toml`), by guest name.
+    pub guest_toolchains: std::collections::BTreeMap<String, String>,
     /// The image folder's files (`mvm.elf`, `mvm.bin`, the guests'
     /// programs) and their SHA-256, by path relative to the folder, sorted.
     pub files: std::collections::BTreeMap<String, String>,
@@ -233,6 +241,7 @@ mod tests {
             system: "demo".into(),
             board: "qemu-vexpress-a9".into(),
             description_sha256: "ab".into(),
+            tables_sha256: "12".into(),
             toolchain: "rustc 1.95.0".into(),
             guests: vec![GuestInputs {
                 name: "linux".into(),

@@ -211,21 +211,13 @@ pub fn write(
         };
         list.push(program);
     }
-    let manifest = match programs {
-        Programs::ElfDir(dir) => {
-            let inputs = manifest_inputs(system, text, toolchain, &list)?;
-            let path = dir.join(crate::manifest::INPUTS_FILE);
-            write_if_changed(&path, inputs.to_json().as_bytes())?;
-            inputs.sha256()
-        }
-        Programs::None => "none (a host build of the tables)".to_string(),
-    };
     // The images lie beside `mvm_system.rs`, and `include_bytes!` finds a
     // relative path from the file it is in: named so, the generated source
     // does not depend on the folder of the checkout (an absolute path there
     // changed the monitor's symbol names from one folder to another).
-    let list: Vec<GuestProgram> = list
-        .into_iter()
+    let relative: Vec<GuestProgram> = list
+        .iter()
+        .cloned()
         .map(|p| match p {
             GuestProgram::Image {
                 load,
@@ -246,13 +238,22 @@ pub fn write(
             other => other,
         })
         .collect();
-    let code = generate(
-        &ir,
-        &list,
-        &crate::description_hash(text),
-        &manifest,
-        source,
-    );
+    let description = crate::description_hash(text);
+    let manifest = match programs {
+        Programs::ElfDir(dir) => {
+            // The tables' own hash cannot cover the manifest's, which
+            // covers it: it is of the tables generated with that field
+            // empty (`manifest: ""`), everything else as compiled.
+            let tables = generate(&ir, &relative, &description, "", source);
+            let tables_sha256 = crate::manifest::hex(&crate::sha256(tables.as_bytes()));
+            let inputs = manifest_inputs(system, text, toolchain, &list, tables_sha256)?;
+            let path = dir.join(crate::manifest::INPUTS_FILE);
+            write_if_changed(&path, inputs.to_json().as_bytes())?;
+            inputs.sha256()
+        }
+        Programs::None => "none (a host build of the tables)".to_string(),
+    };
+    let code = generate(&ir, &relative, &description, &manifest, source);
     let path = out_dir.join("mvm_system.rs");
     std::fs::write(&path, code).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     let path = out_dir.join("memory.x");
@@ -276,6 +277,7 @@ fn manifest_inputs(
     text: &str,
     toolchain: &str,
     programs: &[GuestProgram],
+    tables_sha256: String,
 ) -> Result<crate::manifest::Inputs, String> {
     use crate::manifest::{hex, GuestInputs, Image, InPlace, Inputs, FORMAT};
     let guests = system
@@ -322,6 +324,7 @@ fn manifest_inputs(
         system: system.name.clone(),
         board: system.board.name.to_string(),
         description_sha256: crate::description_hash(text),
+        tables_sha256,
         toolchain: toolchain.to_string(),
         guests,
     })

@@ -81,6 +81,7 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
     std::fs::create_dir_all(&guests_dir)
         .map_err(|e| fail(format!("cannot create `{}`: {e}", guests_dir.display())))?;
     let description_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut guest_toolchains = std::collections::BTreeMap::new();
     for (i, g) in system.guests.iter().enumerate() {
         if g.linux.is_some() {
             continue;
@@ -91,6 +92,11 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
             let own = crate::toolchain::of_crate(&crate_dir)
                 .map_err(|e| fail(format!("guest `{}`: {e}", g.name)))?;
             build_guest_crate(&root, &system, i, own.as_ref(), &guests_dir, &elf)?;
+            if let Some(t) = &own {
+                let version = crate::toolchain::rustc_version(t)
+                    .map_err(|e| fail(format!("guest `{}`: {e}", g.name)))?;
+                guest_toolchains.insert(g.name.clone(), version);
+            }
         } else {
             let given = [description_dir.join(&g.image), root.join(&g.image)]
                 .into_iter()
@@ -175,7 +181,7 @@ pub fn build(system: Option<PathBuf>) -> Result<Built, ExitCode> {
     std::fs::write(&bin, &flat.bytes)
         .map_err(|e| fail(format!("cannot write `{}`: {e}", bin.display())))?;
     let built = Built { system, dir, elf };
-    let manifest = write_manifest(&built).map_err(fail)?;
+    let manifest = write_manifest(&built, guest_toolchains).map_err(fail)?;
     if built.system.board.name != "qemu-vexpress-a9" {
         // A board boots from its own loader: say how to load the images
         // QEMU's loader devices would place.
@@ -306,7 +312,10 @@ fn write_rejection(root: &Path, refused: &crate::check::Refused) -> Result<(), S
 /// Writes `manifest.json` beside the image: the inputs `build.rs`
 /// recorded (whose hash the monitor prints at boot), each core's
 /// analysis, and the files' hashes.
-fn write_manifest(built: &Built) -> Result<mvm_config::manifest::Manifest, String> {
+fn write_manifest(
+    built: &Built,
+    guest_toolchains: std::collections::BTreeMap<String, String>,
+) -> Result<mvm_config::manifest::Manifest, String> {
     use mvm_config::manifest::{analysis, Inputs, Manifest, INPUTS_FILE};
     let path = built.dir.join("guests").join(INPUTS_FILE);
     let text = std::fs::read_to_string(&path)
@@ -318,6 +327,7 @@ fn write_manifest(built: &Built) -> Result<mvm_config::manifest::Manifest, Strin
         inputs_sha256: inputs.sha256(),
         inputs,
         analysis: analysis(&built.system.cores),
+        guest_toolchains,
         files: file_hashes(built)?,
     };
     let out = built.dir.join("manifest.json");

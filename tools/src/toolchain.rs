@@ -120,6 +120,13 @@ fn output(args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `rustc -V` of the toolchain: what the manifest records of it.
+pub fn rustc_version(t: &Toolchain) -> Result<String, String> {
+    Ok(output(&["run", &t.channel, "rustc", "-V"])?
+        .trim()
+        .to_string())
+}
+
 /// Installs the toolchain and its components through rustup when missing.
 pub fn ensure(t: &Toolchain) -> Result<(), String> {
     let list = output(&["toolchain", "list"])?;

@@ -103,6 +103,18 @@ pub fn differences(recorded: &Manifest, rebuilt: &Manifest) -> Vec<String> {
     {
         out.push(format!("guest `{}`: only in the rebuilt image", h.name));
     }
+    if a.tables_sha256 != b.tables_sha256 {
+        out.push(format!(
+            "the generated tables: sha256 {} recorded, {} rebuilt",
+            a.tables_sha256, b.tables_sha256
+        ));
+    }
+    if recorded.guest_toolchains != rebuilt.guest_toolchains {
+        out.push(format!(
+            "the guests' own toolchains: {:?} recorded, {:?} rebuilt",
+            recorded.guest_toolchains, rebuilt.guest_toolchains
+        ));
+    }
     if recorded.analysis != rebuilt.analysis {
         out.push("the cores' analysis differs".to_string());
     }

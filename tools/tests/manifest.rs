@@ -40,6 +40,11 @@ fn the_manifest_round_trips_through_the_banner_and_verify() {
         )
     );
     assert!(m.inputs.toolchain.starts_with("rustc "), "{:?}", m.inputs);
+    assert_eq!(m.inputs.tables_sha256.len(), 64, "{:?}", m.inputs);
+    assert!(
+        m.guest_toolchains.is_empty(),
+        "the demo's guests use the monitor's"
+    );
     assert!(m.accepted);
     assert_eq!(m.analysis.len(), 2);
     assert_eq!(m.analysis[0].plan, "dedicated");

@@ -108,4 +108,17 @@ fn r3_keeps_every_tick_on_its_own_core_beside_linux() {
         r.has("mvm-stats core=0 entries=0 "),
         "no monitor entry on R3's core (it makes no hypercall): {r:?}"
     );
+    // The manifest names the toolchain R3 was built with, its own.
+    let manifest: mvm_config::manifest::Manifest = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("target/mvm/rtos-linux/manifest.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let r3 = &manifest.guest_toolchains["r3"];
+    assert!(r3.starts_with("rustc 1.67.0-nightly"), "{r3}");
+    assert_eq!(
+        manifest.guest_toolchains.len(),
+        1,
+        "the others use the monitor's"
+    );
 }
