@@ -9,6 +9,11 @@ use crate::context::TrapFrame;
 use crate::state::{CoreState, Role};
 use crate::timing;
 
+/// GICC_PMR (Secure view) that lets only priorities 0x00–0x7F through:
+/// the Secure half, where the monitor's own lines are (priority 0); every
+/// Non-secure priority is 0x80 or more as the Secure side sees it.
+const GROUP0_ONLY: u32 = 0x80;
+
 impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Asks EDF what runs from `now` on and makes it so: switches guests if
     /// that changed, waits in the monitor while nothing can run, and arms
@@ -144,8 +149,18 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
     /// Waits in the monitor (WFI, interrupts masked: a pending one still
     /// wakes the core) until this core's private timer fires; answers
     /// figure requests meanwhile, and ends the run when it is due.
+    ///
+    /// The guest last in the processor keeps its lines enabled while the
+    /// monitor waits, and one of them pending would end every WFI at once
+    /// (a Secure read of GICC_IAR says 1022 for a Group 1 line, and the
+    /// wait would spin until the timer). So the monitor waits with the
+    /// priority mask at [`GROUP0_ONLY`]: only its own Group 0 lines
+    /// (priority 0) wake it. The guest's mask is put back before the
+    /// monitor goes on, and the pending line waits for its guest.
     pub(super) fn wait_for_timer(&self, st: &mut CoreState<S>) {
         let core = crate::sysreg::core_id();
+        let guest_mask = Self::GICC.priority_mask();
+        Self::GICC.set_priority_mask(GROUP0_ONLY);
         loop {
             crate::arch::wait_for_interrupt();
             let iar = Self::GICC.acknowledge();
@@ -158,6 +173,7 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 self.publish(core, st);
             } else if id == mpcore::IRQ_PRIVATE_TIMER {
                 Self::PRIVATE_TIMER.acknowledge();
+                Self::GICC.set_priority_mask(guest_mask);
                 let now = self.now_ticks();
                 st.late.record(st.timer_due, now);
                 if self.run_end_due(st, now) {
