@@ -50,7 +50,11 @@ impl<P: Platform, const G: usize, const S: usize> Monitor<P, G, S> {
                 self.arm_timer_at(st, until, start);
                 return;
             }
-            self.arm_timer_at(st, decision.until, now);
+            // The shot counts from its programming, not from `now`, which
+            // was read before the guard and the decision: armed from that
+            // reading it fired their length (hundreds of instructions with
+            // guest lines and channels) after the event it was for.
+            self.arm_timer(st, decision.until);
             st.idle_since = now;
             self.wait_for_timer(st);
             now = self.now_ticks();
