@@ -955,16 +955,33 @@ mod tests {
         let a = analyze(&[server(3, 2, 5), server(1, 3, 5)]);
         assert_eq!(a.verdict, violation(2, 3));
         assert_eq!(a.points, 1);
-        // QPA from the last deadline before L down to the shortest one:
-        // h(7) = 4, h(4) = 2, then h <= D_min stops the walk.
+        // QPA over the synchronous busy period, L = 2 (1 + 1 fits in
+        // [0, 2)): one step at its last deadline, t = 2, where h(2) = 1 is
+        // no more than the shortest deadline, which ends the walk.
         let a = analyze(&[server(1, 2, 4), server(1, 3, 6)]);
         assert_eq!(a.verdict, Verdict::Schedulable);
-        assert!(a.points >= 1, "{a:?}");
-        // More instants cost more points, never fewer than one per QPA step.
-        let many: Vec<Server> = (1..=20).map(|i| server(1, 10 * i, 40 * i)).collect();
+        assert_eq!(a.points, 1, "{a:?}");
+        // QPA visits a subset of the deadlines within the busy period, each
+        // at most once (t only falls), and at least one.
+        let many: Vec<Server> = (1..=20).map(|i| server(3, 10 * i, 40 * i)).collect();
         let a = analyze(&many);
         assert_eq!(a.verdict, Verdict::Schedulable);
-        assert!(a.points >= 1 && a.points < 1000, "{a:?}");
+        let load = Load::new(&many);
+        let busy = busy_period(&many, &load, u128::MAX, 1 << 20).expect("U < 1") as u64;
+        let deadlines: std::collections::BTreeSet<u64> = many
+            .iter()
+            .flat_map(|s| {
+                (0..=busy / s.period)
+                    .map(move |k| s.deadline + k * s.period)
+                    .filter(move |&d| d <= busy)
+            })
+            .collect();
+        assert!(
+            a.points >= 1 && a.points <= deadlines.len() as u64,
+            "{} points, {} deadlines up to L = {busy}: {a:?}",
+            a.points,
+            deadlines.len()
+        );
     }
 
     #[test]
